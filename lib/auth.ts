@@ -1,0 +1,78 @@
+/**
+ * The account's bearer token. The API returns no lifetime, so a token is kept until the
+ * API refuses it. However many requests need a token at once, one exchange is in flight;
+ * after the key itself is refused, further exchanges wait out a growing cool-down so a
+ * wrong key does not hammer the token endpoint from every poll.
+ */
+import { raceAbort } from './abort';
+import { LeapcraftError } from './errors';
+
+export interface TokenManagerOptions {
+  /** First cool-down after the key was refused; doubles up to the maximum. */
+  authRetryBaseMs: number;
+  authRetryMaxMs: number;
+  now?: () => number;
+}
+
+export type TokenExchange = () => Promise<string>;
+
+export class TokenManager {
+  private token?: string;
+  private pending?: Promise<string>;
+  private refusal?: { error: LeapcraftError; until: number; count: number };
+  /** Exchanges sent, for tests and benchmarks. */
+  exchanges = 0;
+
+  constructor(private readonly exchange: TokenExchange, private readonly options: TokenManagerOptions) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  get hasToken(): boolean {
+    return this.token !== undefined;
+  }
+
+  /** The cached token, or a fresh one; the exchange is shared by every caller waiting for it. */
+  get(signal?: AbortSignal): Promise<string> {
+    if (this.token !== undefined) return Promise.resolve(this.token);
+    if (this.refusal && this.now() < this.refusal.until) return Promise.reject(this.refusal.error);
+    if (!this.pending) {
+      this.exchanges++;
+      this.pending = this.exchange().then(
+        (token) => {
+          this.token = token;
+          this.refusal = undefined;
+          this.pending = undefined;
+          return token;
+        },
+        (err: unknown) => {
+          this.pending = undefined;
+          if (err instanceof LeapcraftError && err.code === 'LEAPCRAFT_AUTH') {
+            const count = (this.refusal?.count ?? 0) + 1;
+            const wait = Math.min(this.options.authRetryMaxMs, this.options.authRetryBaseMs * 2 ** (count - 1));
+            this.refusal = { error: err, until: this.now() + wait, count };
+          }
+          throw err;
+        },
+      );
+    }
+    // One caller giving up must not cancel the exchange the others are waiting for.
+    return raceAbort(this.pending, signal);
+  }
+
+  /**
+   * Forget `token` after the API refused it. Only that token: when fifty requests fail
+   * with the same expired token, the first invalidation triggers one new exchange and
+   * the other forty-nine find the new token already in place.
+   */
+  invalidate(token: string): void {
+    if (this.token === token) this.token = undefined;
+  }
+
+  /** Drop everything, e.g. when the key changes. */
+  reset(): void {
+    this.token = undefined;
+    this.refusal = undefined;
+  }
+}

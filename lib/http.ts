@@ -1,0 +1,236 @@
+/**
+ * The account's wire: one axios instance on keep-alive agents, a concurrency cap, a
+ * per-attempt timeout, and retries of what is transient (429 after Retry-After, 5xx,
+ * resets, timeouts). It knows nothing of tokens or endpoints' meanings: it returns the
+ * final status and body, and throws only when no response could be had at all.
+ */
+import { setMaxListeners } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosInstance } from 'axios';
+import { anySignal, sleep } from './abort';
+import { LeapcraftAbortedError, LeapcraftError, LeapcraftRateLimitError, LeapcraftTimeoutError, LeapcraftUnavailableError } from './errors';
+import { backoffDelay, parseRetryAfter } from './retry';
+import { Semaphore } from './semaphore';
+import { isLoopbackHost } from './validation';
+
+export interface TransportOptions {
+  baseUrl: string;
+  /** Per attempt, in ms. */
+  timeoutMs: number;
+  /** Requests on the wire at once for this account. */
+  concurrency: number;
+  /** Retries after the first attempt for transient failures. */
+  maxRetries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /**
+   * The longest Retry-After a request waits out by itself. A longer one fails the
+   * request with LEAPCRAFT_RATE_LIMITED (carrying the wait) so a scheduler can defer it
+   * instead of a flow hanging for minutes.
+   */
+  maxRetryAfterMs: number;
+  userAgent: string;
+  random?: () => number;
+}
+
+export interface WireRequest {
+  method: 'GET' | 'POST';
+  /** Path below baseUrl, every parameter already encoded. */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** `GET /devices/{physical_id}`: names the endpoint in errors without its parameters. */
+  endpoint: string;
+  signal?: AbortSignal;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: Record<string, unknown>;
+  body: string;
+}
+
+export interface TransportCounters {
+  attempts: number;
+  retries: number;
+  rateLimited: number;
+}
+
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH',
+  'EHOSTUNREACH', 'ECONNABORTED', 'ERR_BAD_RESPONSE', 'ERR_NETWORK', 'UND_ERR_SOCKET',
+]);
+
+class TimeoutMarker extends Error {}
+class ClosedMarker extends Error {}
+
+export class Transport {
+  readonly counters: TransportCounters = { attempts: 0, retries: 0, rateLimited: 0 };
+  private readonly axios: AxiosInstance;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly slots: Semaphore;
+  private readonly closer = new AbortController();
+  private blockedUntil = 0;
+
+  constructor(private readonly options: TransportOptions) {
+    const agentOptions = { keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
+    this.slots = new Semaphore(options.concurrency);
+    // Every request in flight listens on the close signal: hundreds at once is normal.
+    setMaxListeners(0, this.closer.signal);
+    const loopback = isLoopbackHost(new URL(options.baseUrl).hostname);
+    this.axios = axios.create({
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      // Proxies from the environment apply, except to a loopback simulator.
+      ...(loopback ? { proxy: false as const } : {}),
+      // A redirect could carry the bearer token or the key to another host: never follow.
+      maxRedirects: 0,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      maxContentLength: 64 * 1024 * 1024,
+      headers: { Accept: 'application/json', 'User-Agent': options.userAgent },
+    });
+  }
+
+  get closed(): boolean {
+    return this.closer.signal.aborted;
+  }
+
+  get inFlight(): number {
+    return this.slots.inUse;
+  }
+
+  /** Cancels every wait and request of this account and frees its sockets. */
+  close(): void {
+    if (!this.closer.signal.aborted) this.closer.abort(new ClosedMarker('client closed'));
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** Remaining time of an account-wide Retry-After pause, 0 when none. */
+  rateLimitRemainingMs(now: number = Date.now()): number {
+    return Math.max(0, this.blockedUntil - now);
+  }
+
+  async send(req: WireRequest): Promise<WireResponse> {
+    const { signal, dispose } = anySignal([req.signal, this.closer.signal]);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const outcome = await this.attempt(req, signal);
+        const isLast = attempt >= this.options.maxRetries;
+        if ('response' in outcome) {
+          const { response } = outcome;
+          if (response.status === 429) {
+            this.counters.rateLimited++;
+            const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+            if (retryAfterMs !== undefined) this.blockedUntil = Math.max(this.blockedUntil, Date.now() + retryAfterMs);
+            if (isLast || (retryAfterMs ?? 0) > this.options.maxRetryAfterMs) return response;
+            this.counters.retries++;
+            await this.pause(retryAfterMs ?? this.backoff(attempt), signal);
+            continue;
+          }
+          if (response.status >= 500 && !isLast) {
+            this.counters.retries++;
+            await this.pause(this.backoff(attempt), signal);
+            continue;
+          }
+          return response;
+        }
+        if (isLast) throw outcome.error;
+        this.counters.retries++;
+        await this.pause(this.backoff(attempt), signal);
+      }
+    } catch (err) {
+      throw this.translateAbort(err, req, signal);
+    } finally {
+      dispose();
+    }
+  }
+
+  private backoff(attempt: number): number {
+    return backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs, this.options.random);
+  }
+
+  private async pause(ms: number, signal: AbortSignal): Promise<void> {
+    await sleep(ms, signal);
+  }
+
+  /** One try: waits out an account-wide Retry-After, takes a slot, sends. */
+  private async attempt(req: WireRequest, signal: AbortSignal): Promise<{ response: WireResponse } | { error: LeapcraftError }> {
+    const blockedMs = this.rateLimitRemainingMs();
+    if (blockedMs > this.options.maxRetryAfterMs) {
+      throw new LeapcraftRateLimitError(
+        `${req.endpoint}: the API asked to pause for ${Math.ceil(blockedMs / 1000)} s (HTTP 429 Retry-After); not sent`,
+        { endpoint: req.endpoint, status: 429, retryAfterMs: blockedMs },
+      );
+    }
+    if (blockedMs > 0) await sleep(blockedMs, signal);
+    const release = await this.slots.acquire(signal);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new TimeoutMarker('timeout')), this.options.timeoutMs);
+    const both = anySignal([signal, timeout.signal]);
+    try {
+      this.counters.attempts++;
+      const res = await this.axios.request<string>({
+        method: req.method,
+        url: this.url(req),
+        data: req.form ? new URLSearchParams(req.form).toString() : undefined,
+        headers: {
+          ...(req.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
+          ...req.headers,
+        },
+        signal: both.signal,
+      });
+      return {
+        response: {
+          status: res.status,
+          headers: res.headers as Record<string, unknown>,
+          body: typeof res.data === 'string' ? res.data : '',
+        },
+      };
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      if (timeout.signal.aborted) {
+        return { error: new LeapcraftTimeoutError(`${req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
+      }
+      const code = (err as { code?: string }).code;
+      if (code && !RETRYABLE_NETWORK_CODES.has(code)) {
+        // Not a transient network fault (a bad URL, a TLS error): retrying will not help.
+        throw new LeapcraftUnavailableError(`${req.endpoint} could not be sent (${code})`, { endpoint: req.endpoint });
+      }
+      return {
+        error: new LeapcraftUnavailableError(`${req.endpoint} failed: ${code ?? 'connection error'}`, { endpoint: req.endpoint }),
+      };
+    } finally {
+      clearTimeout(timer);
+      both.dispose();
+      release();
+    }
+  }
+
+  private url(req: WireRequest): string {
+    let url = this.options.baseUrl + req.path;
+    if (req.query) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.query)) if (v !== undefined) params.append(k, String(v));
+      const qs = params.toString();
+      if (qs) url += `?${qs}`;
+    }
+    return url;
+  }
+
+  private translateAbort(err: unknown, req: WireRequest, signal: AbortSignal): unknown {
+    if (err instanceof LeapcraftError) return err;
+    if (signal.aborted) {
+      const why = err instanceof ClosedMarker ? 'the Leapcraft account was closed' : 'the request was cancelled';
+      return new LeapcraftAbortedError(`${req.endpoint}: ${why}`, { endpoint: req.endpoint });
+    }
+    return err;
+  }
+}

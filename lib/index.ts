@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './types';
+export * from './validation';
+export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_URL, encodeSegment } from './client';
+export { parseRetryAfter, backoffDelay } from './retry';

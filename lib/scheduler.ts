@@ -1,0 +1,224 @@
+/**
+ * The account's shared poll scheduler (Home Assistant's DataUpdateCoordinator idea).
+ * Nodes subscribe to keys (a device and a query); each distinct key is fetched once per
+ * interval however many nodes want it, and the answer is fanned out to every subscriber.
+ *
+ * Keys with the same interval form a group that runs in rounds. A round paces its
+ * requests evenly (at most `maxGapMs` apart, and never more than the interval allows),
+ * so a thousand devices do not all go out at the same instant after a deploy.
+ * A key the API rate-limits is deferred until Retry-After has passed, then fetched
+ * again; a failing key is reported and simply tried in the next round.
+ */
+import { isLeapcraftError } from './errors';
+
+export type Fetch<T> = (signal: AbortSignal) => Promise<T>;
+
+export interface Listener<T> {
+  next(value: T, key: string): void;
+  error(err: unknown, key: string): void;
+}
+
+export interface SchedulerOptions {
+  /** Longest pause between two requests of one round; default 1 s. */
+  maxGapMs?: number;
+  /** Reports a listener that threw (a bug in a node), so it cannot stop a round. */
+  onListenerError?: (err: unknown) => void;
+}
+
+interface Entry<T> {
+  key: string;
+  group: Group;
+  fetch: Fetch<T>;
+  listeners: Set<Listener<T>>;
+  inFlight?: { controller: AbortController; promise: Promise<T> };
+  notBefore: number;
+  deferTimer?: NodeJS.Timeout;
+  last?: { value: T; at: number };
+}
+
+interface Group {
+  intervalMs: number;
+  entries: Entry<unknown>[];
+  queue: Entry<unknown>[];
+  roundStart: number;
+  timer?: NodeJS.Timeout;
+  /** The timer paces a round under way (rather than waiting for the next round). */
+  pacing: boolean;
+}
+
+export class PollScheduler {
+  private readonly entries = new Map<string, Entry<unknown>>();
+  private readonly groups = new Map<number, Group>();
+  private readonly maxGapMs: number;
+  private closed = false;
+  /** Requests started by the scheduler, for tests and benchmarks. */
+  fetches = 0;
+
+  constructor(private readonly options: SchedulerOptions = {}) {
+    this.maxGapMs = options.maxGapMs ?? 1000;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Subscribe `listener` to `key`, fetched with `fetch` every `intervalMs`. A key that
+   * is already polled at that interval is shared; its last value, if any, is handed to
+   * the new listener at once. Returns the unsubscribe function.
+   */
+  subscribe<T>(key: string, intervalMs: number, fetch: Fetch<T>, listener: Listener<T>): () => void {
+    if (this.closed) throw new Error('poll scheduler is closed');
+    if (!(intervalMs > 0)) throw new RangeError(`interval must be positive, got ${intervalMs}`);
+    const id = `${intervalMs}\u0000${key}`;
+    let entry = this.entries.get(id) as Entry<T> | undefined;
+    if (!entry) {
+      const group = this.group(intervalMs);
+      entry = { key, group, fetch, listeners: new Set(), notBefore: 0 };
+      this.entries.set(id, entry as Entry<unknown>);
+      group.entries.push(entry as Entry<unknown>);
+      // A new key joins the round under way (or starts a short one), so its first value
+      // comes soon instead of after a whole interval.
+      group.queue.push(entry as Entry<unknown>);
+      if (!group.pacing) {
+        clearTimeout(group.timer);
+        group.timer = undefined;
+      }
+      this.arm(group);
+    }
+    entry.listeners.add(listener);
+    if (entry.last) this.deliver(listener, entry.last.value, key);
+    const subscribed = entry;
+    return () => this.unsubscribe(id, subscribed, listener);
+  }
+
+  /**
+   * Fetch `key` now, outside the rounds (a msg asked for it). Joins a request for the
+   * same key that is already under way instead of sending a second one.
+   */
+  fetchNow<T>(key: string, fetch: Fetch<T>, signal?: AbortSignal): Promise<T> {
+    for (const entry of this.entries.values()) {
+      if (entry.key === key && entry.inFlight) return entry.inFlight.promise as Promise<T>;
+    }
+    this.fetches++;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return fetch(controller.signal).finally(() => signal?.removeEventListener('abort', onAbort));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const group of this.groups.values()) clearTimeout(group.timer);
+    for (const entry of this.entries.values()) {
+      clearTimeout(entry.deferTimer);
+      entry.inFlight?.controller.abort();
+      entry.listeners.clear();
+    }
+    this.entries.clear();
+    this.groups.clear();
+  }
+
+  private group(intervalMs: number): Group {
+    let group = this.groups.get(intervalMs);
+    if (!group) {
+      group = { intervalMs, entries: [], queue: [], roundStart: Date.now(), pacing: false };
+      this.groups.set(intervalMs, group);
+    }
+    return group;
+  }
+
+  private unsubscribe<T>(id: string, entry: Entry<T>, listener: Listener<T>): void {
+    entry.listeners.delete(listener);
+    if (entry.listeners.size > 0 || this.entries.get(id) !== (entry as Entry<unknown>)) return;
+    // Nobody wants this key any more: stop polling it and drop what is under way.
+    this.entries.delete(id);
+    clearTimeout(entry.deferTimer);
+    entry.inFlight?.controller.abort();
+    const group = entry.group;
+    group.entries = group.entries.filter((e) => e !== (entry as Entry<unknown>));
+    group.queue = group.queue.filter((e) => e !== (entry as Entry<unknown>));
+    if (group.entries.length === 0) {
+      clearTimeout(group.timer);
+      this.groups.delete(group.intervalMs);
+    }
+  }
+
+  /** Paces the group's queue; starts the next round when the interval is over. */
+  private arm(group: Group): void {
+    if (group.timer || this.closed) return;
+    group.pacing = group.queue.length > 0;
+    const delay = group.pacing ? 0 : Math.max(0, group.roundStart + group.intervalMs - Date.now());
+    group.timer = setTimeout(() => this.step(group), delay);
+  }
+
+  private step(group: Group): void {
+    group.timer = undefined;
+    group.pacing = false;
+    if (this.closed || !this.groups.has(group.intervalMs)) return;
+    const now = Date.now();
+    if (group.queue.length === 0) {
+      group.roundStart = now;
+      group.queue = [...group.entries];
+    }
+    const entry = group.queue.shift();
+    if (entry) this.run(entry);
+    if (group.queue.length > 0) {
+      const gap = Math.min(this.maxGapMs, group.intervalMs / Math.max(1, group.entries.length));
+      group.pacing = true;
+      group.timer = setTimeout(() => this.step(group), gap);
+    } else {
+      this.arm(group);
+    }
+  }
+
+  private run<T>(entry: Entry<T>): void {
+    // Still waiting out a Retry-After, or the previous round's request is still going.
+    if (entry.inFlight || Date.now() < entry.notBefore) return;
+    const controller = new AbortController();
+    this.fetches++;
+    const promise = entry.fetch(controller.signal);
+    entry.inFlight = { controller, promise };
+    promise.then(
+      (value) => {
+        if (entry.inFlight?.controller !== controller) return;
+        entry.inFlight = undefined;
+        entry.last = { value, at: Date.now() };
+        for (const l of [...entry.listeners]) this.deliver(l, value, entry.key);
+      },
+      (err: unknown) => {
+        if (entry.inFlight?.controller !== controller) return;
+        entry.inFlight = undefined;
+        if (controller.signal.aborted) return;
+        if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_RATE_LIMITED' && err.retryAfterMs) {
+          this.defer(entry, err.retryAfterMs);
+        }
+        for (const l of [...entry.listeners]) {
+          try {
+            l.error(err, entry.key);
+          } catch (listenerErr) {
+            this.options.onListenerError?.(listenerErr);
+          }
+        }
+      },
+    );
+  }
+
+  /** Not dropped: fetched again as soon as the API allows, then back in the rounds. */
+  private defer<T>(entry: Entry<T>, waitMs: number): void {
+    entry.notBefore = Date.now() + waitMs;
+    clearTimeout(entry.deferTimer);
+    entry.deferTimer = setTimeout(() => {
+      entry.deferTimer = undefined;
+      if (!this.closed && entry.listeners.size > 0) this.run(entry);
+    }, waitMs);
+  }
+
+  private deliver<T>(listener: Listener<T>, value: T, key: string): void {
+    try {
+      listener.next(value, key);
+    } catch (err) {
+      this.options.onListenerError?.(err);
+    }
+  }
+}

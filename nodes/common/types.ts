@@ -1,0 +1,29 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { LeapcraftClient, LeapcraftError } from '../../lib';
+
+export type { Node, NodeAPI, NodeDef, NodeMessage };
+
+export interface LeapcraftCredentials {
+  apiKey?: string;
+}
+
+export interface LeapcraftConfigDef extends NodeDef {
+  baseUrl: string;
+  concurrency: number | string;
+  timeout: number | string;
+}
+
+/** What a flow node may use of its account (the config node). */
+export interface LeapcraftAccount extends Node<LeapcraftCredentials> {
+  /** The account's client; throws the configuration error when there is none. */
+  getClient(): LeapcraftClient;
+  readonly configError?: LeapcraftError;
+  register(user: Node): void;
+  deregister(user: Node): void;
+}
+
+/** Node-RED's send(), as given to an input handler. */
+export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+
+/** Messages in this package carry arbitrary extra properties that must be kept. */
+export type Msg = NodeMessage & Record<string, unknown>;

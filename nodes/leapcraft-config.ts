@@ -1,0 +1,59 @@
+/**
+ * leapcraft-config: one Leapcraft account (base URL + API key credential). It owns the
+ * account's client, so every flow node using it shares one token, one concurrency cap
+ * and one set of keep-alive sockets. Flow nodes register/deregister like users of the
+ * core MQTT broker node.
+ */
+import { LeapcraftClient, LeapcraftError, isLeapcraftError } from '../lib';
+import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, Node, NodeAPI } from './common/types';
+
+function toNumber(value: unknown, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+export = function register(RED: NodeAPI): void {
+  function LeapcraftConfigNode(this: LeapcraftAccount & { configError?: LeapcraftError }, def: LeapcraftConfigDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const users = new Set<Node>();
+    let client: LeapcraftClient | undefined;
+
+    try {
+      client = new LeapcraftClient({
+        baseUrl: def.baseUrl || undefined,
+        apiKey: node.credentials?.apiKey,
+        concurrency: Math.round(toNumber(def.concurrency, 8)),
+        timeoutMs: Math.round(toNumber(def.timeout, 30) * 1000),
+      });
+      if (!client.hasApiKey) {
+        node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
+      }
+    } catch (err) {
+      node.configError = isLeapcraftError(err) ? err : new LeapcraftError('LEAPCRAFT_INVALID_INPUT', String(err));
+      node.error(node.configError.field === 'baseUrl'
+        ? RED._('leapcraft-config.errors.insecureBaseUrl', { url: String(def.baseUrl) }) + ` (${node.configError.message})`
+        : node.configError.message);
+    }
+
+    node.getClient = () => {
+      if (!client) throw node.configError;
+      return client;
+    };
+    node.register = (user: Node) => { users.add(user); };
+    node.deregister = (user: Node) => { users.delete(user); };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      // Aborts in-flight requests and pending retries, clears their timers, frees sockets.
+      client?.close();
+      users.clear();
+      done();
+    });
+  }
+
+  RED.nodes.registerType<LeapcraftAccount, LeapcraftConfigDef, unknown, LeapcraftCredentials>(
+    'leapcraft-config',
+    LeapcraftConfigNode as never,
+    { credentials: { apiKey: { type: 'password' } } },
+  );
+};

@@ -1,0 +1,88 @@
+/**
+ * Command-line parsing for the simulator CLI, kept apart from cli.ts so it can be tested
+ * without starting a process.
+ */
+import type { SimulatorOptions } from './types';
+
+export const CLI_DEFAULT_PORT = 8787;
+
+export const USAGE = `Usage: leapcraft-simulator [options]
+
+Runs a local stand-in for the Leapcraft Client API (base URL http://<host>:<port>/v1).
+
+Options:
+  --port <n>              port to listen on (default 8787, or env PORT_SIMULATOR; 0 = any free port)
+  --host <addr>           address to bind (default 127.0.0.1)
+  --devices <n>           number of simulated devices (default 12)
+  --gateways <n>          number of gateways (default 3)
+  --seed <n>              seed of the generated estate and readings (default 1)
+  --token-lifetime <s>    bearer token lifetime in seconds (default 3600)
+  --latency <ms>          delay added before every API response (default 0)
+  --api-key <key>         the API key accepted by the token exchange (default demo-key)
+  --report-interval <s>   seconds between sensor reports (default 60)
+  --initial-alerts <n>    alerts already present at start (default 20)
+  --no-auto-alerts        do not raise CO2 alerts automatically
+  -h, --help              show this help
+`;
+
+export type CliParse = { kind: 'run'; options: SimulatorOptions } | { kind: 'help' } | { kind: 'error'; message: string };
+
+type Converter = (raw: string) => Partial<SimulatorOptions> | string;
+
+function numberFlag(flag: string, min: number, integer: boolean, build: (n: number) => Partial<SimulatorOptions>): Converter {
+  return (raw) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      return `${flag} needs ${integer ? 'an integer' : 'a number'} >= ${min}, got "${raw}"`;
+    }
+    return build(n);
+  };
+}
+
+const VALUE_FLAGS: Record<string, Converter> = {
+  '--port': numberFlag('--port', 0, true, (n) => ({ port: n })),
+  '--host': (raw) => (raw === '' ? '--host needs an address' : { host: raw }),
+  '--devices': numberFlag('--devices', 0, true, (n) => ({ deviceCount: n })),
+  '--gateways': numberFlag('--gateways', 1, true, (n) => ({ gateways: n })),
+  '--seed': numberFlag('--seed', Number.MIN_SAFE_INTEGER, true, (n) => ({ seed: n })),
+  '--token-lifetime': numberFlag('--token-lifetime', 0, false, (n) => ({ tokenLifetimeMs: Math.round(n * 1000) })),
+  '--latency': numberFlag('--latency', 0, false, (n) => ({ latencyMs: n })),
+  '--api-key': (raw) => (raw === '' ? '--api-key needs a value' : { apiKey: raw }),
+  '--report-interval': numberFlag('--report-interval', 0.001, false, (n) => ({ reportIntervalMs: Math.max(1, Math.round(n * 1000)) })),
+  '--initial-alerts': numberFlag('--initial-alerts', 0, true, (n) => ({ initialAlerts: n })),
+};
+
+/** Parses argv (without node and script); the CLI turns automatic alerts on and seeds a backlog. */
+export function parseCliArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): CliParse {
+  const options: SimulatorOptions = { port: CLI_DEFAULT_PORT, autoAlerts: true, initialAlerts: 20 };
+  const envPort = env.PORT_SIMULATOR;
+  if (envPort !== undefined && envPort !== '') {
+    const parsed = VALUE_FLAGS['--port']!(envPort);
+    if (typeof parsed === 'string') return { kind: 'error', message: `PORT_SIMULATOR: ${parsed}` };
+    Object.assign(options, parsed);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '-h' || arg === '--help') return { kind: 'help' };
+    if (arg === '--no-auto-alerts') {
+      options.autoAlerts = false;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const convert = VALUE_FLAGS[flag];
+    if (!convert) return { kind: 'error', message: `unknown option ${arg}` };
+    let raw: string;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined) return { kind: 'error', message: `${flag} needs a value` };
+      raw = next;
+      i += 1;
+    }
+    const parsed = convert(raw);
+    if (typeof parsed === 'string') return { kind: 'error', message: parsed };
+    Object.assign(options, parsed);
+  }
+  return { kind: 'run', options };
+}

@@ -1,0 +1,191 @@
+/**
+ * Public types of the Leapcraft API simulator. The wire shapes below are the simulator's choice
+ * wherever the public docs leave a shape open (see /work/shared/leapcraft-api.md); clients must
+ * not rely on more than the docs promise.
+ */
+
+export type Endpoint =
+  | 'token'
+  | 'devices'
+  | 'device'
+  | 'telemetry'
+  | 'topologies'
+  | 'topology'
+  | 'notifications'
+  | 'things'
+  | 'other';
+
+export const ENDPOINTS: readonly Endpoint[] = [
+  'token',
+  'devices',
+  'device',
+  'telemetry',
+  'topologies',
+  'topology',
+  'notifications',
+  'things',
+  'other',
+];
+
+export type DeviceType = 'airbird' | 'ambinode';
+
+export interface DeviceListItem {
+  name: string;
+  physical_id: string;
+  serial: string;
+  /** The gateway_id of the gateway the device hangs off. */
+  topology_id: string;
+  meta: Record<string, unknown>;
+  type: DeviceType;
+}
+
+export interface DeviceDetails extends DeviceListItem {
+  firmware: string;
+}
+
+export interface Readings {
+  temperature: number;
+  humidity: number;
+  co2: number;
+  /** Ambinode only. */
+  pm2_5?: number;
+  /** Ambinode only, dB(A). */
+  noise?: number;
+  /** AirBird only, percent. */
+  battery?: number;
+}
+
+export type ReadingsWithMeta = Readings & { meta: Record<string, unknown> };
+
+export interface LatestTelemetry {
+  physical_id: string;
+  timestamp: string;
+  data: ReadingsWithMeta;
+  created_at: string;
+}
+
+export type Resolution = 'daily' | 'weekly' | 'monthly';
+
+export interface AverageBucket {
+  physical_id: string;
+  resolution: Resolution;
+  /** Start of the day / ISO week (Monday) / calendar month, UTC. */
+  timestamp: string;
+  /** The part of the bucket that was averaged: the bucket clipped to the requested range and to "now". */
+  from: string;
+  to: string;
+  data: ReadingsWithMeta;
+  samples: number;
+}
+
+export interface TopologyListItem {
+  gateway_id: string;
+  name: string | null;
+  /** Zone-less "YYYY-MM-DD HH:MM:SS" as the docs show. */
+  created_at: string;
+  device_count: number;
+}
+
+export interface TopologyDevice {
+  physical_id: string;
+  type: DeviceType;
+  serial: string;
+  rssi: number;
+  last_seen: string;
+}
+
+export interface TopologyDetails {
+  gateway_id: string;
+  created_at: string;
+  name: string | null;
+  devices: TopologyDevice[];
+}
+
+export interface Thing {
+  id: string;
+  name: string;
+  kind: string;
+  parameters: Record<string, string | number | boolean>;
+  devices: string[];
+}
+
+export type AlertType =
+  | 'co2_high'
+  | 'co2_normal'
+  | 'battery_low'
+  | 'temperature_high'
+  | 'humidity_high'
+  | 'device_offline';
+
+export interface Alert {
+  /** Omitted on the wire when the `alertIds` option is false. */
+  id?: string;
+  physical_id: string;
+  type: AlertType | string;
+  message: string;
+  /** Absent for kinds without a measurement (device_offline). */
+  value?: number;
+  threshold?: number;
+  /** ISO 8601, UTC, "Z". */
+  created_at: string;
+}
+
+export type FaultKind = 'status' | 'rate-limit' | 'hang' | 'reset' | 'malformed' | 'html' | 'empty';
+
+export interface Fault {
+  kind: FaultKind;
+  /** Only requests to this endpoint; default: every endpoint, the token exchange included. */
+  endpoint?: Endpoint;
+  /** How many requests it hits before it retires; default Infinity (until cleared). */
+  times?: number;
+  /** Hit only every Nth matching request (the Nth, 2Nth, …); default 1. */
+  every?: number;
+  /** For 'status'; default 503. */
+  status?: number;
+  /** For 'rate-limit': seconds, or an HTTP-date string sent verbatim; omitted → no Retry-After header. */
+  retryAfter?: number | string;
+  /** Replaces the default body (status, rate-limit, html; for malformed/reset it is the body that gets cut). */
+  body?: string;
+}
+
+export interface SimulatorOptions {
+  host?: string;
+  port?: number;
+  apiKey?: string;
+  /** Further keys accepted by the token exchange besides `apiKey`. */
+  apiKeys?: string[];
+  deviceCount?: number;
+  gateways?: number;
+  /** Number of things served by /things (default 15). */
+  thingCount?: number;
+  seed?: number;
+  tokenLifetimeMs?: number;
+  latencyMs?: number;
+  reportIntervalMs?: number;
+  initialAlerts?: number;
+  alertOrder?: 'newest' | 'oldest';
+  alertIds?: boolean;
+  autoAlerts?: boolean;
+  co2Threshold?: number;
+  maxAlerts?: number;
+  now?: () => number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  rawUrl: string;
+  endpoint: Endpoint;
+  /** The status sent; 0 when nothing complete was sent (hang, reset). */
+  status: number;
+  /** The simulator clock (`now()`) when the response was decided. */
+  at: number;
+}
+
+export interface SimulatorStats {
+  total: number;
+  byEndpoint: Record<Endpoint, number>;
+  byStatus: Record<string, number>;
+  /** Every bearer token issued (kept across resetStats) so tests can prove none leaks into logs or messages. */
+  tokensIssued: string[];
+  requests: RequestLogEntry[];
+}

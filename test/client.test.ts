@@ -1,0 +1,360 @@
+import assert from 'node:assert/strict';
+import { rejectionOf, useSimulator } from './support/fixtures';
+import { LeapcraftClient } from '../lib';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function assertNoSecrets(text: string, secrets: string[]): void {
+  for (const s of secrets) assert.ok(!text.includes(s), `a secret leaked into: ${text}`);
+}
+
+describe('LeapcraftClient against the simulator', function () {
+  const fx = useSimulator({ deviceCount: 12 });
+
+  describe('tokens', () => {
+    it('50 concurrent calls with no token yet make exactly 1 token request', async () => {
+      const client = fx.client();
+      const ids = fx.sim.devices().map((d) => d.physical_id);
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.getDevice(ids[i % ids.length])));
+      assert.equal(results.length, 50);
+      assert.equal(fx.sim.stats.byEndpoint.token, 1);
+      assert.equal(fx.sim.stats.byEndpoint.device, 50);
+      assert.equal(client.stats().tokenExchanges, 1);
+    });
+
+    it('renews an expired token transparently: 1 refused request, 1 exchange, 1 replay', async () => {
+      fx.sim.set({ tokenLifetimeMs: 300 });
+      const client = fx.client();
+      const id = fx.sim.devices()[0].physical_id;
+      await client.getDevice(id);
+      await sleep(400);
+      fx.sim.resetStats();
+      const details = await client.getDevice(id);
+      assert.equal(details.physical_id, id);
+      assert.equal(fx.sim.stats.byEndpoint.token, 1);
+      assert.equal(fx.sim.stats.byEndpoint.device, 2);
+      assert.equal(fx.sim.stats.total, 3);
+      assert.equal(fx.sim.stats.byStatus['401'], 1);
+    });
+
+    it('50 concurrent calls on an expired token share one re-exchange', async () => {
+      const client = fx.client();
+      const id = fx.sim.devices()[0].physical_id;
+      await client.getDevice(id);
+      fx.sim.revokeTokens();
+      fx.sim.resetStats();
+      await Promise.all(Array.from({ length: 50 }, () => client.getDevice(id)));
+      assert.equal(fx.sim.stats.byEndpoint.token, 1);
+      assert.equal(fx.sim.stats.byEndpoint.device, 100);
+    });
+
+    it('replays a 401 once and never loops', async () => {
+      const client = fx.client();
+      const id = fx.sim.devices()[0].physical_id;
+      await client.getDevice(id);
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'status', status: 401, endpoint: 'device' });
+      const err = await rejectionOf(client.getDevice(id));
+      assert.equal(err.code, 'LEAPCRAFT_AUTH');
+      assert.equal(err.status, 401);
+      assert.equal(fx.sim.stats.byEndpoint.device, 2, 'the request and exactly one replay');
+      assert.equal(fx.sim.stats.byEndpoint.token, 1, 'exactly one re-exchange');
+    });
+
+    it('a wrong key is LEAPCRAFT_AUTH after one token request, and is not retried at once', async () => {
+      const client = fx.client({ apiKey: 'not-the-key' });
+      const id = fx.sim.devices()[0].physical_id;
+      const errors = await Promise.all(Array.from({ length: 20 }, () => rejectionOf(client.getDevice(id))));
+      for (const err of errors) assert.equal(err.code, 'LEAPCRAFT_AUTH');
+      assert.equal(fx.sim.stats.byEndpoint.token, 1);
+      const again = await rejectionOf(client.listDevices());
+      assert.equal(again.code, 'LEAPCRAFT_AUTH');
+      assert.equal(fx.sim.stats.total, 1, 'the cool-down holds further exchanges back');
+      assert.equal(fx.sim.stats.byEndpoint.device ?? 0, 0);
+      assertNoSecrets(errors[0].message, ['not-the-key']);
+    });
+
+    it('tries the key again after the cool-down, so a restored key recovers by itself', async () => {
+      fx.sim.setKeyValid(false);
+      const client = fx.client({ authRetryBaseMs: 100, authRetryMaxMs: 100 });
+      assert.equal((await rejectionOf(client.listTopologies())).code, 'LEAPCRAFT_AUTH');
+      fx.sim.setKeyValid(true);
+      await sleep(150);
+      const topologies = await client.listTopologies();
+      assert.ok(topologies.length > 0);
+      assert.equal(fx.sim.stats.byEndpoint.token, 2);
+    });
+
+    it('without a key fails with LEAPCRAFT_AUTH and sends nothing', async () => {
+      const client = fx.client({ apiKey: '' });
+      assert.equal((await rejectionOf(client.listDevices())).code, 'LEAPCRAFT_AUTH');
+      assert.equal(fx.sim.stats.total, 0);
+    });
+  });
+
+  describe('transient failures', () => {
+    it('429 waits for Retry-After (seconds) before retrying: 2 requests in all', async () => {
+      const client = fx.client();
+      await client.authenticate();
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'rate-limit', retryAfter: 1, endpoint: 'topologies', times: 1 });
+      const list = await client.listTopologies();
+      assert.ok(Array.isArray(list));
+      const sent = fx.sim.stats.requests.filter((r) => r.endpoint === 'topologies');
+      assert.equal(sent.length, 2);
+      assert.equal(sent[0].status, 429);
+      assert.ok(sent[1].at - sent[0].at >= 950, `retried after ${sent[1].at - sent[0].at} ms, expected >= 1000`);
+    });
+
+    it('429 with an HTTP-date Retry-After is honoured too', async () => {
+      const client = fx.client();
+      await client.authenticate();
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'rate-limit', retryAfter: new Date(Date.now() + 2000).toUTCString(), endpoint: 'things', times: 1 });
+      await client.listThings();
+      const sent = fx.sim.stats.requests.filter((r) => r.endpoint === 'things');
+      assert.equal(sent.length, 2);
+      assert.ok(sent[1].at - sent[0].at >= 900, `retried after ${sent[1].at - sent[0].at} ms`);
+    });
+
+    it('a Retry-After longer than the client waits fails fast with the wait, and pauses the account', async () => {
+      const client = fx.client({ maxRetryAfterMs: 500 });
+      await client.authenticate();
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'rate-limit', retryAfter: 30, endpoint: 'things', times: 1 });
+      const err = await rejectionOf(client.listThings());
+      assert.equal(err.code, 'LEAPCRAFT_RATE_LIMITED');
+      assert.ok(err.retryAfterMs! > 25_000 && err.retryAfterMs! <= 30_000);
+      const next = await rejectionOf(client.listTopologies());
+      assert.equal(next.code, 'LEAPCRAFT_RATE_LIMITED');
+      assert.equal(fx.sim.stats.total, 1, 'nothing is sent while the API asked us to pause');
+    });
+
+    it('5xx is retried with backoff, then succeeds', async () => {
+      const client = fx.client();
+      await client.authenticate();
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'status', status: 503, endpoint: 'topologies', times: 2 });
+      const list = await client.listTopologies();
+      assert.ok(list.length > 0);
+      assert.equal(fx.sim.stats.byEndpoint.topologies, 3);
+    });
+
+    it('a 5xx burst longer than the retries ends in LEAPCRAFT_UNAVAILABLE after a bounded number of attempts', async () => {
+      const client = fx.client({ maxRetries: 3 });
+      await client.authenticate();
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'status', status: 502, endpoint: 'topologies' });
+      const err = await rejectionOf(client.listTopologies());
+      assert.equal(err.code, 'LEAPCRAFT_UNAVAILABLE');
+      assert.equal(err.status, 502);
+      assert.match(err.message, /GET \/topologies.*502/);
+      assert.equal(fx.sim.stats.byEndpoint.topologies, 4);
+    });
+
+    it('a hung request times out with LEAPCRAFT_TIMEOUT', async () => {
+      const client = fx.client({ timeoutMs: 300, maxRetries: 0 });
+      await client.authenticate();
+      fx.sim.injectFault({ kind: 'hang', endpoint: 'things', times: 1 });
+      const err = await rejectionOf(client.listThings());
+      assert.equal(err.code, 'LEAPCRAFT_TIMEOUT');
+      assert.match(err.message, /GET \/things timed out after 300 ms/);
+    });
+
+    it('a hung request is retried after its timeout and then succeeds', async () => {
+      const client = fx.client({ timeoutMs: 300, maxRetries: 1 });
+      await client.authenticate();
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'hang', endpoint: 'things', times: 1 });
+      const things = await client.listThings();
+      assert.ok(things.length > 0);
+      assert.equal(fx.sim.stats.byEndpoint.things, 2);
+    });
+
+    it('a connection reset mid-response is retried', async () => {
+      const client = fx.client();
+      await client.authenticate();
+      fx.sim.resetStats();
+      fx.sim.injectFault({ kind: 'reset', endpoint: 'things', times: 1 });
+      const things = await client.listThings();
+      assert.ok(things.length > 0);
+      assert.equal(fx.sim.stats.byEndpoint.things, 2);
+    });
+
+    for (const kind of ['malformed', 'html', 'empty'] as const) {
+      it(`a ${kind} body is LEAPCRAFT_BAD_RESPONSE, not a crash`, async () => {
+        const client = fx.client();
+        fx.sim.injectFault({ kind, endpoint: 'devices', times: 1 });
+        const err = await rejectionOf(client.listDevices());
+        assert.equal(err.code, 'LEAPCRAFT_BAD_RESPONSE');
+        assert.match(err.message, /GET \/devices/);
+      });
+    }
+  });
+
+  describe('concurrency and sockets', () => {
+    it('never has more than `concurrency` requests on the wire, over at most that many sockets', async () => {
+      fx.sim.set({ latencyMs: 30 });
+      const client = fx.client({ concurrency: 4 });
+      await client.authenticate();
+      fx.sim.resetStats();
+      const ids = fx.sim.devices().map((d) => d.physical_id);
+      let maxSockets = 0;
+      const probe = setInterval(() => { maxSockets = Math.max(maxSockets, fx.sim.openConnections()); }, 5);
+      try {
+        await Promise.all(Array.from({ length: 60 }, (_, i) => client.getTelemetry(ids[i % ids.length], { type: 'latest' })));
+      } finally {
+        clearInterval(probe);
+      }
+      assert.equal(fx.sim.stats.byEndpoint.telemetry, 60);
+      assert.ok(fx.sim.maxConcurrent <= 4, `max concurrent ${fx.sim.maxConcurrent}`);
+      assert.ok(fx.sim.maxConcurrent >= 2, 'the limit is used, not serialised');
+      assert.ok(maxSockets <= 4, `open sockets ${maxSockets}`);
+    });
+
+    it('close() aborts in-flight requests with LEAPCRAFT_ABORTED and frees the sockets', async () => {
+      const client = fx.client({ timeoutMs: 10_000 });
+      await client.authenticate();
+      fx.sim.injectFault({ kind: 'hang', endpoint: 'things' });
+      const pending = rejectionOf(client.listThings());
+      await sleep(100);
+      client.close();
+      const err = await pending;
+      assert.equal(err.code, 'LEAPCRAFT_ABORTED');
+      for (let i = 0; i < 50 && fx.sim.openConnections() > 0; i++) await sleep(10);
+      assert.equal(fx.sim.openConnections(), 0);
+      assert.equal((await rejectionOf(client.listThings())).code, 'LEAPCRAFT_ABORTED');
+    });
+
+    it('a caller signal cancels only that call', async () => {
+      const client = fx.client({ timeoutMs: 10_000 });
+      await client.authenticate();
+      fx.sim.injectFault({ kind: 'hang', endpoint: 'things', times: 1 });
+      const controller = new AbortController();
+      const pending = rejectionOf(client.listThings({}, { signal: controller.signal }));
+      await sleep(50);
+      controller.abort();
+      assert.equal((await pending).code, 'LEAPCRAFT_ABORTED');
+      assert.ok((await client.listTopologies()).length > 0);
+    });
+  });
+
+  describe('path safety', () => {
+    const hostile = ['../auth/client/token', 'a?b', 'a#b', '%2F', 'a/b', 'x y', 'Büro €', '..%2F..'];
+    for (const id of hostile) {
+      it(`keeps ${JSON.stringify(id)} inside its path segment`, async () => {
+        const client = fx.client();
+        const err = await rejectionOf(client.getDevice(id));
+        assert.equal(err.code, 'LEAPCRAFT_NOT_FOUND');
+        const sent = fx.sim.stats.requests.filter((r) => r.endpoint !== 'token');
+        assert.equal(sent.length, 1);
+        assert.equal(sent[0].endpoint, 'device');
+        const path = sent[0].rawUrl;
+        assert.ok(path.startsWith('/v1/devices/'), path);
+        const segment = path.slice('/v1/devices/'.length);
+        assert.ok(!/[/?#]/.test(segment), `segment ${segment}`);
+        assert.equal(decodeURIComponent(segment), id);
+      });
+    }
+
+    it('a MAC-like id with colons reaches its device', async () => {
+      const client = fx.client();
+      const mac = fx.sim.devices().find((d) => d.physical_id.includes(':'))!;
+      const details = await client.getDevice(mac.physical_id);
+      assert.equal(details.serial, mac.serial);
+      const reading = await client.getTelemetry(mac.physical_id, { type: 'latest' });
+      assert.equal((reading as { physical_id: string }).physical_id, mac.physical_id);
+    });
+
+    it('a topology id is encoded the same way', async () => {
+      const client = fx.client();
+      const err = await rejectionOf(client.getTopology('../devices'));
+      assert.equal(err.code, 'LEAPCRAFT_NOT_FOUND');
+      const sent = fx.sim.stats.requests.find((r) => r.endpoint !== 'token')!;
+      assert.equal(sent.rawUrl, '/v1/topologies/..%2Fdevices');
+    });
+  });
+
+  describe('validation before any request', () => {
+    const cases: Array<[string, (c: LeapcraftClient) => Promise<unknown>]> = [
+      ['unknown telemetry type', (c) => c.getTelemetry('testsim00004', { type: 'raw' })],
+      ['unknown resolution', (c) => c.getTelemetry('testsim00004', { type: 'averages', resolution: 'hourly', from: '-1d', to: 'now' })],
+      ['from after to', (c) => c.getTelemetry('testsim00004', { type: 'averages', resolution: 'daily', from: 'now', to: '-7d' })],
+      ['unparseable date', (c) => c.getTelemetry('testsim00004', { type: 'averages', resolution: 'daily', from: 'last tuesday', to: 'now' })],
+      ['limit 51', (c) => c.listNotifications({ limit: 51 })],
+      ['limit 0', (c) => c.listNotifications({ limit: 0 })],
+      ['limit -2 for things', (c) => c.listThings({ limit: -2 })],
+      ['limit "abc"', (c) => c.listThings({ limit: 'abc' })],
+      ['negative offset', (c) => c.listNotifications({ offset: -1 })],
+      ['empty id', (c) => c.getDevice('')],
+      ['10 kB id', (c) => c.getDevice('x'.repeat(10_240))],
+      ['control characters', (c) => c.getDevice('a\r\nHost: evil')],
+      ['object id', (c) => c.getTelemetry({ id: 1 })],
+    ];
+    for (const [name, call] of cases) {
+      it(`refuses ${name} with LEAPCRAFT_INVALID_INPUT and sends nothing`, async () => {
+        const client = fx.client();
+        const err = await rejectionOf(call(client));
+        assert.equal(err.code, 'LEAPCRAFT_INVALID_INPUT');
+        assert.equal(fx.sim.stats.total, 0);
+      });
+    }
+  });
+
+  describe('endpoints', () => {
+    it('walks every page of the device list', async () => {
+      fx.sim.set({ deviceCount: 250 });
+      const client = fx.client();
+      const devices = await client.listDevices();
+      assert.equal(devices.length, 250);
+      assert.equal(new Set(devices.map((d) => d.physical_id)).size, 250);
+      assert.equal(fx.sim.stats.byEndpoint.devices, 3);
+      fx.sim.resetStats();
+      assert.equal((await client.listDevices({ pageSize: -1 })).length, 250);
+      assert.equal(fx.sim.stats.byEndpoint.devices, 1);
+    });
+
+    it('keeps every field of a list item as it came', async () => {
+      const client = fx.client();
+      const devices = await client.listDevices();
+      assert.deepEqual(devices, fx.sim.devices());
+    });
+
+    it('reads latest telemetry and averages', async () => {
+      const client = fx.client();
+      const id = fx.sim.devices()[0].physical_id;
+      const latest = await client.getTelemetry(id, { type: 'latest' }) as Record<string, unknown>;
+      assert.equal(latest.physical_id, id);
+      assert.equal(typeof (latest.data as Record<string, unknown>).co2, 'number');
+      const averages = await client.getTelemetry(id, { type: 'averages', resolution: 'daily', from: '2026-03-01T00:00:00.000', to: '2026-03-07T23:59:59.000' });
+      assert.ok(Array.isArray(averages));
+      assert.equal(averages.length, 7);
+      const sent = fx.sim.stats.requests.filter((r) => r.endpoint === 'telemetry').map((r) => r.rawUrl);
+      assert.ok(sent[1].includes('from=2026-03-01T00%3A00%3A00.000') || sent[1].includes('from=2026-03-01T00:00:00.000'), sent[1]);
+    });
+
+    it('reads topologies, one topology, notifications and things', async () => {
+      fx.sim.set({});
+      const client = fx.client();
+      const topologies = await client.listTopologies();
+      assert.ok(topologies.length >= 1);
+      const one = await client.getTopology(topologies[0].gateway_id);
+      assert.ok(Array.isArray(one.devices));
+      fx.sim.raiseAlert();
+      const alerts = await client.listNotifications({ limit: 50, offset: 0 });
+      assert.equal(alerts.length, 1);
+      const things = await client.listThings({ limit: -1 });
+      assert.ok(things.length > 10);
+      assert.equal((await client.listThings()).length, 10);
+    });
+
+    it('names the endpoint, the status and the API text in a 404, never a secret', async () => {
+      const client = fx.client();
+      const err = await rejectionOf(client.getDevice('no-such-device'));
+      assert.equal(err.code, 'LEAPCRAFT_NOT_FOUND');
+      assert.equal(err.status, 404);
+      assert.match(err.message, /^GET \/devices\/\{physical_id\} failed with HTTP 404: .+/);
+      assertNoSecrets(err.message + JSON.stringify(err), [fx.sim.apiKey, ...fx.sim.stats.tokensIssued]);
+    });
+  });
+});

@@ -1,0 +1,40 @@
+/** node-red-node-test-helper set up once for every node test file. */
+import helper from 'node-red-node-test-helper';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+export type TestNode = ReturnType<typeof helper.getNode> & Record<string, unknown>;
+
+/** The next `count` messages a helper node receives. */
+export function nextMessages(node: TestNode, count = 1, timeoutMs = 5000): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    const got: Array<Record<string, unknown>> = [];
+    const timer = setTimeout(() => {
+      node.removeListener('input', onInput);
+      reject(new Error(`timed out waiting for ${count} msg(s), got ${got.length}`));
+    }, timeoutMs);
+    function onInput(msg: Record<string, unknown>) {
+      got.push(msg);
+      if (got.length >= count) {
+        clearTimeout(timer);
+        node.removeListener('input', onInput);
+        resolve(got);
+      }
+    }
+    node.on('input', onInput);
+  });
+}
+
+/** Collects every msg a helper node receives, for "nothing else arrived" checks. */
+export function collect(node: TestNode): Array<Record<string, unknown>> {
+  const got: Array<Record<string, unknown>> = [];
+  node.on('input', (msg: Record<string, unknown>) => got.push(msg));
+  return got;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
