@@ -3,3 +3,6 @@ export * from './types';
 export * from './validation';
 export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_URL, encodeSegment } from './client';
 export { parseRetryAfter, backoffDelay } from './retry';
+export { PollScheduler, Fetch, Listener, SchedulerOptions } from './scheduler';
+export * from './readings';
+export * from './alerts';

@@ -9,7 +9,8 @@
  * A key the API rate-limits is deferred until Retry-After has passed, then fetched
  * again; a failing key is reported and simply tried in the next round.
  */
-import { isLeapcraftError } from './errors';
+import { raceAbort } from './abort';
+import { isLeapcraftError, LeapcraftAbortedError } from './errors';
 
 export type Fetch<T> = (signal: AbortSignal) => Promise<T>;
 
@@ -33,7 +34,23 @@ interface Entry<T> {
   inFlight?: { controller: AbortController; promise: Promise<T> };
   notBefore: number;
   deferTimer?: NodeJS.Timeout;
+  /** When a Retry-After retry ran: the round it fell in does not fetch the key again. */
+  retriedAt?: number;
   last?: { value: T; at: number };
+}
+
+interface AdhocJob {
+  promise: Promise<unknown>;
+  controller: AbortController;
+  waiters: number;
+}
+
+function entryId(intervalMs: number, key: string): string {
+  return `${intervalMs}\u0000${key}`;
+}
+
+function cancelled(key: string): LeapcraftAbortedError {
+  return new LeapcraftAbortedError(`${key.split('\u0000').join(' ')}: the request was cancelled`);
 }
 
 interface Group {
@@ -49,6 +66,8 @@ interface Group {
 export class PollScheduler {
   private readonly entries = new Map<string, Entry<unknown>>();
   private readonly groups = new Map<number, Group>();
+  /** fetchNow calls under way by key, so simultaneous msgs share one request. */
+  private readonly adhoc = new Map<string, AdhocJob>();
   private readonly maxGapMs: number;
   private closed = false;
   /** Requests started by the scheduler, for tests and benchmarks. */
@@ -70,7 +89,7 @@ export class PollScheduler {
   subscribe<T>(key: string, intervalMs: number, fetch: Fetch<T>, listener: Listener<T>): () => void {
     if (this.closed) throw new Error('poll scheduler is closed');
     if (!(intervalMs > 0)) throw new RangeError(`interval must be positive, got ${intervalMs}`);
-    const id = `${intervalMs}\u0000${key}`;
+    const id = entryId(intervalMs, key);
     let entry = this.entries.get(id) as Entry<T> | undefined;
     if (!entry) {
       const group = this.group(intervalMs);
@@ -97,14 +116,35 @@ export class PollScheduler {
    * same key that is already under way instead of sending a second one.
    */
   fetchNow<T>(key: string, fetch: Fetch<T>, signal?: AbortSignal): Promise<T> {
-    for (const entry of this.entries.values()) {
-      if (entry.key === key && entry.inFlight) return entry.inFlight.promise as Promise<T>;
+    if (signal?.aborted) return Promise.reject(cancelled(key));
+    for (const interval of this.groups.keys()) {
+      const entry = this.entries.get(entryId(interval, key));
+      if (entry?.inFlight) return this.wait(entry.inFlight.promise as Promise<T>, key, signal);
     }
-    this.fetches++;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
+    let job = this.adhoc.get(key);
+    if (!job) {
+      this.fetches++;
+      const controller = new AbortController();
+      const created: AdhocJob = { controller, waiters: 0, promise: invoke(fetch, controller.signal) };
+      created.promise.then(() => this.adhoc.delete(key), () => this.adhoc.delete(key));
+      this.adhoc.set(key, created);
+      job = created;
+    }
+    // The request belongs to everyone waiting for it: it is cancelled only when the last
+    // of them gives up (or the scheduler closes).
+    const shared = job;
+    shared.waiters++;
+    const onAbort = () => {
+      if (--shared.waiters === 0) shared.controller.abort();
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
-    return fetch(controller.signal).finally(() => signal?.removeEventListener('abort', onAbort));
+    return this.wait(shared.promise as Promise<T>, key, signal).finally(() => signal?.removeEventListener('abort', onAbort));
+  }
+
+  private wait<T>(promise: Promise<T>, key: string, signal?: AbortSignal): Promise<T> {
+    return raceAbort(promise, signal).catch((err: unknown) => {
+      throw signal?.aborted ? cancelled(key) : err;
+    });
   }
 
   close(): void {
@@ -117,6 +157,8 @@ export class PollScheduler {
     }
     this.entries.clear();
     this.groups.clear();
+    for (const job of this.adhoc.values()) job.controller.abort();
+    this.adhoc.clear();
   }
 
   private group(intervalMs: number): Group {
@@ -141,6 +183,11 @@ export class PollScheduler {
     if (group.entries.length === 0) {
       clearTimeout(group.timer);
       this.groups.delete(group.intervalMs);
+    } else if (group.pacing && group.queue.length === 0) {
+      // The round's last keys left: wait for the next round instead of starting it now.
+      clearTimeout(group.timer);
+      group.timer = undefined;
+      this.arm(group);
     }
   }
 
@@ -162,7 +209,7 @@ export class PollScheduler {
       group.queue = [...group.entries];
     }
     const entry = group.queue.shift();
-    if (entry) this.run(entry);
+    if (entry && !(entry.retriedAt !== undefined && entry.retriedAt >= group.roundStart)) this.run(entry);
     if (group.queue.length > 0) {
       const gap = Math.min(this.maxGapMs, group.intervalMs / Math.max(1, group.entries.length));
       group.pacing = true;
@@ -177,7 +224,7 @@ export class PollScheduler {
     if (entry.inFlight || Date.now() < entry.notBefore) return;
     const controller = new AbortController();
     this.fetches++;
-    const promise = entry.fetch(controller.signal);
+    const promise = invoke(entry.fetch, controller.signal);
     entry.inFlight = { controller, promise };
     promise.then(
       (value) => {
@@ -210,7 +257,12 @@ export class PollScheduler {
     clearTimeout(entry.deferTimer);
     entry.deferTimer = setTimeout(() => {
       entry.deferTimer = undefined;
-      if (!this.closed && entry.listeners.size > 0) this.run(entry);
+      // Timers and Date.now() can disagree by a few ms: the wait is over, whatever the clock says.
+      entry.notBefore = 0;
+      if (!this.closed && entry.listeners.size > 0) {
+        entry.retriedAt = Date.now();
+        this.run(entry);
+      }
     }, waitMs);
   }
 
@@ -220,5 +272,14 @@ export class PollScheduler {
     } catch (err) {
       this.options.onListenerError?.(err);
     }
+  }
+}
+
+/** A fetch that throws instead of rejecting must not escape from a timer callback. */
+function invoke<T>(fetch: Fetch<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return Promise.resolve(fetch(signal));
+  } catch (err) {
+    return Promise.reject(err);
   }
 }

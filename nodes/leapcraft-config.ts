@@ -4,7 +4,7 @@
  * and one set of keep-alive sockets. Flow nodes register/deregister like users of the
  * core MQTT broker node.
  */
-import { LeapcraftClient, LeapcraftError, isLeapcraftError } from '../lib';
+import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError } from '../lib';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, Node, NodeAPI } from './common/types';
 
 function toNumber(value: unknown, fallback: number): number {
@@ -18,6 +18,9 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const users = new Set<Node>();
     let client: LeapcraftClient | undefined;
+    const scheduler = new PollScheduler({
+      onListenerError: (err) => node.error(`listener failed: ${err instanceof Error ? err.message : String(err)}`),
+    });
 
     try {
       client = new LeapcraftClient({
@@ -40,11 +43,14 @@ export = function register(RED: NodeAPI): void {
       if (!client) throw node.configError;
       return client;
     };
+    node.getScheduler = () => scheduler;
     node.register = (user: Node) => { users.add(user); };
     node.deregister = (user: Node) => { users.delete(user); };
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      // Aborts in-flight requests and pending retries, clears their timers, frees sockets.
+      // Stops every poll, aborts in-flight requests and pending retries, clears their
+      // timers and frees the sockets.
+      scheduler.close();
       client?.close();
       users.clear();
       done();

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import type { LeapcraftClient, LeapcraftError } from '../../lib';
+import type { LeapcraftClient, LeapcraftError, PollScheduler } from '../../lib';
 
 export type { Node, NodeAPI, NodeDef, NodeMessage };
 
@@ -17,6 +17,8 @@ export interface LeapcraftConfigDef extends NodeDef {
 export interface LeapcraftAccount extends Node<LeapcraftCredentials> {
   /** The account's client; throws the configuration error when there is none. */
   getClient(): LeapcraftClient;
+  /** The account's shared poll scheduler: one request per key per interval across all nodes. */
+  getScheduler(): PollScheduler;
   readonly configError?: LeapcraftError;
   register(user: Node): void;
   deregister(user: Node): void;

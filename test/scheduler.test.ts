@@ -1,0 +1,565 @@
+import assert from 'node:assert/strict';
+import sinon from 'sinon';
+import { rejectionOf, useSimulator } from './support/fixtures';
+import {
+  Fetch, LeapcraftClient, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
+  SchedulerOptions, TelemetryReading, TelemetryResponse,
+} from '../lib';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` until it holds; fails with `what` after `timeoutMs`. */
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+interface Recorder<T> extends Listener<T> {
+  values: Array<{ value: T; key: string }>;
+  errors: Array<{ err: Error & { code?: string; retryAfterMs?: number }; key: string }>;
+}
+
+function recorder<T>(): Recorder<T> {
+  const r: Recorder<T> = {
+    values: [],
+    errors: [],
+    next(value, key) {
+      r.values.push({ value, key });
+    },
+    error(err, key) {
+      r.errors.push({ err: err as Error, key });
+    },
+  };
+  return r;
+}
+
+/** A fetch that never settles by itself, only when its signal aborts. */
+function pendingUntilAborted(onCall: (signal: AbortSignal) => void): Fetch<never> {
+  return (signal) => {
+    onCall(signal);
+    return new Promise<never>((_resolve, reject) => {
+      signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+    });
+  };
+}
+
+const timeoutsAlive = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('PollScheduler', function () {
+  const schedulers: PollScheduler[] = [];
+  function scheduler(options: SchedulerOptions = {}): PollScheduler {
+    const s = new PollScheduler(options);
+    schedulers.push(s);
+    return s;
+  }
+  // Registered before useSimulator: closes the schedulers before the clients and the simulator.
+  afterEach(() => {
+    sinon.restore();
+    for (const s of schedulers.splice(0)) s.close();
+  });
+
+  describe('with the real client against the simulator', () => {
+    const fx = useSimulator({ deviceCount: 20 });
+
+    const latest = (client: LeapcraftClient, id: string): Fetch<TelemetryResponse> =>
+      (signal) => client.getTelemetry(id, {}, { signal });
+    const ids = () => fx.sim.devices().map((d) => d.physical_id);
+    const telemetrySent = () => fx.sim.stats.requests.filter((r) => r.endpoint === 'telemetry');
+    const telemetrySentFor = (id: string) => telemetrySent().filter((r) => r.rawUrl.includes(`/telemetry/${encodeURIComponent(id)}?`));
+
+    async function readyClient(options: Parameters<typeof fx.client>[0] = {}): Promise<LeapcraftClient> {
+      const client = fx.client(options);
+      await client.authenticate();
+      fx.sim.resetStats();
+      return client;
+    }
+
+    it('5 subscribers x 20 keys: 20 fetches in the round, and every subscriber gets the same 20 values', async () => {
+      const client = await readyClient();
+      const s = scheduler({ maxGapMs: 5 });
+      const all = ids();
+      assert.equal(all.length, 20);
+      const subs = Array.from({ length: 5 }, () => recorder<TelemetryResponse>());
+      for (const sub of subs) for (const id of all) s.subscribe(`latest:${id}`, 60_000, latest(client, id), sub);
+      assert.equal(s.size, 20);
+
+      await waitFor(() => subs.every((r) => r.values.length >= 20), 'every subscriber to get 20 values');
+      assert.equal(fx.sim.stats.byEndpoint.telemetry, 20);
+      assert.equal(s.fetches, 20);
+      for (const id of all) assert.equal(telemetrySentFor(id).length, 1, `one request for ${id}`);
+      for (const sub of subs) {
+        assert.equal(sub.values.length, 20);
+        assert.equal(sub.errors.length, 0);
+        assert.deepEqual(new Set(sub.values.map((v) => v.key)), new Set(all.map((id) => `latest:${id}`)));
+        for (const { value, key } of sub.values) assert.equal(`latest:${(value as TelemetryReading).physical_id}`, key);
+      }
+      // Fan-out: the very same object goes to every subscriber of a key.
+      for (const id of all) {
+        const key = `latest:${id}`;
+        const first = subs[0].values.find((v) => v.key === key)!.value;
+        for (const sub of subs.slice(1)) assert.equal(sub.values.find((v) => v.key === key)!.value, first);
+      }
+    });
+
+    it('a new subscriber to a polled key gets the last value at once, without a new request', async () => {
+      const client = await readyClient();
+      const s = scheduler({ maxGapMs: 5 });
+      const id = ids()[0];
+      const first = recorder<TelemetryResponse>();
+      s.subscribe('k', 60_000, latest(client, id), first);
+      const early = recorder<TelemetryResponse>();
+      s.subscribe('k', 60_000, latest(client, id), early);
+      assert.equal(early.values.length, 0, 'nothing cached yet, nothing delivered');
+      await waitFor(() => first.values.length === 1 && early.values.length === 1, 'the first value');
+
+      let otherFetchCalls = 0;
+      const late = recorder<TelemetryResponse>();
+      s.subscribe('k', 60_000, (signal) => {
+        otherFetchCalls++;
+        return client.getTelemetry(id, {}, { signal });
+      }, late);
+      // Synchronously, inside subscribe().
+      assert.equal(late.values.length, 1);
+      assert.equal(late.values[0].value, first.values[0].value);
+      assert.equal(late.values[0].key, 'k');
+      await sleep(100);
+      assert.equal(otherFetchCalls, 0);
+      assert.equal(s.fetches, 1);
+      assert.equal(fx.sim.stats.byEndpoint.telemetry, 1);
+      assert.equal(s.size, 1);
+    });
+
+    it('paces a round: 10 keys with maxGapMs 50 go out one by one over ~9 gaps, in subscription order', async () => {
+      const client = await readyClient();
+      const s = scheduler({ maxGapMs: 50 });
+      const some = ids().slice(0, 10);
+      const started: number[] = [];
+      const r = recorder<TelemetryResponse>();
+      for (const id of some) {
+        s.subscribe(id, 60_000, (signal) => {
+          started.push(Date.now());
+          return client.getTelemetry(id, {}, { signal });
+        }, r);
+      }
+      await waitFor(() => r.values.length === 10, 'all 10 values');
+
+      assert.equal(started.length, 10);
+      for (let i = 1; i < started.length; i++) {
+        assert.ok(started[i] - started[i - 1] >= 45, `fetch ${i} started ${started[i] - started[i - 1]} ms after the previous one`);
+      }
+      const sent = telemetrySent();
+      assert.equal(sent.length, 10);
+      assert.deepEqual(sent.map((x) => decodeURIComponent(x.rawUrl.split('/telemetry/')[1].split('?')[0])), some);
+      const span = sent[9].at - sent[0].at;
+      assert.ok(span >= 380, `the round's requests spanned only ${span} ms (expected about 9 x 50)`);
+    });
+
+    it('a key rate-limited by the API (429, Retry-After 1) is not fetched again before 1 s, then fetched again', async () => {
+      const client = await readyClient({ maxRetryAfterMs: 0 });
+      fx.sim.injectFault({ kind: 'rate-limit', retryAfter: 1, endpoint: 'telemetry', times: 1 });
+      const s = scheduler({ maxGapMs: 10 });
+      const id = ids()[0];
+      const calls: number[] = [];
+      const r = recorder<TelemetryResponse>();
+      s.subscribe('k', 200, (signal) => {
+        calls.push(Date.now());
+        return client.getTelemetry(id, {}, { signal });
+      }, r);
+
+      await waitFor(() => r.values.length >= 1, 'the value after the Retry-After');
+      assert.equal(r.errors.length, 1);
+      assert.equal(r.errors[0].err.code, 'LEAPCRAFT_RATE_LIMITED');
+      assert.equal(r.errors[0].key, 'k');
+      assert.ok(r.errors[0].err.retryAfterMs! > 0 && r.errors[0].err.retryAfterMs! <= 1000);
+      // The rounds at 200, 400, 600 and 800 ms left the key alone (not even a call the
+      // client would have refused locally).
+      assert.ok(calls.length >= 2);
+      const between = calls.filter((t) => t > calls[0] && t < calls[0] + 950);
+      assert.deepEqual(between, [], 'no fetch while the Retry-After runs');
+      const sent = telemetrySent();
+      assert.equal(sent[0].status, 429);
+      assert.equal(sent[1].status, 200);
+      assert.ok(sent[1].at - sent[0].at >= 950, `fetched again after ${sent[1].at - sent[0].at} ms, expected >= 1000`);
+    });
+
+    it('a failing key is reported to error() every round while the other keys still deliver', async () => {
+      const client = await readyClient();
+      const s = scheduler({ maxGapMs: 10 });
+      const [a, b] = ids();
+      const ghost = recorder<TelemetryResponse>();
+      const good = recorder<TelemetryResponse>();
+      s.subscribe('ghost', 150, latest(client, 'no-such-device'), ghost);
+      s.subscribe('a', 150, latest(client, a), good);
+      s.subscribe('b', 150, latest(client, b), good);
+
+      await waitFor(() => ghost.errors.length >= 2 && good.values.filter((v) => v.key === 'b').length >= 2, 'two rounds');
+      assert.equal(ghost.values.length, 0);
+      assert.equal(good.errors.length, 0);
+      for (const e of ghost.errors) {
+        assert.equal(e.err.code, 'LEAPCRAFT_NOT_FOUND');
+        assert.equal(e.key, 'ghost');
+      }
+      assert.ok(good.values.filter((v) => v.key === 'a').length >= 2);
+      const tries = telemetrySentFor('no-such-device');
+      assert.ok(tries.length >= 2);
+      assert.ok(tries[1].at - tries[0].at >= 100, `retried after ${tries[1].at - tries[0].at} ms: in the next round, not at once`);
+    });
+
+    it('a key that failed once (503) delivers again in the next round', async () => {
+      const client = await readyClient({ maxRetries: 0 });
+      fx.sim.injectFault({ kind: 'status', status: 503, endpoint: 'telemetry', times: 1 });
+      const s = scheduler({ maxGapMs: 10 });
+      const [a, b] = ids();
+      const ra = recorder<TelemetryResponse>();
+      const rb = recorder<TelemetryResponse>();
+      s.subscribe('a', 150, latest(client, a), ra); // first in the round: takes the 503
+      s.subscribe('b', 150, latest(client, b), rb);
+
+      await waitFor(() => ra.values.length >= 1, 'a value for the key that failed');
+      assert.equal(ra.errors.length, 1);
+      assert.equal(ra.errors[0].err.code, 'LEAPCRAFT_UNAVAILABLE');
+      assert.equal(rb.errors.length, 0);
+      assert.ok(rb.values.length >= 1);
+      assert.equal(telemetrySentFor(a)[0].status, 503);
+    });
+
+    it('unsubscribing the last listener aborts its in-flight request and stops polling the key', async () => {
+      const client = await readyClient({ timeoutMs: 10_000 });
+      fx.sim.injectFault({ kind: 'hang', endpoint: 'telemetry', times: 1 });
+      const s = scheduler({ maxGapMs: 10 });
+      const [a, b] = ids();
+      let calls = 0;
+      let signal: AbortSignal | undefined;
+      let inFlight: Promise<TelemetryResponse> | undefined;
+      const ra = recorder<TelemetryResponse>();
+      const rb = recorder<TelemetryResponse>();
+      const unsubscribe = s.subscribe('a', 150, (sig) => {
+        calls++;
+        signal = sig;
+        inFlight = client.getTelemetry(a, {}, { signal: sig });
+        return inFlight;
+      }, ra); // first: its request hangs
+      s.subscribe('b', 150, latest(client, b), rb);
+      await waitFor(() => telemetrySentFor(a).length === 1 && rb.values.length >= 1, 'the hung request and a value for b');
+
+      unsubscribe();
+      assert.equal(signal!.aborted, true);
+      assert.equal((await rejectionOf(inFlight!)).code, 'LEAPCRAFT_ABORTED');
+      assert.equal(s.size, 1);
+      const bBefore = rb.values.length;
+      await sleep(450); // three intervals
+      assert.equal(calls, 1);
+      assert.equal(telemetrySentFor(a).length, 1);
+      assert.deepEqual(ra.values, []);
+      assert.deepEqual(ra.errors, [], 'the abort is not reported as a failure');
+      assert.ok(rb.values.length > bBefore, 'the other key is still polled');
+      unsubscribe(); // a second call is harmless
+      assert.equal(s.size, 1);
+    });
+
+    it('unsubscribing one of two listeners keeps the key polled for the other', async () => {
+      const client = await readyClient();
+      const s = scheduler({ maxGapMs: 10 });
+      const id = ids()[0];
+      const signals: AbortSignal[] = [];
+      const fetch: Fetch<TelemetryResponse> = (signal) => {
+        signals.push(signal);
+        return client.getTelemetry(id, {}, { signal });
+      };
+      const r1 = recorder<TelemetryResponse>();
+      const r2 = recorder<TelemetryResponse>();
+      const unsubscribe1 = s.subscribe('k', 100, fetch, r1);
+      s.subscribe('k', 100, fetch, r2);
+      await waitFor(() => r1.values.length === 1 && r2.values.length === 1, 'the first value');
+
+      unsubscribe1();
+      assert.equal(s.size, 1);
+      await waitFor(() => r2.values.length >= 3, 'two more values for the remaining listener');
+      assert.equal(r1.values.length, 1);
+      assert.ok(signals.every((sig) => !sig.aborted), 'nothing was aborted');
+      assert.equal(telemetrySentFor(id).length, signals.length);
+    });
+
+    it('fetchNow joins the in-flight request of a polled key, and otherwise sends a fresh one', async () => {
+      const client = await readyClient();
+      fx.sim.set({ latencyMs: 200 });
+      const s = scheduler({ maxGapMs: 10 });
+      const id = ids()[0];
+      let polled = 0;
+      const r = recorder<TelemetryResponse>();
+      s.subscribe('k', 60_000, (signal) => {
+        polled++;
+        return client.getTelemetry(id, {}, { signal });
+      }, r);
+      await waitFor(() => polled === 1, 'the round to start the request');
+
+      let ownCalls = 0;
+      const own: Fetch<TelemetryResponse> = (signal) => {
+        ownCalls++;
+        return client.getTelemetry(id, {}, { signal });
+      };
+      const joined = await s.fetchNow('k', own);
+      assert.equal(ownCalls, 0, 'joined, not sent');
+      await waitFor(() => r.values.length === 1, 'the polled value');
+      assert.equal(joined, r.values[0].value);
+      assert.equal(fx.sim.stats.byEndpoint.telemetry, 1);
+
+      const fresh = await s.fetchNow('k', own);
+      assert.equal(ownCalls, 1);
+      assert.equal(fx.sim.stats.byEndpoint.telemetry, 2);
+      assert.notEqual(fresh, joined);
+      assert.equal((fresh as TelemetryReading).physical_id, id);
+    });
+
+    it('fetchNow passes its caller\'s abort on to the request', async () => {
+      const client = await readyClient();
+      fx.sim.set({ latencyMs: 300 });
+      const s = scheduler();
+      const id = ids()[0];
+      const caller = new AbortController();
+      let called = false;
+      const p = s.fetchNow('k', (signal) => {
+        called = true;
+        return client.getTelemetry(id, {}, { signal });
+      }, caller.signal);
+      await waitFor(() => called && fx.sim.stats.byEndpoint.telemetry === 1, 'the request to be sent');
+      caller.abort();
+      assert.equal((await rejectionOf(p)).code, 'LEAPCRAFT_ABORTED');
+    });
+
+    it('fetchNow with an already-aborted signal sends nothing', async () => {
+      const client = await readyClient();
+      const s = scheduler();
+      const id = ids()[0];
+      const caller = new AbortController();
+      caller.abort();
+      const err = await rejectionOf(s.fetchNow('k', (signal) => client.getTelemetry(id, {}, { signal }), caller.signal));
+      assert.equal(err.code, 'LEAPCRAFT_ABORTED');
+      assert.equal(fx.sim.stats.byEndpoint.telemetry, 0);
+    });
+
+    it('two fetchNow calls for the same key at once share one request', async () => {
+      const client = await readyClient();
+      fx.sim.set({ latencyMs: 100 });
+      const s = scheduler();
+      const id = ids()[0];
+      const fetch = latest(client, id);
+      const [x, y] = await Promise.all([s.fetchNow('k', fetch), s.fetchNow('k', fetch)]);
+      assert.equal(fx.sim.stats.byEndpoint.telemetry, 1, 'the second call joins the first one under way');
+      assert.equal(x, y);
+    });
+
+    it('never overlaps two requests of one key when a request takes longer than the interval', async () => {
+      const client = await readyClient();
+      fx.sim.set({ latencyMs: 250 });
+      const s = scheduler({ maxGapMs: 10 });
+      const id = ids()[0];
+      let running = 0;
+      let maxRunning = 0;
+      const r = recorder<TelemetryResponse>();
+      s.subscribe('k', 80, async (signal) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        try {
+          return await client.getTelemetry(id, {}, { signal });
+        } finally {
+          running--;
+        }
+      }, r);
+      await waitFor(() => r.values.length >= 3, 'three values');
+      assert.equal(maxRunning, 1);
+      assert.equal(fx.sim.maxConcurrent, 1);
+      assert.equal(r.errors.length, 0);
+      assert.ok(fx.sim.stats.byEndpoint.telemetry <= r.values.length + 1);
+    });
+
+    it('unsubscribing the keys left in a round does not start the next round early', async () => {
+      const client = await readyClient();
+      const s = scheduler({ maxGapMs: 100 });
+      const [a, b] = ids();
+      const ra = recorder<TelemetryResponse>();
+      s.subscribe('a', 1000, latest(client, a), ra);
+      const unsubscribeB = s.subscribe('b', 1000, latest(client, b), recorder<TelemetryResponse>());
+      await waitFor(() => ra.values.length === 1, 'the value of a');
+      unsubscribeB(); // b was still waiting for its turn in the round
+      await sleep(500); // the next round is due 1000 ms after the first
+      assert.equal(telemetrySentFor(a).length, 1, 'a must be fetched once per 1000 ms interval');
+      assert.equal(ra.values.length, 1);
+    });
+  });
+
+  describe('timing logic with plain fetch functions', () => {
+    it('keys at different intervals are separate entries, polled at their own pace', async () => {
+      const s = scheduler({ maxGapMs: 10 });
+      let fastCalls = 0;
+      let slowCalls = 0;
+      const fast = recorder<{ interval: number }>();
+      const slow = recorder<{ interval: number }>();
+      s.subscribe('k', 150, async () => (fastCalls++, { interval: 150 }), fast);
+      s.subscribe('k', 2000, async () => (slowCalls++, { interval: 2000 }), slow);
+      assert.equal(s.size, 2);
+      await waitFor(() => fastCalls >= 3, 'three fetches at 150 ms');
+      assert.equal(slowCalls, 1);
+      assert.ok(fast.values.length >= 2);
+      assert.ok(fast.values.every((v) => v.value.interval === 150 && v.key === 'k'));
+      assert.deepEqual(slow.values, [{ value: { interval: 2000 }, key: 'k' }]);
+    });
+
+    it('a short interval shortens the gaps: every key is fetched once before any is fetched again', async () => {
+      const s = scheduler({ maxGapMs: 1000 });
+      const log: Array<{ key: string; at: number }> = [];
+      const r = recorder<string>();
+      const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+      for (const key of keys) s.subscribe(key, 200, async () => (log.push({ key, at: Date.now() }), key), r);
+      await waitFor(() => log.length >= 20, 'two rounds');
+      assert.deepEqual(log.slice(0, 10).map((x) => x.key), keys);
+      assert.deepEqual(log.slice(10, 20).map((x) => x.key), keys);
+      const span = log[9].at - log[0].at;
+      assert.ok(span >= 150, `round 1 spanned ${span} ms: paced (~9 x 20 ms), not all at once`);
+    });
+
+    it('a key rejected with LEAPCRAFT_RATE_LIMITED waits out retryAfterMs while the other keys go on', async () => {
+      const s = scheduler({ maxGapMs: 10 });
+      const limitedCalls: number[] = [];
+      const limited = recorder<string>();
+      const ok = recorder<string>();
+      s.subscribe('limited', 100, async () => {
+        limitedCalls.push(Date.now());
+        if (limitedCalls.length === 1) throw new LeapcraftRateLimitError('slow down', { status: 429, retryAfterMs: 650 });
+        return 'fine';
+      }, limited);
+      s.subscribe('ok', 100, async () => 'ok', ok);
+
+      await waitFor(() => limited.values.length >= 1, 'the limited key to be fetched again');
+      const okDuringWait = ok.values.length;
+      assert.ok(limitedCalls.length >= 2);
+      assert.ok(limitedCalls[1] - limitedCalls[0] >= 645, `fetched again after ${limitedCalls[1] - limitedCalls[0]} ms, expected >= 650`);
+      assert.equal(limited.errors.length, 1);
+      assert.equal(limited.errors[0].err.code, 'LEAPCRAFT_RATE_LIMITED');
+      assert.equal(limited.errors[0].key, 'limited');
+      assert.ok(okDuringWait >= 2, 'the other key went on being polled');
+      assert.equal(ok.errors.length, 0);
+      // Not dropped: back in the rounds afterwards.
+      await waitFor(() => limited.values.length >= 3, 'further rounds');
+      assert.equal(limited.errors.length, 1);
+    });
+
+    it('a deferred key is fetched when Retry-After has passed even if the wall clock lags the timer', async () => {
+      // Timers run on the monotonic clock, Date.now() on the wall clock; the two are not in
+      // step (millisecond truncation, NTP adjustments). Here the wall clock reads 50 ms
+      // behind from the moment the key was deferred.
+      const s = scheduler({ maxGapMs: 10 });
+      const calls: number[] = [];
+      const r = recorder<string>();
+      const realNow = Date.now.bind(Date);
+      s.subscribe('k', 30_000, async () => {
+        calls.push(realNow());
+        if (calls.length === 1) throw new LeapcraftRateLimitError('slow down', { status: 429, retryAfterMs: 300 });
+        return 'fine';
+      }, r);
+      await waitFor(() => r.errors.length === 1, 'the rate-limit');
+      sinon.stub(Date, 'now').callsFake(() => realNow() - 50);
+      await sleep(700);
+      sinon.restore();
+      assert.equal(calls.length, 2, 'the deferred fetch must not wait for the next round (30 s away)');
+      assert.deepEqual(r.values.map((v) => v.value), ['fine']);
+    });
+
+    it('a failing key is retried in the next round, then delivers', async () => {
+      const s = scheduler({ maxGapMs: 10 });
+      let n = 0;
+      const r = recorder<string>();
+      s.subscribe('k', 100, async () => {
+        if (++n === 1) throw new LeapcraftUnavailableError('down', { status: 503 });
+        return `value ${n}`;
+      }, r);
+      await waitFor(() => r.values.length >= 1, 'a value');
+      assert.equal(r.errors.length, 1);
+      assert.equal(r.errors[0].err.code, 'LEAPCRAFT_UNAVAILABLE');
+      assert.equal(r.values[0].value, 'value 2');
+    });
+
+    it('a listener that throws does not stop delivery to the others', async () => {
+      const reported: unknown[] = [];
+      const s = scheduler({ maxGapMs: 10, onListenerError: (err) => reported.push(err) });
+      const boom = new Error('listener bug');
+      const thrower: Listener<string> = {
+        next() { throw boom; },
+        error() { throw boom; },
+      };
+      const r1 = recorder<string>();
+      const r2 = recorder<string>();
+      let n = 0;
+      s.subscribe('k', 100, async () => {
+        if (++n === 2) throw new LeapcraftUnavailableError('down');
+        return `v${n}`;
+      }, r1);
+      s.subscribe('k', 100, async () => 'unused', thrower);
+      s.subscribe('k', 100, async () => 'unused', r2);
+
+      await waitFor(() => r2.values.length >= 2, 'two values for the last listener');
+      assert.deepEqual(r1.values.slice(0, 2).map((v) => v.value), ['v1', 'v3']);
+      assert.deepEqual(r2.values.slice(0, 2).map((v) => v.value), ['v1', 'v3']);
+      assert.equal(r1.errors.length, 1);
+      assert.equal(r2.errors.length, 1, 'the error reached the listener after the thrower too');
+      assert.ok(reported.length >= 3, `${reported.length} listener errors reported`);
+      assert.ok(reported.every((e) => e === boom));
+
+      // The cached value handed to a new listener that throws does not throw out of subscribe.
+      const before = reported.length;
+      const lateThrower: Listener<string> = { next() { throw boom; }, error() { throw boom; } };
+      assert.doesNotThrow(() => s.subscribe('k', 100, async () => 'unused', lateThrower));
+      assert.equal(reported.length, before + 1);
+    });
+
+    it('close() stops every poll, aborts in-flight fetches, clears the retry timers and leaves no timer', async () => {
+      await null; // mocha arms its own timeout timer once the test function has returned
+      const before = timeoutsAlive();
+      const s = scheduler({ maxGapMs: 5 });
+      let calls = 0;
+      let pendingSignal: AbortSignal | undefined;
+      const r = recorder<string>();
+      s.subscribe('a', 100, async () => (calls++, 'a'), r);
+      s.subscribe('b', 100, async () => (calls++, 'b'), r);
+      s.subscribe('pending', 100, pendingUntilAborted((sig) => { calls++; pendingSignal = sig; }), recorder<never>());
+      s.subscribe('limited', 100, async () => {
+        calls++;
+        throw new LeapcraftRateLimitError('slow down', { retryAfterMs: 250 });
+      }, r);
+      await waitFor(() => r.values.length >= 2 && r.errors.length >= 1 && pendingSignal !== undefined, 'the first round');
+      assert.ok(timeoutsAlive() > before, 'the scheduler holds timers while it runs');
+
+      s.close();
+      assert.equal(pendingSignal!.aborted, true);
+      assert.ok(timeoutsAlive() <= before, `${timeoutsAlive() - before} timer(s) left behind`);
+      assert.equal(s.size, 0);
+      const callsAtClose = calls;
+      const valuesAtClose = r.values.length;
+      await sleep(350); // past two intervals and the Retry-After
+      assert.equal(calls, callsAtClose);
+      assert.equal(r.values.length, valuesAtClose);
+      assert.throws(() => s.subscribe('c', 100, async () => 'c', recorder<string>()), /closed/);
+    });
+
+    it('fetchNow of a key nobody polls runs its fetch and hands back the value', async () => {
+      const s = scheduler();
+      let calls = 0;
+      assert.equal(await s.fetchNow('k', async () => (calls++, 42)), 42);
+      assert.equal(await s.fetchNow('k', async () => (calls++, 43)), 43);
+      assert.equal(calls, 2);
+      const err = await rejectionOf(s.fetchNow('k', async () => { throw new LeapcraftUnavailableError('down'); }));
+      assert.equal(err.code, 'LEAPCRAFT_UNAVAILABLE');
+    });
+
+    it('rejects a non-positive interval', () => {
+      const s = scheduler();
+      for (const interval of [0, -1, Number.NaN]) {
+        assert.throws(() => s.subscribe('k', interval, async () => 1, recorder<number>()), RangeError);
+      }
+      assert.equal(s.size, 0);
+    });
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * A real Node-RED 4.1 process (the devDependency) with this package loaded from the
+ * working tree's build, for tests that need what the test helper cannot give: restarts,
+ * persistent context stores, the admin API as users reach it.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RealNodeRedOptions {
+  /** Extra settings.js entries, as JavaScript source (e.g. a contextStorage block). */
+  settingsSource?: string;
+}
+
+export class RealNodeRed {
+  readonly userDir: string;
+  port = 0;
+  log = '';
+  private proc?: ChildProcess;
+
+  constructor(private readonly options: RealNodeRedOptions = {}) {
+    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leapcraft-nr-'));
+    const modules = path.join(this.userDir, 'node_modules');
+    fs.mkdirSync(modules);
+    // Node-RED scans userDir/node_modules for node modules; the link is the working tree.
+    fs.symlinkSync(ROOT, path.join(modules, 'node-red-contrib-leapcraft'), 'dir');
+    fs.writeFileSync(path.join(this.userDir, 'package.json'), JSON.stringify({ name: 'leapcraft-test-userdir', private: true }));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    fs.writeFileSync(path.join(this.userDir, 'settings.js'), `module.exports = {
+  uiHost: '127.0.0.1', uiPort: ${this.port}, flowFile: 'flows.json', credentialSecret: 'test-secret',
+  logging: { console: { level: 'info' } },
+  ${this.options.settingsSource ?? ''}
+};\n`);
+    const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', this.userDir, '--settings', path.join(this.userDir, 'settings.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = red;
+    red.stdout!.on('data', (d) => { this.log += d; });
+    red.stderr!.on('data', (d) => { this.log += d; });
+    for (let i = 0; i < 600; i++) {
+      if (red.exitCode !== null) throw new Error(`Node-RED exited: ${this.log}`);
+      try {
+        const res = await fetch(`${this.url}/settings`, { headers: { Accept: 'application/json' } });
+        if (res.ok && /Started flows/.test(this.log)) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`Node-RED did not start: ${this.log}`);
+  }
+
+  /** Full deploy through the admin API, as the editor does it. */
+  async deploy(flows: unknown[]): Promise<void> {
+    const res = await fetch(`${this.url}/flows`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' },
+      body: JSON.stringify({ flows }),
+    });
+    if (!res.ok) throw new Error(`deploy failed: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  /** Graceful stop (SIGINT, as Ctrl-C): nodes close and context stores flush. */
+  async stop(): Promise<void> {
+    const red = this.proc;
+    if (!red || red.exitCode !== null) return;
+    const exited = new Promise((r) => red.once('exit', r));
+    red.kill('SIGINT');
+    const timer = setTimeout(() => red.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.userDir, { recursive: true, force: true });
+  }
+}
+
+/** Lines a core `file` node appended, parsed as JSON. */
+export function readJsonLines(file: string): unknown[] {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}
+
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,334 @@
+import assert from 'node:assert/strict';
+import { LeapcraftSimulator, SimulatorOptions } from '../simulator';
+import { catchNode, collect, helper, nextMessages, sleep, TestNode } from './support/nodered';
+import configNode = require('../nodes/leapcraft-config');
+import telemetryNode = require('../nodes/leapcraft-telemetry');
+
+const NODES = [configNode, telemetryNode, catchNode];
+type Reading = { physical_id: string; timestamp: string; data: Record<string, unknown> };
+type Msg = Record<string, unknown>;
+
+function query(rawUrl: string): URLSearchParams {
+  return new URL(rawUrl, 'http://x').searchParams;
+}
+
+describe('leapcraft-telemetry', function () {
+  let sim: LeapcraftSimulator;
+
+  async function startSim(options: SimulatorOptions = {}) {
+    sim = new LeapcraftSimulator({ deviceCount: 12, ...options });
+    await sim.start();
+  }
+  afterEach(async () => {
+    await helper.unload();
+    await sim?.stop();
+  });
+
+  function telemetryNodeDef(id: string, props: Record<string, unknown>, y = 100) {
+    return {
+      id, type: 'leapcraft-telemetry', z: 'tab', x: 100, y, account: 'acct', devices: '', telemetryType: 'latest',
+      resolution: 'daily', from: '-7d', to: 'now', interval: 1, output: 'device', changesOnly: false, blockOverrides: false,
+      wires: [['out']], ...props,
+    };
+  }
+  function flow(props: Record<string, unknown> = {}) {
+    return [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'acct', type: 'leapcraft-config', baseUrl: sim.baseUrl, concurrency: 8, timeout: 30 },
+      telemetryNodeDef('tel', props),
+      { id: 'out', type: 'helper', z: 'tab', x: 300, y: 100 },
+      { id: 'catch', type: 'catch', z: 'tab', x: 100, y: 200, scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab', x: 300, y: 200 },
+    ];
+  }
+  const creds = () => ({ acct: { apiKey: sim.apiKey } });
+  const ids = (n: number) => sim.devices().slice(0, n).map((d) => d.physical_id);
+  const telemetryRequests = () => sim.stats.requests.filter((r) => r.endpoint === 'telemetry');
+  const out = () => helper.getNode('out') as TestNode;
+  const tel = () => helper.getNode('tel') as TestNode;
+
+  describe('polling, device mode', () => {
+    it('emits one msg per device with topic, payload as it came, and the list entry', async () => {
+      await startSim();
+      const wanted = ids(3);
+      await helper.load(NODES, flow({ devices: wanted.join(', ') }), creds());
+      const msgs = await nextMessages(out(), 3);
+      assert.deepEqual(msgs.map((m) => m.topic).sort(), [...wanted].sort());
+      for (const m of msgs) {
+        const reading = m.payload as Reading;
+        assert.equal(reading.physical_id, m.topic);
+        assert.equal(typeof reading.data.co2, 'number');
+        assert.ok(reading.data.meta && typeof reading.data.meta === 'object', 'data.meta kept as it came');
+        assert.deepEqual(m.device, sim.devices().find((d) => d.physical_id === m.topic));
+        assert.equal(m.physical_id, m.topic);
+      }
+    });
+
+    it('with no devices set polls every device of the account', async () => {
+      await startSim({ deviceCount: 7 });
+      await helper.load(NODES, flow(), creds());
+      const msgs = await nextMessages(out(), 7);
+      assert.deepEqual(msgs.map((m) => m.topic).sort(), sim.devices().map((d) => d.physical_id).sort());
+    });
+
+    it('polls once per interval: a device is never fetched more often', async () => {
+      await startSim();
+      await helper.load(NODES, flow({ devices: ids(4).join(',') }), creds());
+      await sleep(3300);
+      const perDevice = new Map<string, number>();
+      for (const r of telemetryRequests()) perDevice.set(r.rawUrl, (perDevice.get(r.rawUrl) ?? 0) + 1);
+      assert.equal(perDevice.size, 4);
+      for (const [url, n] of perDevice) assert.ok(n >= 3 && n <= 4, `${url} fetched ${n} times in 3.3 s at 1 s`);
+    });
+
+    it('reports a failing device to Catch once while the others keep emitting', async () => {
+      await startSim();
+      const good = ids(2);
+      await helper.load(NODES, flow({ devices: [...good, 'no-such-device'].join(',') }), creds());
+      const errors = collect(helper.getNode('caught') as TestNode);
+      const msgs = collect(out());
+      await sleep(2600);
+      assert.equal(errors.length, 1);
+      assert.equal((errors[0].error as { code: string }).code, 'LEAPCRAFT_NOT_FOUND');
+      assert.equal(errors[0].physical_id, 'no-such-device');
+      assert.ok(msgs.length >= 4, `the good devices kept emitting (${msgs.length})`);
+      assert.ok(telemetryRequests().filter((r) => r.rawUrl.includes('no-such-device')).length >= 2, 'the failing device is retried each round');
+    });
+  });
+
+  describe('output modes', () => {
+    it('array: one msg per cycle with every device', async () => {
+      await startSim();
+      const wanted = ids(4);
+      await helper.load(NODES, flow({ devices: wanted.join(','), output: 'array' }), creds());
+      const [msg] = await nextMessages(out(), 1);
+      const payload = msg.payload as Reading[];
+      assert.equal(payload.length, 4);
+      assert.deepEqual(payload.map((r) => r.physical_id), wanted);
+      assert.equal(msg.topic, 'leapcraft/telemetry');
+      assert.equal(msg.errors, undefined);
+    });
+
+    it('array: failures listed in msg.errors, the rest still delivered', async () => {
+      await startSim();
+      await helper.load(NODES, flow({ devices: `${ids(2).join(',')},missing-one`, output: 'array' }), creds());
+      const [msg] = await nextMessages(out(), 1);
+      assert.equal((msg.payload as Reading[]).length, 2);
+      assert.deepEqual((msg.errors as Array<{ physical_id: string; code: string }>).map((e) => [e.physical_id, e.code]), [['missing-one', 'LEAPCRAFT_NOT_FOUND']]);
+    });
+
+    it('metric: one numeric msg per reading, topic "<name>/<metric>", epoch-ms timestamp, meta skipped', async () => {
+      await startSim();
+      const device = sim.devices().find((d) => d.type === 'ambinode')!;
+      await helper.load(NODES, flow({ devices: device.physical_id, output: 'metric', interval: 0 }), creds());
+      const got = collect(out());
+      tel().receive({} as never);
+      await nextMessages(out(), 1);
+      await sleep(100);
+      const metrics = got.map((m) => m.metric).sort();
+      assert.deepEqual(metrics, ['co2', 'humidity', 'noise', 'pm2_5', 'temperature']);
+      const reading = (await fetchLatest(device.physical_id));
+      for (const m of got) {
+        assert.equal(m.topic, `${device.name}/${m.metric}`);
+        assert.equal(typeof m.payload, 'number');
+        assert.equal(m.payload, reading.data[m.metric as string]);
+        assert.equal(m.timestamp, Date.parse(reading.timestamp));
+        assert.equal(m.physical_id, device.physical_id);
+      }
+      assert.equal(got.find((m) => m.metric === 'co2')!.unit, 'ppm');
+    });
+
+    async function fetchLatest(id: string): Promise<Reading> {
+      const token = await (await fetch(`${sim.baseUrl}/auth/client/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `api_key=${sim.apiKey}` })).json() as { token: string };
+      const res = await fetch(`${sim.baseUrl}/telemetry/${encodeURIComponent(id)}?type=latest`, { headers: { Authorization: `Bearer ${token.token}` } });
+      return res.json() as Promise<Reading>;
+    }
+  });
+
+  describe('changesOnly', () => {
+    it('emits a device only when its reading changed', async () => {
+      await startSim({ reportIntervalMs: 3_600_000 });
+      await helper.load(NODES, flow({ devices: ids(3).join(','), changesOnly: true }), creds());
+      const msgs = collect(out());
+      await sleep(3300);
+      assert.ok(telemetryRequests().length >= 9, 'polled every round');
+      assert.equal(msgs.length, 3, 'one msg per device: the readings never changed');
+    });
+
+    it('emits again when the sensor reports a new reading', async () => {
+      await startSim({ reportIntervalMs: 1000 });
+      await helper.load(NODES, flow({ devices: ids(1).join(','), changesOnly: true }), creds());
+      const msgs = collect(out());
+      await sleep(3300);
+      assert.ok(msgs.length >= 2, `new readings were emitted (${msgs.length})`);
+      const stamps = msgs.map((m) => (m.payload as Reading).timestamp);
+      assert.equal(new Set(stamps).size, stamps.length, 'no reading emitted twice');
+    });
+
+    it('without changesOnly every poll emits', async () => {
+      await startSim({ reportIntervalMs: 3_600_000 });
+      await helper.load(NODES, flow({ devices: ids(2).join(',') }), creds());
+      const msgs = collect(out());
+      await sleep(2300);
+      assert.ok(msgs.length >= 4, `${msgs.length}`);
+    });
+  });
+
+  describe('on input', () => {
+    it('interval 0 polls nothing and fetches when a msg arrives, keeping the msg', async () => {
+      await startSim();
+      const wanted = ids(2);
+      await helper.load(NODES, flow({ devices: wanted.join(','), interval: 0 }), creds());
+      await sleep(1200);
+      assert.equal(telemetryRequests().length, 0);
+      const got = nextMessages(out(), 2);
+      tel().receive({ payload: 'go', req: { id: 7 }, topic: 'ignored/topic' } as never);
+      const msgs = await got;
+      assert.deepEqual(msgs.map((m) => m.topic).sort(), [...wanted].sort());
+      for (const m of msgs) assert.deepEqual(m.req, { id: 7 });
+      assert.equal(telemetryRequests().length, 2);
+    });
+
+    it('msg.physical_id (string or array) overrides the devices; msg.topic is never an id', async () => {
+      await startSim();
+      const [a, b, c] = ids(3);
+      await helper.load(NODES, flow({ devices: a, interval: 0 }), creds());
+      let got = nextMessages(out(), 1);
+      tel().receive({ physical_id: b, topic: c } as never);
+      assert.equal((await got)[0].topic, b);
+      got = nextMessages(out(), 2);
+      tel().receive({ physical_id: [b, c] } as never);
+      assert.deepEqual((await got).map((m) => m.topic).sort(), [b, c].sort());
+    });
+
+    it('msg.type, msg.resolution, msg.from and msg.to override the settings', async () => {
+      await startSim();
+      const [a] = ids(1);
+      await helper.load(NODES, flow({ devices: a, interval: 0 }), creds());
+      const got = nextMessages(out(), 1);
+      tel().receive({ type: 'averages', resolution: 'weekly', from: '2026-01-05T00:00:00Z', to: '2026-01-25T23:59:59Z' } as never);
+      const [msg] = await got;
+      assert.ok(Array.isArray(msg.payload));
+      const q = query(telemetryRequests()[0].rawUrl);
+      assert.equal(q.get('type'), 'averages');
+      assert.equal(q.get('resolution'), 'weekly');
+      assert.equal(q.get('from'), '2026-01-05T00:00:00.000');
+      assert.equal(q.get('to'), '2026-01-25T23:59:59.000');
+    });
+
+    it('"block input overrides" ignores them', async () => {
+      await startSim();
+      const [a, b] = ids(2);
+      await helper.load(NODES, flow({ devices: a, interval: 0, blockOverrides: true }), creds());
+      const got = nextMessages(out(), 1);
+      tel().receive({ physical_id: b, type: 'averages', resolution: 'bogus', from: 'x' } as never);
+      const [msg] = await got;
+      assert.equal(msg.topic, a);
+      assert.equal(query(telemetryRequests()[0].rawUrl).get('type'), 'latest');
+    });
+
+    it('relative ranges resolve at fetch time', async () => {
+      await startSim();
+      const [a] = ids(1);
+      await helper.load(NODES, flow({ devices: a, interval: 0, telemetryType: 'averages', resolution: 'daily', from: '-3d', to: 'now' }), creds());
+      const before = Date.now();
+      const got = nextMessages(out(), 1);
+      tel().receive({} as never);
+      const [msg] = await got;
+      const after = Date.now();
+      assert.ok(Array.isArray(msg.payload) && (msg.payload as unknown[]).length >= 3);
+      const q = query(telemetryRequests()[0].rawUrl);
+      const from = Date.parse(`${q.get('from')}Z`);
+      const to = Date.parse(`${q.get('to')}Z`);
+      assert.ok(from >= before - 3 * 86400e3 - 1000 && from <= after - 3 * 86400e3, `from ${q.get('from')}`);
+      assert.ok(to >= before - 1000 && to <= after, `to ${q.get('to')}`);
+    });
+
+    const bad: Array<[string, Msg]> = [
+      ['unknown type', { type: 'raw' }],
+      ['unknown resolution', { type: 'averages', resolution: 'hourly', from: '-1d', to: 'now' }],
+      ['from after to', { type: 'averages', resolution: 'daily', from: 'now', to: '-7d' }],
+      ['unparseable date', { type: 'averages', resolution: 'daily', from: 'last week', to: 'now' }],
+      ['out-of-range date', { type: 'averages', resolution: 'daily', from: '2026-02-30T00:00:00', to: 'now' }],
+      ['empty physical_id', { physical_id: '' }],
+      ['object physical_id', { physical_id: { a: 1 } }],
+      ['empty id array', { physical_id: [] }],
+      ['hostile control chars', { physical_id: 'a\nb' }],
+    ];
+    for (const [name, msg] of bad) {
+      it(`rejects ${name} before any request, to Catch as LEAPCRAFT_INVALID_INPUT`, async () => {
+        await startSim();
+        await helper.load(NODES, flow({ devices: ids(1)[0], interval: 0 }), creds());
+        await sleep(100);
+        sim.resetStats();
+        const caught = nextMessages(helper.getNode('caught') as TestNode);
+        tel().receive({ ...msg } as never);
+        const [err] = await caught;
+        assert.equal((err.error as { code: string }).code, 'LEAPCRAFT_INVALID_INPUT');
+        assert.equal(telemetryRequests().length, 0);
+      });
+    }
+
+    it('a bad node setting shows red at deploy and polls nothing', async () => {
+      await startSim();
+      await helper.load(NODES, flow({ devices: ids(1)[0], telemetryType: 'averages', from: 'garbage' }), creds());
+      await sleep(1200);
+      assert.equal(telemetryRequests().length, 0);
+      const status = (tel().status as unknown as { lastCall: { args: Array<{ fill: string }> } }).lastCall.args[0];
+      assert.equal(status.fill, 'red');
+    });
+  });
+
+  describe('sharing and lifecycle', () => {
+    it('coalesces: 5 nodes watching the same 20 devices cost 20 requests per interval, not 100', async () => {
+      await startSim({ deviceCount: 20 });
+      const all = sim.devices().map((d) => d.physical_id).join(',');
+      const f = flow({ devices: all });
+      for (let i = 2; i <= 5; i++) f.push(telemetryNodeDef(`tel${i}`, { devices: all }, 100 * i) as never);
+      await helper.load(NODES, f, creds());
+      const msgs = collect(out());
+      await sleep(300);
+      sim.resetStats();
+      const start = msgs.length;
+      await sleep(3000); // three intervals
+      const requests = telemetryRequests().length;
+      const emitted = msgs.length - start;
+      // 3 rounds of 20: 60 requests (a round in progress at either end may add or drop a few).
+      assert.ok(requests >= 50 && requests <= 70, `requests in 3 intervals: ${requests}`);
+      assert.ok(Math.abs(emitted - requests * 5) <= 5 * 2, `each answer went to all 5 nodes: ${emitted} msgs for ${requests} requests`);
+      console.log(`      coalescing: 5 nodes x 20 devices -> ${(requests / 3).toFixed(1)} telemetry requests per interval, ${(emitted / 3).toFixed(1)} msgs per interval`);
+    });
+
+    it('redeploying the flow 20 times leaves the poll rate as it was', async () => {
+      await startSim();
+      const f = flow({ devices: ids(5).join(',') });
+      await helper.load(NODES, f, creds());
+      async function rate(): Promise<number> {
+        await sleep(500);
+        sim.resetStats();
+        await sleep(3000);
+        return telemetryRequests().length / 3;
+      }
+      const before = await rate();
+      for (let i = 0; i < 20; i++) await helper.setFlows(f, 'full', creds());
+      const after = await rate();
+      const outs = collect(out());
+      await sleep(1000);
+      console.log(`      redeploy: ${before.toFixed(1)} req/s before, ${after.toFixed(1)} req/s after 20 full redeploys; ${outs.length} msgs in the next second`);
+      assert.ok(before >= 4 && before <= 6, `before ${before}`);
+      assert.ok(Math.abs(after - before) <= 1, `after ${after} vs before ${before}`);
+      assert.ok(outs.length <= 7, `output did not double: ${outs.length}`);
+    });
+
+    it('stops polling when the node is closed', async () => {
+      await startSim();
+      await helper.load(NODES, flow({ devices: ids(3).join(',') }), creds());
+      await nextMessages(out(), 3);
+      await helper.unload();
+      const count = sim.stats.total;
+      await sleep(1500);
+      assert.equal(sim.stats.total, count);
+      assert.equal(sim.openConnections(), 0);
+    });
+  });
+});
