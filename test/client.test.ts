@@ -17,6 +17,7 @@ describe('LeapcraftClient against the simulator', function () {
       const ids = fx.sim.devices().map((d) => d.physical_id);
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.getDevice(ids[i % ids.length])));
       assert.equal(results.length, 50);
+      console.log(`      measured: ${fx.sim.stats.byEndpoint.token} token request(s) for 50 concurrent calls`);
       assert.equal(fx.sim.stats.byEndpoint.token, 1);
       assert.equal(fx.sim.stats.byEndpoint.device, 50);
       assert.equal(client.stats().tokenExchanges, 1);
@@ -31,6 +32,7 @@ describe('LeapcraftClient against the simulator', function () {
       fx.sim.resetStats();
       const details = await client.getDevice(id);
       assert.equal(details.physical_id, id);
+      console.log(`      measured: ${fx.sim.stats.total} requests around an expiry (${fx.sim.stats.byStatus['401'] ?? 0} refused, ${fx.sim.stats.byEndpoint.token} exchange, ${(fx.sim.stats.byEndpoint.device ?? 0) - 1} replay)`);
       assert.equal(fx.sim.stats.byEndpoint.token, 1);
       assert.equal(fx.sim.stats.byEndpoint.device, 2);
       assert.equal(fx.sim.stats.total, 3);
@@ -101,6 +103,7 @@ describe('LeapcraftClient against the simulator', function () {
       const list = await client.listTopologies();
       assert.ok(Array.isArray(list));
       const sent = fx.sim.stats.requests.filter((r) => r.endpoint === 'topologies');
+      console.log(`      measured: ${sent.length} requests for a 429 with Retry-After 1, the retry ${sent[1]?.at - sent[0]?.at} ms after the 429`);
       assert.equal(sent.length, 2);
       assert.equal(sent[0].status, 429);
       assert.ok(sent[1].at - sent[0].at >= 950, `retried after ${sent[1].at - sent[0].at} ms, expected >= 1000`);

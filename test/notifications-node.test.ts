@@ -50,6 +50,7 @@ describe('leapcraft-notifications', function () {
       const raised = [sim.raiseAlert(), sim.raiseAlert(), sim.raiseAlert()];
       await nextMessages(helper.getNode('out') as TestNode, 3).catch(() => undefined);
       await sleep(2500); // two more checks: nothing further may arrive
+      console.log(`      measured (${order} first): backlog 57 + 3 new -> ${got.length} msgs`);
       assert.equal(got.length, 3);
       assert.deepEqual(got.map((m) => (m.payload as Alert).id), raised.map((a) => a.id));
       assert.deepEqual(got.map((m) => m.topic), raised.map((a) => a.physical_id));
@@ -178,6 +179,8 @@ describe('leapcraft-notifications', function () {
       await waitFor(() => readJsonLines(outFile).length >= 5, 15_000, 'the alerts raised while stopped');
       await sleep(3000);
       const all = readJsonLines(outFile).map((a) => (a as Alert).id);
+      const again = all.slice(0, 3).filter((id, i) => all.indexOf(id) !== i).length + all.slice(3).filter((id) => before.some((b) => b.id === id)).length;
+      console.log(`      measured: after restart ${again} re-emitted; ${all.slice(3).length} emitted for the 2 raised while stopped (${new Set(all).size} distinct of ${all.length})`);
       assert.deepEqual(all, [...before, ...whileDown].map((a) => a.id), 'each once, nothing re-emitted');
       assert.doesNotMatch(red.log, /\[error\]/);
     });

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { packOnce } from './support/pack';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -40,9 +41,7 @@ describe('packaging: npm pack into a real Node-RED 4.1', function () {
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'leapcraft-pack-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
-    const info = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
-    tarball = path.join(work, path.basename(info[0].filename));
+    tarball = await packOnce(); // shared with the other packaging tests; not inside work
   });
 
   after(async () => {
