@@ -5,6 +5,7 @@
  * core MQTT broker node.
  */
 import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError } from '../lib';
+import { registerAdminRoutes } from './common/admin';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, Node, NodeAPI } from './common/types';
 
 function toNumber(value: unknown, fallback: number): number {
@@ -13,6 +14,9 @@ function toNumber(value: unknown, fallback: number): number {
 }
 
 export = function register(RED: NodeAPI): void {
+  // The editor's look-ups (test connection, device pickers): POST leapcraft/test-connection, leapcraft/devices.
+  registerAdminRoutes(RED);
+
   function LeapcraftConfigNode(this: LeapcraftAccount & { configError?: LeapcraftError }, def: LeapcraftConfigDef) {
     RED.nodes.createNode(this, def);
     const node = this;

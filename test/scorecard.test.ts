@@ -55,7 +55,8 @@ function packumentsFromLock(): Record<string, unknown> {
     packages: Record<string, { name?: string; version?: string; dependencies?: Record<string, string>;
       optionalDependencies?: Record<string, string>; engines?: Record<string, string>; link?: boolean }>;
   };
-  const byName: Record<string, { name: string; 'dist-tags': { latest: string }; versions: Record<string, unknown> }> = {};
+  // No prototype: a package may be called "constructor" or "toString".
+  const byName: Record<string, { name: string; 'dist-tags': { latest: string }; versions: Record<string, unknown> }> = Object.create(null);
   for (const [key, entry] of Object.entries(lock.packages)) {
     if (!key.includes('node_modules/') || entry.link || !entry.version || !/^\d+\.\d+\.\d+$/.test(entry.version)) continue;
     const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);

@@ -1,0 +1,403 @@
+/**
+ * Admin routes behind the editor's look-ups: the account dialog's "Test connection" button
+ * and the device pickers of the flow nodes.
+ *
+ *   POST leapcraft/test-connection  {id?, baseUrl?, apiKey?, concurrency?, timeout?}
+ *        200 {ok: true, devices: <count>} | 4xx/5xx {ok: false, code, message, reason?}
+ *   POST leapcraft/devices          {id?, baseUrl?, apiKey?, concurrency?, timeout?, refresh?}
+ *        200 {devices: [{physical_id, name, type}]} (sorted by name) | 4xx/5xx as above
+ *
+ * Both need the `leapcraft-config.read` permission. That is enough to use the deployed
+ * account as it is: its stored key (`apiKey` empty or `__PWRD__`), which is sent only to its
+ * deployed base URL, never to another. A typed key makes the server talk to a URL with a key
+ * of the caller's choosing and also needs `leapcraft-config.write`, as deploying it would.
+ *
+ * The API key and tokens never leave the server and are never logged: responses carry
+ * counts, device names/ids/types, error codes and LeapcraftError messages (already redacted,
+ * and redacted once more here). Device lists are cached for 30 s per account, base URL and
+ * key, so a user typing in a picker does not hammer the API.
+ */
+import { createHash } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import {
+  DEFAULT_BASE_URL, isLeapcraftError, LeapcraftClient, LeapcraftError, LeapcraftInvalidInputError,
+  LeapcraftTimeoutError, MAX_ID_LENGTH, validateBaseUrl,
+} from '../../lib';
+import type { Device } from '../../lib';
+import type { LeapcraftAccount, LeapcraftCredentials, NodeAPI } from './types';
+
+export const TEST_CONNECTION_PATH = '/leapcraft/test-connection';
+export const DEVICES_PATH = '/leapcraft/devices';
+export const READ_PERMISSION = 'leapcraft-config.read';
+export const WRITE_PERMISSION = 'leapcraft-config.write';
+/** What the editor shows in a password field that holds a stored credential. */
+export const CREDENTIAL_PLACEHOLDER = '__PWRD__';
+/** A look-up answers within this, whatever the account's own timeout. */
+export const LOOKUP_TIMEOUT_MS = 15_000;
+export const DEVICE_CACHE_TTL_MS = 30_000;
+/** A refresh (the picker's button) re-reads the list only when the cached one is older than this. */
+export const MIN_REFRESH_MS = 5_000;
+const MAX_CACHE_ENTRIES = 100;
+const MAX_KEY_LENGTH = 4096;
+const MAX_URL_LENGTH = 2048;
+const ENV_REFERENCE = /\$\{[^}]*\}/;
+
+/** Why a look-up cannot run, for the editor's hints (beside the error code). */
+export type LookupReason = 'noKey' | 'envKey' | 'storedKeyElsewhere';
+
+export interface DeviceSummary {
+  physical_id: string;
+  name: string;
+  type: string;
+}
+
+/** A refusal of the look-up itself, with the HTTP status to answer. */
+class LookupError extends LeapcraftInvalidInputError {
+  constructor(message: string, readonly reason?: LookupReason, field?: string) {
+    super(message, { field });
+  }
+}
+
+interface LookupBody {
+  id?: string;
+  baseUrl?: string;
+  apiKey?: string;
+  timeoutS?: number;
+  concurrency?: number;
+  refresh: boolean;
+}
+
+function optionalString(value: unknown, field: string, max: number): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new LookupError(`Invalid ${field}: expected a string`, undefined, field);
+  const s = value.trim();
+  if (s.length > max) throw new LookupError(`Invalid ${field}: longer than ${max} characters`, undefined, field);
+  return s === '' ? undefined : s;
+}
+
+function positiveNumber(value: unknown, max: number): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 && n <= max ? n : undefined;
+}
+
+/** The POST body; RED.httpAdmin has parsed the JSON already (size-capped by Node-RED). */
+export function parseLookupBody(raw: unknown): LookupBody {
+  const body = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const id = optionalString(body.id, 'id', MAX_ID_LENGTH);
+  const rawUrl = optionalString(body.baseUrl, 'baseUrl', MAX_URL_LENGTH);
+  const baseUrl = rawUrl === undefined ? undefined : validateBaseUrl(rawUrl);
+  const key = optionalString(body.apiKey, 'apiKey', MAX_KEY_LENGTH);
+  const concurrency = positiveNumber(body.concurrency, 64);
+  return {
+    id,
+    baseUrl,
+    apiKey: key === CREDENTIAL_PLACEHOLDER ? undefined : key,
+    timeoutS: positiveNumber(body.timeout, 300),
+    concurrency: concurrency === undefined ? undefined : Math.max(1, Math.floor(concurrency)),
+    refresh: body.refresh === true,
+  };
+}
+
+/** A leapcraft-config node as deployed: its settings, its stored key, its running node if any. */
+interface DeployedAccount {
+  node?: LeapcraftAccount;
+  baseUrl?: string;
+  baseUrlError?: LeapcraftError;
+  apiKey?: string;
+  timeoutS?: number;
+  /** The key came from the credential store without the runtime's ${ENV} substitution. */
+  keyUnresolved: boolean;
+}
+
+function findDeployed(RED: NodeAPI, id: string): DeployedAccount | undefined {
+  let def: Record<string, unknown> | undefined;
+  RED.nodes.eachNode((n) => {
+    if (n.id === id && n.type === 'leapcraft-config') def = n as unknown as Record<string, unknown>;
+  });
+  const running = RED.nodes.getNode(id) as LeapcraftAccount | null;
+  const node = running && running.type === 'leapcraft-config' && typeof running.getClient === 'function' ? running : undefined;
+  if (!def && !node) return undefined;
+
+  const account: DeployedAccount = { node, keyUnresolved: !node, timeoutS: positiveNumber(def?.timeout, 300) };
+  try {
+    // Where the running account sends its key; else where its settings say it would.
+    let client: LeapcraftClient | undefined;
+    try {
+      client = node?.getClient();
+    } catch {
+      // a configuration error: the settings below say which
+    }
+    account.baseUrl = client?.baseUrl ?? validateBaseUrl(typeof def?.baseUrl === 'string' && def.baseUrl !== '' ? def.baseUrl : DEFAULT_BASE_URL);
+  } catch (err) {
+    account.baseUrlError = err as LeapcraftError;
+  }
+  // A running node holds its credentials with ${ENV} references resolved; otherwise (a node
+  // of a disabled flow) the store has them as typed.
+  const creds = node ? node.credentials : (RED.nodes.getCredentials(id) as LeapcraftCredentials | undefined);
+  const key = typeof creds?.apiKey === 'string' ? creds.apiKey.trim() : '';
+  if (key !== '') account.apiKey = key;
+  return account;
+}
+
+interface Target {
+  client: LeapcraftClient;
+  /** The deployed account's own client: not closed after the look-up. */
+  shared: boolean;
+  /** A key the caller typed (to any URL): needs the write permission. */
+  custom: boolean;
+  cacheKey: string;
+  secrets: string[];
+}
+
+function resolveTarget(RED: NodeAPI, body: LookupBody): Target {
+  const deployed = body.id ? findDeployed(RED, body.id) : undefined;
+  const typedKey = body.apiKey;
+  if (typedKey !== undefined && ENV_REFERENCE.test(typedKey)) {
+    throw new LookupError('An API key given as ${ENV_VAR} is resolved only in the deployed account: deploy it, then test the stored key', 'envKey', 'apiKey');
+  }
+
+  let baseUrl = body.baseUrl;
+  if (baseUrl === undefined) {
+    if (deployed?.baseUrlError) throw deployed.baseUrlError;
+    baseUrl = deployed?.baseUrl ?? DEFAULT_BASE_URL;
+  }
+
+  let apiKey = typedKey;
+  if (apiKey === undefined) {
+    if (!deployed?.apiKey) {
+      throw new LookupError(
+        deployed ? 'The deployed account has no API key: type one' : 'No API key: type the key, or deploy the account first',
+        'noKey', 'apiKey',
+      );
+    }
+    // The stored key goes only where the deployed account sends it.
+    if (baseUrl !== deployed.baseUrl) {
+      throw new LookupError('The stored API key is sent only to the deployed base URL: type the key to test another URL, or deploy first', 'storedKeyElsewhere', 'baseUrl');
+    }
+    if (deployed.keyUnresolved && ENV_REFERENCE.test(deployed.apiKey)) {
+      throw new LookupError('The stored API key is an ${ENV_VAR} reference that only a running account resolves', 'envKey', 'apiKey');
+    }
+    apiKey = deployed.apiKey;
+  }
+
+  const asDeployed = deployed !== undefined && apiKey === deployed.apiKey && baseUrl === deployed.baseUrl;
+  // A typed key always needs the write permission, even when it equals the stored one: the
+  // answer must not tell a read-only user whether a guess is the stored key.
+  const cacheKey = createHash('sha256').update(`${body.id ?? ''}\n${baseUrl}\n${apiKey}`).digest('hex');
+  const secrets = [apiKey];
+
+  if (asDeployed && deployed.node && !deployed.keyUnresolved) {
+    try {
+      const client = deployed.node.getClient();
+      if (client.hasApiKey && client.baseUrl === baseUrl && !client.closed) {
+        return { client, shared: true, custom: typedKey !== undefined, cacheKey, secrets };
+      }
+    } catch {
+      // the deployed account has no client (configuration error): use a short-lived one
+    }
+  }
+  const timeoutS = body.timeoutS ?? deployed?.timeoutS ?? 30;
+  const client = new LeapcraftClient({
+    baseUrl,
+    apiKey,
+    concurrency: Math.min(body.concurrency ?? 4, 8),
+    timeoutMs: Math.min(timeoutS * 1000, LOOKUP_TIMEOUT_MS),
+    maxRetries: 1,
+    backoffBaseMs: 250,
+    backoffMaxMs: 2000,
+    maxRetryAfterMs: 5000,
+  });
+  return { client, shared: false, custom: typedKey !== undefined, cacheKey, secrets };
+}
+
+const HTTP_STATUS: Record<string, number> = {
+  LEAPCRAFT_AUTH: 401,
+  LEAPCRAFT_INVALID_INPUT: 400,
+  LEAPCRAFT_NOT_FOUND: 502,
+  LEAPCRAFT_RATE_LIMITED: 429,
+  LEAPCRAFT_BAD_REQUEST: 502,
+  LEAPCRAFT_UNAVAILABLE: 502,
+  LEAPCRAFT_BAD_RESPONSE: 502,
+  LEAPCRAFT_TIMEOUT: 504,
+  LEAPCRAFT_ABORTED: 504,
+};
+
+function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+function sendJson(res: Response, status: number, body: unknown, secrets: readonly string[]): void {
+  if (res.headersSent) return;
+  res.status(status).set('Cache-Control', 'no-store').type('application/json').send(redact(JSON.stringify(body), secrets));
+}
+
+function sendError(RED: NodeAPI, res: Response, err: unknown, secrets: readonly string[]): void {
+  if (isLeapcraftError(err)) {
+    const body: Record<string, unknown> = { ok: false, code: err.code, message: err.message };
+    if (err instanceof LookupError && err.reason) body.reason = err.reason;
+    if (err.field) body.field = err.field;
+    if (err.code === 'LEAPCRAFT_RATE_LIMITED' && err.retryAfterMs) res.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
+    sendJson(res, HTTP_STATUS[err.code] ?? 502, body, secrets);
+    return;
+  }
+  // Not a LeapcraftError: a bug below. Its text could hold anything: neither sent nor logged.
+  RED.log.warn(`leapcraft: editor look-up failed unexpectedly (${err instanceof Error ? err.name : typeof err})`);
+  sendJson(res, 500, { ok: false, code: 'LEAPCRAFT_ERROR', message: 'internal error' }, secrets);
+}
+
+export function summarizeDevices(devices: readonly Device[]): DeviceSummary[] {
+  const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+  return devices
+    .filter((d) => d && typeof d.physical_id === 'string' && d.physical_id !== '')
+    .map((d) => ({
+      physical_id: d.physical_id,
+      name: typeof d.name === 'string' ? d.name : '',
+      type: typeof d.type === 'string' ? d.type : '',
+    }))
+    .sort((a, b) => collator.compare(a.name || a.physical_id, b.name || b.physical_id) || collator.compare(a.physical_id, b.physical_id));
+}
+
+interface CacheEntry {
+  at: number;
+  devices: DeviceSummary[];
+}
+
+/** Calls the needsPermission middleware for one more permission; false when it has answered 401. */
+function hasPermission(RED: NodeAPI, permission: string, req: Request, res: Response): Promise<boolean> {
+  const check = RED.auth?.needsPermission?.(permission);
+  if (typeof check !== 'function') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let settled = false;
+    const refused = () => {
+      if (!settled) { settled = true; resolve(false); }
+    };
+    res.once('finish', refused);
+    res.once('close', refused);
+    check(req, res, () => {
+      res.off('finish', refused);
+      res.off('close', refused);
+      if (!settled) { settled = true; resolve(true); }
+    });
+  });
+}
+
+/** One Node-RED start's look-ups: the device-list cache and the requests in flight. */
+export class EditorLookups {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, Promise<DeviceSummary[]>>();
+
+  constructor(private readonly RED: NodeAPI, private readonly now: () => number = () => Date.now()) {}
+
+  testConnection = (req: Request, res: Response): void => {
+    void this.run(req, res, async (target, signal) => {
+      await target.client.authenticate({ signal });
+      const devices = await target.client.listDevices({ signal });
+      this.store(target.cacheKey, summarizeDevices(devices));
+      return { ok: true, devices: devices.length };
+    });
+  };
+
+  devices = (req: Request, res: Response): void => {
+    void this.run(req, res, async (target, _signal, body) => {
+      const cached = this.cached(target.cacheKey, body.refresh);
+      if (cached) return { devices: cached };
+      // Requests for the same list while one is on its way share it. It is bounded by the
+      // look-up deadline only: one browser going away must not fail the others' answer.
+      const key = target.cacheKey;
+      let pending = this.inFlight.get(key);
+      if (!pending) {
+        const fetching = target.client.listDevices({ signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) }).then((list) => {
+          const devices = summarizeDevices(list);
+          this.store(key, devices);
+          return devices;
+        });
+        const forget = () => { if (this.inFlight.get(key) === fetching) this.inFlight.delete(key); };
+        fetching.then(forget, forget);
+        this.inFlight.set(key, fetching);
+        pending = fetching;
+      }
+      return { devices: await pending };
+    });
+  };
+
+  private cached(key: string, refresh: boolean): DeviceSummary[] | undefined {
+    const entry = this.cache.get(key);
+    if (!entry) return undefined;
+    const age = this.now() - entry.at;
+    if (age >= DEVICE_CACHE_TTL_MS) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    if (refresh && age >= MIN_REFRESH_MS) return undefined;
+    return entry.devices;
+  }
+
+  private store(key: string, devices: DeviceSummary[]): void {
+    const now = this.now();
+    this.cache.delete(key);
+    this.cache.set(key, { at: now, devices });
+    for (const [k, entry] of this.cache) {
+      if (this.cache.size <= MAX_CACHE_ENTRIES && now - entry.at < DEVICE_CACHE_TTL_MS) break;
+      this.cache.delete(k);
+    }
+  }
+
+  /**
+   * Resolves the account, checks the extra permission a custom target needs, runs `work`
+   * within LOOKUP_TIMEOUT_MS (aborted early when the browser goes away) and answers.
+   */
+  private async run(
+    req: Request,
+    res: Response,
+    work: (target: Target, signal: AbortSignal, body: LookupBody) => Promise<unknown>,
+  ): Promise<void> {
+    let target: Target | undefined;
+    let secrets: string[] = [];
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), LOOKUP_TIMEOUT_MS);
+    const onClose = () => { if (!res.writableEnded) controller.abort(); };
+    res.once('close', onClose);
+    try {
+      const body = parseLookupBody(req.body);
+      if (typeof body.apiKey === 'string') secrets = [body.apiKey];
+      target = resolveTarget(this.RED, body);
+      secrets = target.secrets;
+      if (target.custom && !(await hasPermission(this.RED, WRITE_PERMISSION, req, res))) return;
+      const result = await work(target, controller.signal, body);
+      sendJson(res, 200, result, secrets);
+    } catch (err) {
+      // Aborted: the deadline passed (or the browser left, and then no one reads this).
+      if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_ABORTED') {
+        err = new LeapcraftTimeoutError(`no answer within ${LOOKUP_TIMEOUT_MS / 1000} s`);
+      }
+      sendError(this.RED, res, err, secrets);
+    } finally {
+      clearTimeout(timer);
+      res.off('close', onClose);
+      if (target && !target.shared) target.client.close();
+    }
+  }
+}
+
+/** The admin apps routes were added to: once per Node-RED start, whatever calls this. */
+const registeredOn = new WeakSet<object>();
+
+/**
+ * Adds the look-up routes to RED.httpAdmin, once per admin app (the config module's register
+ * function runs once per start; the test helper makes a new app per flow load).
+ */
+export function registerAdminRoutes(RED: NodeAPI): boolean {
+  const app = RED.httpAdmin as unknown as { post?: (...args: unknown[]) => unknown } | undefined;
+  if (!app || typeof app.post !== 'function' || registeredOn.has(app)) return false;
+  registeredOn.add(app);
+  const lookups = new EditorLookups(RED);
+  const needsRead = typeof RED.auth?.needsPermission === 'function'
+    ? RED.auth.needsPermission(READ_PERMISSION)
+    : (_req: Request, _res: Response, next: NextFunction) => next();
+  app.post(TEST_CONNECTION_PATH, needsRead, lookups.testConnection);
+  app.post(DEVICES_PATH, needsRead, lookups.devices);
+  return true;
+}

@@ -1,0 +1,373 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the whole package running, for a look and for a demo.
+ *
+ *   1. builds the package (`npm run build`; `--no-build` skips it),
+ *   2. starts the Leapcraft API simulator in this process (127.0.0.1:8787, key `demo-key`,
+ *      automatic CO2 alerts and a backlog of alerts), unless LEAPCRAFT_API_KEY is set: then the
+ *      demo talks to the real API (https://api.leapcraft.com/v1, or LEAPCRAFT_BASE_URL) with it,
+ *   3. starts Node-RED 4.1 (the devDependency) on 127.0.0.1:1880 with its user directory in
+ *      `.demo/`, where this package and FlowFuse Dashboard 2.0 are linked from the working tree,
+ *   4. deploys the demo flow (scripts/demo/flow.json) through the admin API, as the editor does,
+ *      with the account's key as a credential (encrypted by Node-RED into flows_cred.json),
+ *   5. prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM stops all it started.
+ *
+ * Each run starts Node-RED with an empty flow and redeploys the demo: edits to the demo tabs do
+ * not survive `npm start` (export them first).
+ *
+ * Environment:
+ *   PORT                      Node-RED port (1880)
+ *   LEAPCRAFT_SIMULATOR_PORT  simulator port (8787)
+ *   LEAPCRAFT_DEMO_DIR        Node-RED user directory (.demo in the repository)
+ *   LEAPCRAFT_API_KEY         use the real Leapcraft API with this key instead of the simulator
+ *   LEAPCRAFT_BASE_URL        the API's base URL with LEAPCRAFT_API_KEY (https://api.leapcraft.com/v1)
+ *
+ * `require('./scripts/start').startDemo(options)` does the same without signal handling and
+ * resolves with the URLs and a stop() function.
+ */
+'use strict';
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const PACKAGE = 'node-red-contrib-leapcraft';
+const DASHBOARD = '@flowfuse/node-red-dashboard';
+const FLOW_FILE = path.join(__dirname, 'demo', 'flow.json');
+const PARENT_WATCH = path.join(__dirname, 'demo', 'parent-watch.js');
+const REAL_API = 'https://api.leapcraft.com/v1';
+const ACCOUNT_ID = 'demo-account';
+/** Fixed on purpose: the demo's flows_cred.json must decrypt on every run. Not for production. */
+const CREDENTIAL_SECRET = 'leapcraft-demo-not-a-secret';
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+function portFrom(value, fallback, name, min = 1) {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > 65535) throw new Error(`${name} must be a port number (${min}-65535), not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The demo's settings from the environment; explicit options win. */
+function resolveOptions(options = {}, env = process.env) {
+  const apiKey = options.apiKey ?? (env.LEAPCRAFT_API_KEY || undefined);
+  return {
+    build: options.build ?? true,
+    port: options.port ?? portFrom(env.PORT, 1880, 'PORT'),
+    simulatorPort: options.simulatorPort ?? portFrom(env.LEAPCRAFT_SIMULATOR_PORT, 8787, 'LEAPCRAFT_SIMULATOR_PORT', 0),
+    demoDir: path.resolve(ROOT, options.demoDir ?? (env.LEAPCRAFT_DEMO_DIR || '.demo')),
+    apiKey,
+    baseUrl: options.baseUrl ?? (apiKey ? env.LEAPCRAFT_BASE_URL || REAL_API : undefined),
+    log: options.log ?? ((line) => process.stdout.write(`${line}\n`)),
+  };
+}
+
+function build(log) {
+  log('Building the package (npm run build) ...');
+  const npm = process.env.npm_execpath;
+  // Under `npm start`, npm_execpath is npm's own cli.js: run it with this node.
+  const [cmd, args] = npm && /\.c?js$/.test(npm)
+    ? [process.execPath, [npm, 'run', '--silent', 'build']]
+    : [process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build']];
+  const res = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (res.error) throw res.error;
+  if (res.status !== 0) throw new Error(`npm run build failed (exit code ${res.status})`);
+}
+
+/** A fresh symlink (a junction on Windows) at `link` pointing at `target`. */
+function link(target, linkPath) {
+  fs.mkdirSync(path.dirname(linkPath), { recursive: true });
+  fs.rmSync(linkPath, { recursive: true, force: true });
+  fs.symlinkSync(target, linkPath, process.platform === 'win32' ? 'junction' : 'dir');
+}
+
+function settingsSource(port) {
+  return `// Written by scripts/start.js on every run: edit that script, not this file.
+module.exports = {
+    uiHost: '127.0.0.1',
+    uiPort: ${port},
+    flowFile: 'flows.json',
+    // Fixed so that the demo's flows_cred.json decrypts on every run. A demo, not a secret.
+    credentialSecret: ${JSON.stringify(CREDENTIAL_SECRET)},
+    contextStorage: {
+        default: { module: 'memory' },
+        // The dashboard's alert list and the alerts node's memory of what it has sent.
+        file: { module: 'localfilesystem' }
+    },
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    editorTheme: {
+        tours: false,
+        projects: { enabled: false },
+        palette: { categories: ['Leapcraft', 'subflows', 'common', 'function', 'network', 'sequence', 'parser', 'storage'] }
+    }
+};
+`;
+}
+
+/**
+ * The user directory: package.json, settings.js, links to this package and to the dashboard,
+ * and an empty flow (the demo is deployed once Node-RED runs).
+ */
+function prepareUserDir(o) {
+  const dir = o.demoDir;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({
+    name: 'leapcraft-demo-userdir',
+    description: 'Node-RED user directory of npm start (node-red-contrib-leapcraft demo)',
+    private: true,
+  }, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'settings.js'), settingsSource(o.port));
+  link(ROOT, path.join(dir, 'node_modules', PACKAGE));
+  const dashboard = path.join(ROOT, 'node_modules', ...DASHBOARD.split('/'));
+  if (!fs.existsSync(path.join(dashboard, 'package.json'))) {
+    throw new Error(`${DASHBOARD} is not installed in ${path.join(ROOT, 'node_modules')}: run npm install first`);
+  }
+  link(dashboard, path.join(dir, 'node_modules', ...DASHBOARD.split('/')));
+  fs.writeFileSync(path.join(dir, 'flows.json'), '[]\n');
+  fs.rmSync(path.join(dir, 'flows_cred.json'), { force: true });
+  if (!o.apiKey) {
+    // The simulator starts afresh every run (its alert ids start again at 1), so what the
+    // alerts nodes remember from an earlier run would hide its alerts: start from nothing.
+    fs.rmSync(path.join(dir, 'context'), { recursive: true, force: true });
+  }
+}
+
+/** The demo flow with this run's account: base URL, key (a credential) and polling rates. */
+function demoFlow(o, baseUrl) {
+  const flow = JSON.parse(fs.readFileSync(FLOW_FILE, 'utf8'));
+  const account = flow.find((n) => n.id === ACCOUNT_ID);
+  if (!account) throw new Error(`${FLOW_FILE} has no node ${ACCOUNT_ID}`);
+  account.baseUrl = baseUrl;
+  account.name = o.apiKey ? 'Leapcraft account (LEAPCRAFT_API_KEY)' : 'Leapcraft simulator';
+  account.credentials = { apiKey: o.apiKey ?? 'demo-key' };
+  if (!o.apiKey) return flow;
+  // A real account: no inject of a simulator device id, and a poll once a minute rather than
+  // every 10 s.
+  const simulatorOnly = new Set(['demo-inject-device']);
+  const real = flow.filter((n) => !simulatorOnly.has(n.id));
+  for (const n of real) {
+    if (Array.isArray(n.wires)) n.wires = n.wires.map((out) => out.filter((id) => !simulatorOnly.has(id)));
+    if ((n.type === 'leapcraft-telemetry' || n.type === 'leapcraft-notifications') && Number(n.interval) > 0 && Number(n.interval) < 60) {
+      n.interval = 60;
+      n.name = String(n.name || '').replace(/every \d+ s/, 'every 60 s');
+    }
+  }
+  return real;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function tail(text, lines = 30) {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Starts the demo. Resolves with {editorUrl, dashboardUrl, apiUrl, apiKey, simulator, demoDir,
+ * logFile, nodeRed (the child process), stop()}; on failure, stops what it had started and rejects.
+ */
+async function startDemo(options = {}) {
+  const o = resolveOptions(options);
+  const log = o.log;
+  const started = Date.now();
+  let simulator;
+  let red;
+  let stopping;
+
+  async function stop() {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      if (red && red.exitCode === null && red.signalCode === null) {
+        const exited = new Promise((resolve) => red.once('exit', resolve));
+        red.kill('SIGINT'); // graceful: nodes close, context stores flush
+        const timer = setTimeout(() => red.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (simulator) await simulator.stop();
+    })();
+    return stopping;
+  }
+
+  try {
+    if (o.build) build(log);
+
+    let apiUrl = o.baseUrl;
+    if (!o.apiKey) {
+      const simModule = path.join(ROOT, 'dist', 'simulator', 'index.js');
+      if (!fs.existsSync(simModule)) throw new Error('dist/ is missing: run npm run build (or npm start without --no-build)');
+      const { LeapcraftSimulator } = require(simModule);
+      simulator = new LeapcraftSimulator({
+        host: '127.0.0.1',
+        port: o.simulatorPort,
+        autoAlerts: true,
+        // New readings every 10 s (the dashboard polls every 10 s), and a week of alerts to show.
+        reportIntervalMs: 10_000,
+        initialAlerts: 30,
+      });
+      try {
+        apiUrl = await simulator.start();
+      } catch (err) {
+        const inUse = err && err.code === 'EADDRINUSE';
+        simulator = undefined;
+        throw new Error(inUse
+          ? `port ${o.simulatorPort} is in use (another simulator?): stop it or set LEAPCRAFT_SIMULATOR_PORT`
+          : `the simulator did not start: ${err && err.message}`);
+      }
+    }
+
+    prepareUserDir(o);
+    // Node-RED writes its log straight to a file: no pipe to break if this process dies first.
+    const logFile = path.join(o.demoDir, 'node-red.log');
+    const logFd = fs.openSync(logFile, 'w');
+    try {
+      red = spawn(process.execPath, [
+        '--require', PARENT_WATCH,
+        require.resolve('node-red/red.js', { paths: [ROOT] }),
+        '--userDir', o.demoDir,
+        '--settings', path.join(o.demoDir, 'settings.js'),
+        '--port', String(o.port),
+      ], { cwd: o.demoDir, stdio: ['ignore', logFd, logFd] });
+    } finally {
+      fs.closeSync(logFd);
+    }
+    const output = () => {
+      try {
+        return fs.readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+
+    const editorUrl = `http://127.0.0.1:${o.port}/`;
+    const until = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      if (red.exitCode !== null || red.signalCode !== null) {
+        const inUse = /EADDRINUSE|address already in use|port in use/i.test(output());
+        throw new Error(inUse
+          ? `port ${o.port} is in use (another Node-RED?): stop it or set PORT\n${tail(output(), 10)}`
+          : `Node-RED exited (code ${red.exitCode}):\n${tail(output())}`);
+      }
+      try {
+        const res = await fetch(`${editorUrl}settings`, { headers: { Accept: 'application/json' } });
+        if (res.ok && /Started flows/.test(output())) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > until) throw new Error(`Node-RED did not start within ${START_TIMEOUT_MS / 1000} s:\n${tail(output())}`);
+      await sleep(150);
+    }
+
+    const nodes = await (await fetch(`${editorUrl}nodes`, { headers: { Accept: 'application/json' } })).json();
+    const modules = new Set(nodes.map((n) => n.module));
+    for (const name of [PACKAGE, DASHBOARD]) {
+      if (!modules.has(name)) throw new Error(`Node-RED did not load ${name}:\n${tail(output())}`);
+    }
+
+    const res = await fetch(`${editorUrl}flows`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify({ flows: demoFlow(o, apiUrl) }),
+    });
+    if (!res.ok) throw new Error(`deploying the demo flow failed: HTTP ${res.status} ${await res.text()}`);
+
+    const dashboardUrl = `${editorUrl}dashboard`;
+    const rel = path.relative(process.cwd(), o.demoDir) || '.';
+    const shown = rel.startsWith('..') ? o.demoDir : rel;
+    log([
+      '',
+      `Leapcraft demo running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  Node-RED editor:  ${editorUrl}`,
+      `  Dashboard:        ${dashboardUrl}`,
+      simulator
+        ? `  Simulator:        ${apiUrl}  (API key: ${simulator.apiKey}, control: ${apiUrl.replace(/\/v1$/, '')}/__sim/stats)`
+        : `  Leapcraft API:    ${apiUrl}  (API key from LEAPCRAFT_API_KEY)`,
+      `  User directory:   ${shown}  (Node-RED log: ${path.join(shown, 'node-red.log')})`,
+      '',
+      'Press Ctrl+C to stop.',
+    ].join('\n'));
+
+    return {
+      editorUrl,
+      dashboardUrl,
+      apiUrl,
+      apiKey: simulator ? simulator.apiKey : undefined,
+      simulator,
+      demoDir: o.demoDir,
+      logFile,
+      nodeRed: red,
+      output,
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write('Usage: npm start [-- --no-build]\nEnvironment: PORT, LEAPCRAFT_SIMULATOR_PORT, LEAPCRAFT_DEMO_DIR, LEAPCRAFT_API_KEY, LEAPCRAFT_BASE_URL (see scripts/start.js)\n');
+    return;
+  }
+  const unknown = args.filter((a) => a !== '--no-build');
+  if (unknown.length) throw new Error(`unknown argument ${unknown[0]} (try --help)`);
+
+  let demo;
+  let stopping = false;
+  let interrupted;
+  const shutdown = (signal) => {
+    if (stopping) {
+      // A second Ctrl-C: out now, taking Node-RED along.
+      if (demo && demo.nodeRed.exitCode === null) demo.nodeRed.kill('SIGKILL');
+      process.exit(1);
+    }
+    stopping = true;
+    if (!demo) {
+      interrupted = signal; // startDemo is still running: stop once it returns or fails
+      return;
+    }
+    process.stdout.write(`\n${signal}: stopping Node-RED and the simulator ...\n`);
+    demo.stop().then(() => {
+      process.stdout.write('Stopped.\n');
+      process.exit(0);
+    }, (err) => {
+      process.stderr.write(`stop failed: ${err && err.message}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // Last resort, whatever the reason this process goes: no Node-RED left behind.
+  process.on('exit', () => {
+    if (demo && demo.nodeRed.exitCode === null && demo.nodeRed.signalCode === null) demo.nodeRed.kill('SIGKILL');
+  });
+
+  demo = await startDemo({ build: !args.includes('--no-build') });
+  if (interrupted) {
+    stopping = false;
+    shutdown(interrupted);
+    return;
+  }
+  demo.nodeRed.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`\nNode-RED stopped unexpectedly (${signal || `exit code ${code}`}); see ${demo.logFile}\n`);
+    stopping = true;
+    demo.stop().finally(() => process.exit(1));
+  });
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`npm start: ${err && err.message ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+module.exports = { startDemo, resolveOptions };
