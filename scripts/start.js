@@ -8,8 +8,10 @@
  *      demo talks to the real API (https://api.leapcraft.com/v1, or LEAPCRAFT_BASE_URL) with it,
  *   3. starts Node-RED 4.1 (the devDependency) on 127.0.0.1:1880 with its user directory in
  *      `.demo/`, where this package and FlowFuse Dashboard 2.0 are linked from the working tree,
- *   4. deploys the demo flow (scripts/demo/flow.json) through the admin API, as the editor does,
- *      with the account's key as a credential (encrypted by Node-RED into flows_cred.json),
+ *   4. deploys the demo flow through the admin API, as the editor does: the tab "Leapcraft nodes"
+ *      from scripts/demo/flow.json, and the tab "Leapcraft dashboard" filled with the example
+ *      examples/dashboard.json (the one copy of the dashboard flow), both on that example's account
+ *      with its key as a credential (encrypted by Node-RED into flows_cred.json),
  *   5. prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM stops all it started.
  *
  * Each run starts Node-RED with an empty flow and redeploys the demo: edits to the demo tabs do
@@ -35,9 +37,13 @@ const ROOT = path.resolve(__dirname, '..');
 const PACKAGE = 'node-red-contrib-leapcraft';
 const DASHBOARD = '@flowfuse/node-red-dashboard';
 const FLOW_FILE = path.join(__dirname, 'demo', 'flow.json');
+/** The dashboard example, deployed as it is (its ids too) on the demo's dashboard tab. */
+const DASHBOARD_FLOW_FILE = path.join(ROOT, 'examples', 'dashboard.json');
+const DASHBOARD_TAB = 'demo-tab-dashboard';
 const PARENT_WATCH = path.join(__dirname, 'demo', 'parent-watch.js');
 const REAL_API = 'https://api.leapcraft.com/v1';
-const ACCOUNT_ID = 'demo-account';
+/** The account every example shares (examples/dashboard.json brings it); the nodes tab uses it too. */
+const ACCOUNT_ID = 'c0a1e0d1f00000aa';
 /** Fixed on purpose: the demo's flows_cred.json must decrypt on every run. Not for production. */
 const CREDENTIAL_SECRET = 'leapcraft-demo-not-a-secret';
 const START_TIMEOUT_MS = 60_000;
@@ -91,10 +97,11 @@ module.exports = {
     flowFile: 'flows.json',
     // Fixed so that the demo's flows_cred.json decrypts on every run. A demo, not a secret.
     credentialSecret: ${JSON.stringify(CREDENTIAL_SECRET)},
+    // Persistent by default: the dashboard example keeps its alert list, and the alerts nodes
+    // their memory of what they have sent, in the default store (a vanilla Node-RED keeps it in
+    // memory), so here they survive a restart.
     contextStorage: {
-        default: { module: 'memory' },
-        // The dashboard's alert list and the alerts node's memory of what it has sent.
-        file: { module: 'localfilesystem' }
+        default: { module: 'localfilesystem' }
     },
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false },
@@ -136,11 +143,37 @@ function prepareUserDir(o) {
   }
 }
 
+/**
+ * The tab "Leapcraft nodes" (scripts/demo/flow.json, with both tab nodes) and the dashboard
+ * example on the tab "Leapcraft dashboard": its flow nodes (those placed, with x/y) get that tab
+ * as `z`, its config nodes (dashboard settings, the account) stay global; no id changes.
+ */
+function readDemoFlow() {
+  const flow = JSON.parse(fs.readFileSync(FLOW_FILE, 'utf8'));
+  if (!flow.some((n) => n.id === DASHBOARD_TAB && n.type === 'tab')) throw new Error(`${FLOW_FILE} has no tab ${DASHBOARD_TAB}`);
+  const dashboard = JSON.parse(fs.readFileSync(DASHBOARD_FLOW_FILE, 'utf8'));
+  for (const n of dashboard) {
+    if (n.type === 'tab' || n.type === 'subflow' || n.z !== undefined) throw new Error(`${DASHBOARD_FLOW_FILE}: ${n.id} is not a node for one tab`);
+    if (n.x !== undefined && n.y !== undefined) n.z = DASHBOARD_TAB;
+  }
+  const all = flow.concat(dashboard);
+  const ids = new Set();
+  for (const n of all) {
+    if (ids.has(n.id)) throw new Error(`node id ${n.id} is in both ${FLOW_FILE} and ${DASHBOARD_FLOW_FILE}`);
+    ids.add(n.id);
+  }
+  // One account for the whole demo.
+  for (const n of all) {
+    if (n.account !== undefined && n.account !== ACCOUNT_ID) throw new Error(`${n.id}: account ${n.account}, not the demo's account ${ACCOUNT_ID}`);
+  }
+  return all;
+}
+
 /** The demo flow with this run's account: base URL, key (a credential) and polling rates. */
 function demoFlow(o, baseUrl) {
-  const flow = JSON.parse(fs.readFileSync(FLOW_FILE, 'utf8'));
-  const account = flow.find((n) => n.id === ACCOUNT_ID);
-  if (!account) throw new Error(`${FLOW_FILE} has no node ${ACCOUNT_ID}`);
+  const flow = readDemoFlow();
+  const account = flow.find((n) => n.id === ACCOUNT_ID && n.type === 'leapcraft-config');
+  if (!account) throw new Error(`${DASHBOARD_FLOW_FILE} has no account ${ACCOUNT_ID}`);
   account.baseUrl = baseUrl;
   account.name = o.apiKey ? 'Leapcraft account (LEAPCRAFT_API_KEY)' : 'Leapcraft simulator';
   account.credentials = { apiKey: o.apiKey ?? 'demo-key' };

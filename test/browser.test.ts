@@ -32,6 +32,15 @@ function publish(name: string): void {
 }
 const LEAPCRAFT_TYPES = ['leapcraft-devices', 'leapcraft-telemetry', 'leapcraft-topology', 'leapcraft-notifications', 'leapcraft-things'];
 const VIEWPORT = { width: 1280, height: 800 };
+/** Widget ids of examples/dashboard.json, which npm start deploys (ids unchanged) as the dashboard tab. */
+const WIDGET = {
+  co2Chart: 'c0a1e0d1f0000604',
+  temperatureChart: 'c0a1e0d1f0000605',
+  humidityChart: 'c0a1e0d1f0000606',
+  gauges: ['c0a1e0d1f0000608', 'c0a1e0d1f0000609', 'c0a1e0d1f000060a', 'c0a1e0d1f000060b'],
+  alertsTable: 'c0a1e0d1f000060f',
+  topologyTable: 'c0a1e0d1f0000613',
+};
 
 interface SimDevice {
   name: string;
@@ -203,8 +212,8 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
       if (!series) return null;
       return rooms.every((r) => series.some((s) => s.name === r && s.points.length >= points)) ? series : null;
     };
-    const co2 = await waitUntil('two CO2 readings of every room in the chart', 60_000, () => roomsWith('demo-chart-co2', 2),
-      async () => JSON.stringify((await chartSeries(page, 'demo-chart-co2'))?.map((s) => [s.name, s.points.length])));
+    const co2 = await waitUntil('two CO2 readings of every room in the chart', 60_000, () => roomsWith(WIDGET.co2Chart, 2),
+      async () => JSON.stringify((await chartSeries(page, WIDGET.co2Chart))?.map((s) => [s.name, s.points.length])));
     const now = Date.now();
     for (const s of co2) {
       for (const [x, y] of s.points) {
@@ -215,7 +224,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     const dataSeenAfterReadyMs = Date.now() - demo!.readyAt;
     const dataAfterPageLoadMs = Date.now() - started;
 
-    for (const [id, lo, hi] of [['demo-chart-temperature', -10, 50], ['demo-chart-humidity', 0, 100]] as const) {
+    for (const [id, lo, hi] of [[WIDGET.temperatureChart, -10, 50], [WIDGET.humidityChart, 0, 100]] as const) {
       const series = (await chartSeries(page, id)) ?? [];
       assert.deepEqual(series.filter((s) => s.points.length > 0).map((s) => s.name).sort(byName), rooms, `${id}: a series per room`);
       for (const s of series) for (const [, y] of s.points) assert.ok(y >= lo && y <= hi, `${id} ${s.name}: ${y}`);
@@ -223,7 +232,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
 
     // Gauges: the CO2 of the first four rooms in alphabetical order, labelled with the room.
     for (const [i, room] of rooms.slice(0, 4).entries()) {
-      const gauge = page.locator(`#nrdb-ui-widget-demo-gauge-${i + 1}`);
+      const gauge = page.locator(`#nrdb-ui-widget-${WIDGET.gauges[i]}`);
       const text = await waitUntil(`gauge ${i + 1} (${room})`, 20_000, async () => {
         const t = await gauge.innerText().catch(() => '');
         return t.includes(room) && /\b\d{3,4}\b[\s\S]*ppm/.test(t) ? t : null;
@@ -235,7 +244,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     // Alerts: the simulator's backlog (30) arrives at the first check; the list keeps the 20
     // newest, newest first; the table shows 8 a page.
     const alerts = await waitUntil('alert rows', 30_000, async () => {
-      const rows = await tableRows(page, 'demo-table-alerts');
+      const rows = await tableRows(page, WIDGET.alertsTable);
       return rows.length > 0 ? rows : null;
     });
     assert.equal(alerts.length, 8, 'a full first page of alerts');
@@ -243,12 +252,12 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     for (const t of times) assert.match(t, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
     assert.deepEqual([...times].sort().reverse(), times, 'newest first');
     for (const r of alerts) assert.ok(r[2].length > 0, `alert message: ${r.join(' | ')}`);
-    const footer = await page.locator('#nrdb-ui-widget-demo-table-alerts .v-data-table-footer__info').innerText();
+    const footer = await page.locator(`#nrdb-ui-widget-${WIDGET.alertsTable} .v-data-table-footer__info`).innerText();
     assert.match(footer, /of 20\b/, 'the last 20 alerts');
 
     // Topology: one row per sensor, with its gateway, every simulator device once.
     const topology = await waitUntil('topology rows', 30_000, async () => {
-      const rows = await tableRows(page, 'demo-table-topology');
+      const rows = await tableRows(page, WIDGET.topologyTable);
       return rows.length >= devices.length ? rows : null;
     });
     assert.deepEqual(topology.map((r) => r[1]).sort(byName), rooms);
@@ -259,7 +268,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     }
 
     // A third reading of every room makes a better picture (not a check), then the pictures.
-    await waitUntil('three readings of every room', 20_000, () => roomsWith('demo-chart-humidity', 3)).catch(() => undefined);
+    await waitUntil('three readings of every room', 20_000, () => roomsWith(WIDGET.humidityChart, 3)).catch(() => undefined);
     await page.waitForTimeout(1000);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     publish('dashboard.png');
