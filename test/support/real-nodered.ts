@@ -1,14 +1,17 @@
 /**
  * A real Node-RED 4.1 process (the devDependency) with this package loaded from the
- * working tree's build, for tests that need what the test helper cannot give: restarts,
- * persistent context stores, the admin API as users reach it.
+ * working tree's build, or installed from the packed tarball as a user gets it, for tests
+ * that need what the test helper cannot give: restarts, persistent context stores, the
+ * admin API as users reach it.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
+const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
 
 export async function freePort(): Promise<number> {
@@ -25,6 +28,8 @@ export async function freePort(): Promise<number> {
 export interface RealNodeRedOptions {
   /** Extra settings.js entries, as JavaScript source (e.g. a contextStorage block). */
   settingsSource?: string;
+  /** Install this `npm pack` tarball (see support/pack.ts) instead of linking the working tree. */
+  tarball?: string;
 }
 
 export class RealNodeRed {
@@ -37,9 +42,20 @@ export class RealNodeRed {
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leapcraft-nr-'));
     const modules = path.join(this.userDir, 'node_modules');
     fs.mkdirSync(modules);
-    // Node-RED scans userDir/node_modules for node modules; the link is the working tree.
-    fs.symlinkSync(ROOT, path.join(modules, 'node-red-contrib-leapcraft'), 'dir');
     fs.writeFileSync(path.join(this.userDir, 'package.json'), JSON.stringify({ name: 'leapcraft-test-userdir', private: true }));
+    // Node-RED scans userDir/node_modules for node modules; the link is the working tree.
+    if (!options.tarball) fs.symlinkSync(ROOT, path.join(modules, 'node-red-contrib-leapcraft'), 'dir');
+  }
+
+  private installed = false;
+
+  /** `npm install <tarball>` into the userDir (once), as a user installs from the registry. */
+  private async installTarball(): Promise<void> {
+    if (!this.options.tarball || this.installed) return;
+    await run('npm', ['install', this.options.tarball, '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock'], {
+      cwd: this.userDir, maxBuffer: 32 * 1024 * 1024,
+    });
+    this.installed = true;
   }
 
   get url(): string {
@@ -47,6 +63,7 @@ export class RealNodeRed {
   }
 
   async start(): Promise<void> {
+    await this.installTarball();
     this.port = await freePort();
     fs.writeFileSync(path.join(this.userDir, 'settings.js'), `module.exports = {
   uiHost: '127.0.0.1', uiPort: ${this.port}, flowFile: 'flows.json', credentialSecret: 'test-secret',
