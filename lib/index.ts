@@ -6,3 +6,4 @@ export { parseRetryAfter, backoffDelay } from './retry';
 export { PollScheduler, Fetch, Listener, SchedulerOptions } from './scheduler';
 export * from './readings';
 export * from './alerts';
+export * from './homeassistant';

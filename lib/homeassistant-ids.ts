@@ -1,0 +1,115 @@
+/**
+ * Ids and topics of the Home Assistant bridge. Home Assistant's MQTT discovery wants node
+ * and object ids from `[a-zA-Z0-9_-]`; Leapcraft's ids are free-form (`D2:C1:AA:FF:3E:09`,
+ * `testsim00004`), so they are reduced to that set in a way that is stable across restarts
+ * (no counters, no arrival order) and keeps different ids apart.
+ */
+import { createHash } from 'node:crypto';
+import { LeapcraftInvalidInputError } from './errors';
+
+/** Our namespace in Home Assistant: node ids, unique ids and device identifiers start with it. */
+export const HA_NAMESPACE = 'leapcraft';
+
+const WORD_ONLY = /^[A-Za-z0-9_]+$/;
+const OBJECT_ID = /^[A-Za-z0-9_-]+$/;
+
+function shortHash(text: string): string {
+  return createHash('sha1').update(text, 'utf8').digest('hex').slice(0, 8);
+}
+
+/**
+ * A device or gateway id as `[A-Za-z0-9_]`: unchanged when it already is, otherwise every
+ * other character becomes `_` and a hash of the original is appended, so two ids that
+ * reduce to the same text (`a:b`, `a.b`) stay apart. No `-`: that is the separator in
+ * unique ids (see haUniqueId).
+ */
+export function haDeviceKey(id: string): string {
+  if (WORD_ONLY.test(id)) return id;
+  return `${id.replace(/[^A-Za-z0-9_]/g, '_')}_${shortHash(id)}`;
+}
+
+/** A reading key (`co2`, `pm2_5`) as an object id `[A-Za-z0-9_-]`, by the same rule. */
+export function haObjectId(key: string): string {
+  if (OBJECT_ID.test(key)) return key;
+  return `${key.replace(/[^A-Za-z0-9_-]/g, '_')}_${shortHash(key)}`;
+}
+
+/** The node id of a sensor in discovery topics. */
+export function haNodeId(deviceKey: string): string {
+  return `${HA_NAMESPACE}_${deviceKey}`;
+}
+
+/** The node id of a gateway: `leapcraft-gw_…`, which no sensor's `leapcraft_…` can equal. */
+export function haGatewayNodeId(gatewayKey: string): string {
+  return `${HA_NAMESPACE}-gw_${gatewayKey}`;
+}
+
+/**
+ * `<node id>-<object id>`. A device key never holds `-`, so the first `-` after the
+ * namespace separates the two halves and no two (device, reading) pairs share a unique id.
+ */
+export function haUniqueId(nodeId: string, objectId: string): string {
+  return `${nodeId}-${objectId}`;
+}
+
+/**
+ * Home Assistant device identifiers: the raw ids (any string is allowed there), a sensor's
+ * after `leapcraft_`, a gateway's after `leapcraft-gateway_`, so no physical id (even one
+ * called `gateway_…`) can name a gateway's device.
+ */
+export function haDeviceIdentifier(physicalId: string): string {
+  return `${HA_NAMESPACE}_${physicalId}`;
+}
+
+export function haGatewayIdentifier(gatewayId: string): string {
+  return `${HA_NAMESPACE}-gateway_${gatewayId}`;
+}
+
+// ---- topics ---------------------------------------------------------------------------------
+
+/** A topic prefix or topic setting: levels of `[A-Za-z0-9_.-]` joined by `/`; no wildcards. */
+const TOPIC = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+export const HA_MAX_TOPIC_SETTING_LENGTH = 128;
+
+/**
+ * Checks a topic setting (discovery prefix, base topic, birth topic). Narrower than MQTT
+ * allows, on purpose: no `+`/`#` wildcards, no empty levels, no leading or trailing `/`,
+ * nothing a broker or Home Assistant could read differently.
+ */
+export function haTopicSetting(value: unknown, field: string): string {
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (text === '' || text.length > HA_MAX_TOPIC_SETTING_LENGTH || !TOPIC.test(text)) {
+    throw new LeapcraftInvalidInputError(
+      `Invalid ${field}: expected topic levels of letters, digits, _ . - separated by / (at most ${HA_MAX_TOPIC_SETTING_LENGTH} characters)`,
+      { field },
+    );
+  }
+  return text;
+}
+
+/** Where the bridge publishes, from its two topic settings. */
+export class HaTopics {
+  constructor(readonly discoveryPrefix: string, readonly baseTopic: string) {}
+
+  /** `<prefix>/sensor/<node id>/<object id>/config` */
+  config(nodeId: string, objectId: string): string {
+    return `${this.discoveryPrefix}/sensor/${nodeId}/${objectId}/config`;
+  }
+
+  /** The bridge's own availability: online while the node runs (set the same as the broker's last will). */
+  bridgeAvailability(): string {
+    return `${this.baseTopic}/bridge/availability`;
+  }
+
+  deviceState(deviceKey: string): string {
+    return `${this.baseTopic}/device/${deviceKey}/state`;
+  }
+
+  deviceAvailability(deviceKey: string): string {
+    return `${this.baseTopic}/device/${deviceKey}/availability`;
+  }
+
+  gatewayState(gatewayKey: string): string {
+    return `${this.baseTopic}/gateway/${gatewayKey}/state`;
+  }
+}

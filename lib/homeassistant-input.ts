@@ -1,0 +1,190 @@
+/**
+ * What a msg into the Home Assistant bridge asks for. One input takes everything a flow
+ * wires into it, told apart by a documented contract:
+ *
+ * - `msg.action` `"remove"` (optionally `msg.physical_id`) or `"announce"`;
+ * - `msg.topic` = the birth topic (`homeassistant/status`), payload `online`/`offline`;
+ * - a Status node's msg (`msg.status`): green and "connected" means the broker (re)connected;
+ * - a Catch node's msg (`msg.error` with `msg.physical_id`): that device's poll failed;
+ * - otherwise `msg.payload`: telemetry (objects with `data`) or devices (objects without),
+ *   one object or an array.
+ *
+ * Everything is checked before anything is published: a bad msg is refused as a whole.
+ */
+import { LeapcraftInvalidInputError } from './errors';
+import { HaReadingValue } from './homeassistant-readings';
+import { requireId } from './validation';
+
+export interface HaDeviceInput {
+  physicalId: string;
+  name?: string;
+  type?: string;
+  serial?: string;
+  topologyId?: string | number;
+  gatewayId?: string;
+}
+
+export interface HaReadingInput {
+  physicalId: string;
+  /** Reading keys and their values, in the order the API sent them; `meta` and non-scalars left out. */
+  values: Array<[string, HaReadingValue]>;
+  firmware?: string;
+}
+
+export type HaCommand =
+  | { kind: 'data'; devices: HaDeviceInput[]; readings: HaReadingInput[] }
+  | { kind: 'birth'; online: boolean }
+  | { kind: 'connected' }
+  | { kind: 'failed'; ids: string[] }
+  | { kind: 'remove'; ids?: string[] }
+  | { kind: 'announce' }
+  | { kind: 'ignore' };
+
+export const HA_ACTIONS = ['remove', 'announce'] as const;
+export const HA_MAX_ITEMS_PER_MSG = 10_000;
+export const HA_MAX_READING_KEY_LENGTH = 64;
+/** Home Assistant's limit for a state. */
+export const HA_MAX_STATE_LENGTH = 255;
+const MAX_TEXT = 256;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** Half of a surrogate pair: not Unicode text, and Home Assistant could not store it. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const hasUnpairedSurrogate = (text: string) => text.search(UNPAIRED_SURROGATE) !== -1;
+
+function invalid(field: string, message: string): LeapcraftInvalidInputError {
+  return new LeapcraftInvalidInputError(`Invalid ${field}: ${message}`, { field });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+/** A display text from the API (device name, serial): control characters removed, length capped. */
+function cleanText(value: unknown, max = MAX_TEXT): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.replace(CONTROL_CHARS, ' ').replace(UNPAIRED_SURROGATE, '').trim();
+  return text === '' ? undefined : text.slice(0, max);
+}
+
+function idList(value: unknown, field: string): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw invalid(field, 'the array is empty');
+  if (list.length > HA_MAX_ITEMS_PER_MSG) throw invalid(field, `more than ${HA_MAX_ITEMS_PER_MSG} ids`);
+  return [...new Set(list.map((id) => requireId(id, field)))];
+}
+
+function payloadText(payload: unknown): string | undefined {
+  if (typeof payload === 'string') return payload.trim();
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8').trim();
+  return undefined;
+}
+
+/** A Status node's msg for a node whose connection came up (mqtt out: "node-red:common.status.connected"). */
+function isConnectedStatus(status: Record<string, unknown>): boolean {
+  const text = typeof status.text === 'string' ? status.text.trim() : '';
+  return status.fill === 'green' && /(?:^|[\s.:])connected$/i.test(text);
+}
+
+function readingValue(raw: unknown): HaReadingValue | undefined {
+  if (raw === null) return null;
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : undefined;
+  if (typeof raw === 'boolean') return raw;
+  if (typeof raw === 'string') return raw.length <= HA_MAX_STATE_LENGTH && !/[\u0000-\u001f]/.test(raw) && !hasUnpairedSurrogate(raw) ? raw : undefined;
+  return undefined;
+}
+
+/** Keys Home Assistant can get an entity for; anything else is skipped, not refused (the API's keys are open). */
+function usableKey(key: string): boolean {
+  return key !== 'meta' && key.length > 0 && key.length <= HA_MAX_READING_KEY_LENGTH && !/[\u0000-\u001f\u007f-\u009f]/.test(key) && key.trim() === key
+    && !hasUnpairedSurrogate(key);
+}
+
+function parseReading(item: Record<string, unknown>, fallbackId: unknown, field: string): HaReadingInput {
+  const physicalId = requireId(item.physical_id ?? fallbackId, `${field}.physical_id`);
+  const data = item.data;
+  if (!isPlainObject(data)) throw invalid(`${field}.data`, 'expected an object of readings');
+  const values: Array<[string, HaReadingValue]> = [];
+  for (const [key, raw] of Object.entries(data)) {
+    if (!usableKey(key)) continue;
+    const value = readingValue(raw);
+    if (value !== undefined) values.push([key, value]);
+  }
+  const reading: HaReadingInput = { physicalId, values };
+  const meta = data.meta;
+  const firmware = isPlainObject(meta) ? cleanText(meta.firmware, 64) : undefined;
+  if (firmware) reading.firmware = firmware;
+  return reading;
+}
+
+function parseDevice(item: Record<string, unknown>, fallbackId: unknown, field: string): HaDeviceInput {
+  const device: HaDeviceInput = { physicalId: requireId(item.physical_id ?? fallbackId, `${field}.physical_id`) };
+  const name = cleanText(item.name);
+  if (name) device.name = name;
+  const type = cleanText(item.type, 64);
+  if (type) device.type = type;
+  const serial = cleanText(item.serial, 128);
+  if (serial) device.serial = serial;
+  const topologyId = item.topology_id;
+  if ((typeof topologyId === 'string' && topologyId.trim() !== '') || (typeof topologyId === 'number' && Number.isFinite(topologyId))) {
+    device.topologyId = typeof topologyId === 'string' ? topologyId.trim() : topologyId;
+  }
+  if (item.gateway_id !== undefined && item.gateway_id !== null && item.gateway_id !== '') {
+    device.gatewayId = requireId(item.gateway_id, `${field}.gateway_id`);
+  }
+  return device;
+}
+
+function parseData(msg: Record<string, unknown>): HaCommand {
+  const payload = msg.payload;
+  const single = isPlainObject(payload);
+  if (!single && !Array.isArray(payload)) {
+    throw invalid('msg.payload', 'expected telemetry or devices (an object or an array of objects); use the telemetry node\'s "one message per device" or "one array per poll" output');
+  }
+  const items = single ? [payload] : (payload as unknown[]);
+  if (items.length > HA_MAX_ITEMS_PER_MSG) throw invalid('msg.payload', `more than ${HA_MAX_ITEMS_PER_MSG} items`);
+  // msg.physical_id stands in for a missing payload.physical_id only when there is one item.
+  const fallbackId = single ? msg.physical_id : undefined;
+  const readings: HaReadingInput[] = [];
+  const devices: HaDeviceInput[] = [];
+  items.forEach((item, i) => {
+    const field = single ? 'msg.payload' : `msg.payload[${i}]`;
+    if (!isPlainObject(item)) throw invalid(field, 'expected an object');
+    if ('data' in item) readings.push(parseReading(item, fallbackId, field));
+    else devices.push(parseDevice(item, fallbackId, field));
+  });
+  // msg.device: the telemetry node's device-list entry of the msg's device.
+  if (msg.device !== undefined && msg.device !== null) {
+    if (!isPlainObject(msg.device)) throw invalid('msg.device', 'expected an object');
+    const ownerId = msg.device.physical_id ?? msg.physical_id ?? (readings.length === 1 ? readings[0].physicalId : undefined);
+    if (ownerId !== undefined) devices.push(parseDevice(msg.device, ownerId, 'msg.device'));
+  }
+  return { kind: 'data', devices, readings };
+}
+
+export function parseHaInput(msg: Record<string, unknown>, birthTopic: string): HaCommand {
+  if (msg.action !== undefined && msg.action !== null && msg.action !== '') {
+    if (!(HA_ACTIONS as readonly unknown[]).includes(msg.action)) {
+      throw invalid('msg.action', `expected ${HA_ACTIONS.map((a) => `"${a}"`).join(' or ')}, got ${JSON.stringify(String(msg.action).slice(0, 40))}`);
+    }
+    if (msg.action === 'announce') return { kind: 'announce' };
+    const ids = msg.physical_id === undefined || msg.physical_id === null || msg.physical_id === '' ? undefined : idList(msg.physical_id, 'msg.physical_id');
+    return ids ? { kind: 'remove', ids } : { kind: 'remove' };
+  }
+  if (msg.topic === birthTopic) {
+    const text = payloadText(msg.payload);
+    if (text === 'online') return { kind: 'birth', online: true };
+    if (text === 'offline') return { kind: 'birth', online: false };
+    throw invalid('msg.payload', `a birth message on ${birthTopic} must be "online" or "offline"`);
+  }
+  if (isPlainObject(msg.status)) {
+    return isConnectedStatus(msg.status) ? { kind: 'connected' } : { kind: 'ignore' };
+  }
+  if (msg.error !== undefined && msg.error !== null) {
+    // A Catch node's msg: without a device it is not about one sensor (the device list failed).
+    if (msg.physical_id === undefined || msg.physical_id === null || msg.physical_id === '') return { kind: 'ignore' };
+    return { kind: 'failed', ids: idList(msg.physical_id, 'msg.physical_id') };
+  }
+  return parseData(msg);
+}

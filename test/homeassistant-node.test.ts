@@ -1,0 +1,403 @@
+/**
+ * leapcraft-homeassistant in Node-RED (the test helper), fed by a real leapcraft-telemetry
+ * node polling the simulator over 127.0.0.1: what it announces, when it announces again,
+ * availability (failed polls through a Catch node, stale data), birth messages, removal,
+ * bad input, its settings and its lifecycle.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import { haTopicSetting, integerInRange } from '../lib';
+import { LeapcraftSimulator } from '../simulator';
+import type { DeviceListItem } from '../simulator';
+import { catchNode, collect, helper, sleep, TestNode } from './support/nodered';
+import configNode = require('../nodes/leapcraft-config');
+import telemetryNode = require('../nodes/leapcraft-telemetry');
+import haNode = require('../nodes/leapcraft-homeassistant');
+
+const NODES = [configNode, telemetryNode, haNode, catchNode];
+type Msg = Record<string, unknown> & { topic: string; payload: string; kind: string };
+type Config = Record<string, unknown> & { unique_id: string; device: Record<string, unknown>; availability: Array<{ topic: string }> };
+
+/**
+ * Every msg a helper node gets until none has come for `quietMs` after the last one; the first
+ * may take `firstMs` (a check that expects nothing passes a short one).
+ */
+function settle(node: TestNode, quietMs = 250, firstMs = 3000, maxMs = 8000): Promise<Msg[]> {
+  return new Promise((resolve) => {
+    const got: Msg[] = [];
+    const finish = () => {
+      clearTimeout(quiet);
+      clearTimeout(cap);
+      node.removeListener('input', onInput);
+      resolve(got);
+    };
+    let quiet = setTimeout(finish, firstMs);
+    const cap = setTimeout(finish, maxMs);
+    function onInput(msg: Record<string, unknown>) {
+      got.push(msg as Msg);
+      clearTimeout(quiet);
+      quiet = setTimeout(finish, quietMs);
+    }
+    node.on('input', onInput);
+  });
+}
+
+/** Resolves with the msgs a helper node gets until `done` says it has enough. */
+function until(node: TestNode, done: (got: Msg[]) => boolean, timeoutMs = 8000): Promise<Msg[]> {
+  return new Promise((resolve, reject) => {
+    const got: Msg[] = [];
+    const timer = setTimeout(() => {
+      node.removeListener('input', onInput);
+      reject(new Error(`timed out; got ${got.length} msgs: ${got.map((m) => m.topic).join(', ')}`));
+    }, timeoutMs);
+    function onInput(msg: Record<string, unknown>) {
+      got.push(msg as Msg);
+      if (done(got)) {
+        clearTimeout(timer);
+        node.removeListener('input', onInput);
+        resolve(got);
+      }
+    }
+    node.on('input', onInput);
+  });
+}
+
+type Spied = { getCalls(): Array<{ thisValue: unknown; args: unknown[] }> };
+/** Calls of a Node method the test helper spies on (on the prototype: every node's calls are in one spy). */
+function callsOf(node: TestNode, method: 'send' | 'status'): unknown[][] {
+  return ((node as unknown as Record<string, Spied>)[method]).getCalls().filter((c) => c.thisValue === node).map((c) => c.args);
+}
+function lastStatus(node: TestNode): { fill?: string; text?: string } {
+  const calls = callsOf(node, 'status');
+  return (calls[calls.length - 1]?.[0] ?? {}) as { fill?: string; text?: string };
+}
+
+const configsOf = (msgs: Msg[]) => msgs.filter((m) => m.kind === 'config');
+const parsed = (m: Msg) => JSON.parse(m.payload) as Config;
+
+describe('leapcraft-homeassistant node', function () {
+  this.timeout(30_000);
+  let sim: LeapcraftSimulator;
+  let airbird: DeviceListItem;
+  let ambinode: DeviceListItem;
+
+  beforeEach(async () => {
+    sim = new LeapcraftSimulator({ deviceCount: 6 });
+    await sim.start();
+    airbird = sim.devices().find((d) => d.type === 'airbird')!;
+    ambinode = sim.devices().find((d) => d.type === 'ambinode')!;
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await sim.stop();
+  });
+
+  /**
+   * The telemetry node feeding the bridge, and one Catch node: for the bridge's own errors
+   * (`caught`), or with `catchPolls` for the telemetry node's, wired back into the bridge. (The
+   * test helper loads a core module once per node of its type: two Catch nodes would register twice.)
+   */
+  function flow(ha: Record<string, unknown> = {}, tel: Record<string, unknown> = {}, catchPolls = false) {
+    return [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'acct', type: 'leapcraft-config', baseUrl: sim.baseUrl, concurrency: 8, timeout: 30 },
+      {
+        id: 'tel', type: 'leapcraft-telemetry', z: 'tab', x: 100, y: 100, account: 'acct', devices: `${airbird.physical_id}, ${ambinode.physical_id}`,
+        telemetryType: 'latest', resolution: 'daily', from: '-7d', to: 'now', interval: 0, output: 'device', changesOnly: false, blockOverrides: false,
+        wires: [['ha']], ...tel,
+      },
+      {
+        id: 'ha', type: 'leapcraft-homeassistant', z: 'tab', x: 300, y: 100, account: 'acct', discoveryPrefix: 'homeassistant', baseTopic: 'leapcraft',
+        birthTopic: 'homeassistant/status', interval: 60, qos: '1', announceDelay: 0, wires: [['out']], ...ha,
+      },
+      { id: 'out', type: 'helper', z: 'tab', x: 500, y: 100 },
+      catchPolls
+        // A failed poll of the telemetry node tells the bridge that device is offline.
+        ? { id: 'catchTel', type: 'catch', z: 'tab', x: 100, y: 200, scope: ['tel'], uncaught: false, wires: [['ha']] }
+        : { id: 'catchHa', type: 'catch', z: 'tab', x: 100, y: 300, scope: ['ha'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab', x: 300, y: 300 },
+    ];
+  }
+  const creds = () => ({ acct: { apiKey: sim.apiKey } });
+  const out = () => helper.getNode('out') as TestNode;
+  const ha = () => helper.getNode('ha') as TestNode;
+  /** The msgs the bridge sends after `act` (see settle). */
+  const output = (act: () => void, quietMs?: number, firstMs?: number): Promise<Msg[]> => {
+    const got = settle(out(), quietMs, firstMs);
+    act();
+    return got;
+  };
+  const poll = (msg: Record<string, unknown> = {}) => (helper.getNode('tel') as TestNode).receive(msg as never);
+
+  describe('announcing', () => {
+    it('announces each device once (gateway first, then its entities), sets it online, publishes its state; later polls send states only', async () => {
+      await helper.load(NODES, flow(), creds());
+      const first = await output(() => poll());
+      for (const m of first) {
+        assert.equal(m.retain, true, m.topic);
+        assert.equal(m.qos, 1, m.topic);
+        assert.equal(typeof m.payload, 'string');
+        assert.ok(!JSON.stringify(m).includes(sim.apiKey), 'the API key leaked into a msg');
+      }
+      const bridgeOnline = first.filter((m) => m.topic === 'leapcraft/bridge/availability');
+      assert.ok(bridgeOnline.length <= 1);
+      const configs = configsOf(first).map(parsed);
+      const sensorConfigs = configs.filter((c) => c.device.manufacturer === 'Leapcraft' && c.device.model !== 'Gateway');
+      // AirBird: co2, temperature, humidity, battery; Ambinode: co2, temperature, humidity, pm2_5, noise.
+      assert.equal(sensorConfigs.length, 9);
+      assert.equal(new Set(sensorConfigs.map((c) => c.unique_id)).size, 9, 'unique ids are unique');
+      for (const [device, keys] of [[airbird, ['co2', 'temperature', 'humidity', 'battery']], [ambinode, ['co2', 'temperature', 'humidity', 'pm2_5', 'noise']]] as const) {
+        const mine = sensorConfigs.filter((c) => (c.device.identifiers as string[])[0] === `leapcraft_${device.physical_id}`);
+        assert.deepEqual(mine.map((c) => c.value_template).sort(), keys.map((k) => `{{ value_json.${k} }}`).sort());
+        for (const c of mine) {
+          assert.equal(c.device.name, device.name);
+          assert.equal(c.device.model, device.type === 'airbird' ? 'AirBird' : 'Ambinode');
+          assert.equal(c.device.serial_number, device.serial);
+          assert.equal(c.device.via_device, `leapcraft-gateway_${device.topology_id}`, 'linked to its gateway from the topology');
+        }
+        // The gateway's config goes out before the first entity that names it.
+        const gatewayAt = first.findIndex((m) => m.kind === 'config' && m.gateway_id === device.topology_id);
+        const sensorAt = first.findIndex((m) => m.kind === 'config' && m.physical_id === device.physical_id);
+        assert.ok(gatewayAt !== -1 && gatewayAt < sensorAt, `gateway ${gatewayAt} before sensor ${sensorAt}`);
+        const avail = first.filter((m) => m.kind === 'availability' && m.physical_id === device.physical_id);
+        assert.deepEqual(avail.map((m) => m.payload), ['online']);
+        const states = first.filter((m) => m.kind === 'state' && m.physical_id === device.physical_id);
+        assert.equal(states.length, 1);
+        assert.deepEqual(Object.keys(JSON.parse(states[0].payload)).sort(), [...keys].sort());
+      }
+      const gateways = configs.filter((c) => c.device.model === 'Gateway');
+      assert.equal(gateways.length, new Set([airbird.topology_id, ambinode.topology_id]).size);
+
+      const second = await output(() => poll());
+      assert.deepEqual(second.map((m) => m.kind).sort(), ['state', 'state'], 'nothing announced twice');
+      assert.match(String(lastStatus(ha()).text), /^leapcraft-homeassistant\.status\.announced/);
+      // The gateways were read once (list + details), not per msg.
+      const topologyRequests = sim.stats.requests.filter((r) => r.endpoint === 'topologies' || r.endpoint === 'topology');
+      assert.equal(topologyRequests.length, 1 + 3);
+    });
+
+    it('without an account: no topology request and no via_device, unless msg.device names a gateway', async () => {
+      await helper.load(NODES, flow({ account: '' }), creds());
+      const msgs = await output(() => poll());
+      assert.equal(sim.stats.requests.filter((r) => r.endpoint === 'topologies').length, 0);
+      const configs = configsOf(msgs).map(parsed);
+      assert.equal(configs.length, 9);
+      assert.ok(configs.every((c) => c.device.via_device === undefined));
+
+      const withGateway = await output(() => ha().receive({
+        payload: { physical_id: 'room-1', data: { co2: 500 } }, device: { name: 'Room 1', type: 'airbird', gateway_id: 'gw-7' },
+      } as never));
+      const gatewayConfig = withGateway.find((m) => m.kind === 'config' && m.gateway_id === 'gw-7');
+      assert.ok(gatewayConfig, 'the gateway is announced as a device');
+      assert.equal(parsed(gatewayConfig!).device.name, 'Leapcraft gateway gw-7');
+      const room = configsOf(withGateway).filter((m) => m.physical_id === 'room-1').map(parsed);
+      assert.ok(room.length >= 1 && room.every((c) => c.device.via_device === 'leapcraft-gateway_gw-7'));
+    });
+
+    it('takes the telemetry node\'s "one array per poll" output too', async () => {
+      await helper.load(NODES, flow({ account: '' }, { output: 'array' }), creds());
+      const msgs = await output(() => poll());
+      assert.equal(configsOf(msgs).length, 9);
+      assert.deepEqual(msgs.filter((m) => m.kind === 'state').map((m) => m.physical_id).sort(), [airbird.physical_id, ambinode.physical_id].sort());
+    });
+
+    it('announces only a new reading key; a new device name announces the device again', async () => {
+      await helper.load(NODES, flow({ account: '' }), creds());
+      const send = (data: Record<string, unknown>, device?: Record<string, unknown>) => output(() => ha().receive({
+        payload: { physical_id: 'x-1', timestamp: '2026-03-29T15:24:05Z', data: { ...data, meta: { firmware: '1.0' } } }, ...(device ? { device } : {}),
+      } as never), 200);
+      const a = await send({ co2: 500, temperature: 21 });
+      assert.equal(configsOf(a).length, 2);
+      const b = await send({ co2: 510, temperature: 21, light_level: 300 });
+      assert.deepEqual(configsOf(b).map((m) => parsed(m).name), ['Light level']);
+      assert.deepEqual(JSON.parse(b.find((m) => m.kind === 'state')!.payload), { co2: 510, temperature: 21, light_level: 300 });
+      const c = await send({ co2: 520 });
+      assert.equal(configsOf(c).length, 0);
+      assert.deepEqual(JSON.parse(c.find((m) => m.kind === 'state')!.payload), { co2: 520, temperature: null, light_level: null }, 'a missing key is null (unknown), not the old value');
+      const d = await send({ co2: 530 }, { name: 'Kitchen', type: 'airbird' });
+      assert.equal(configsOf(d).length, 3, 'all three entities again, with the new device block');
+      assert.ok(configsOf(d).map(parsed).every((cfg) => cfg.device.name === 'Kitchen' && cfg.device.model === 'AirBird' && cfg.device.sw_version === '1.0'));
+    });
+
+    it('a device list announces each device with its model\'s readings before the first reading', async () => {
+      await helper.load(NODES, flow({ account: '' }), creds());
+      const msgs = await output(() => ha().receive({ payload: sim.devices() } as never));
+      const configs = configsOf(msgs).map(parsed);
+      const airbirds = sim.devices().filter((d) => d.type === 'airbird').length;
+      const ambinodes = sim.devices().filter((d) => d.type === 'ambinode').length;
+      assert.equal(configs.length, airbirds * 4 + ambinodes * 5);
+      assert.equal(msgs.filter((m) => m.kind !== 'config' && m.physical_id).length, 0, 'no state and no availability before a reading');
+      // The first reading brings the firmware (data.meta.firmware) into the device block: the polled
+      // devices are announced again, once; the next reading adds nothing.
+      const next = await output(() => poll());
+      assert.deepEqual([...new Set(configsOf(next).map((m) => m.physical_id))].sort(), [airbird.physical_id, ambinode.physical_id].sort());
+      assert.equal(configsOf(next).length, 9);
+      assert.ok(configsOf(next).map(parsed).every((c) => typeof c.device.sw_version === 'string'));
+      const after = await output(() => poll());
+      assert.equal(configsOf(after).length, 0);
+    });
+  });
+
+  describe('availability', () => {
+    it('a failed poll (through a Catch node) sets that device offline, its next reading online', async () => {
+      await helper.load(NODES, flow({}, {}, true), creds());
+      await output(() => poll());
+      sim.injectFault({ kind: 'status', status: 404, endpoint: 'telemetry', times: 1 });
+      const failed = await output(() => poll({ physical_id: airbird.physical_id }));
+      assert.deepEqual(failed.map((m) => [m.kind, m.physical_id, m.payload]), [['availability', airbird.physical_id, 'offline']]);
+      assert.equal(lastStatus(ha()).fill, 'yellow');
+      const again = await output(() => poll({ physical_id: airbird.physical_id }));
+      assert.deepEqual(again.map((m) => [m.kind, m.payload === 'online' ? 'online' : 'json']), [['availability', 'online'], ['state', 'json']]);
+    });
+
+    it('a device without a reading for 3 expected intervals goes offline once; expire_after is 3 intervals', async () => {
+      await helper.load(NODES, flow({ interval: 1 }), creds());
+      const first = await output(() => poll(), 200);
+      assert.ok(configsOf(first).filter((m) => m.physical_id).every((m) => parsed(m).expire_after === 3));
+      const later = await until(out(), (got) => got.filter((m) => m.payload === 'offline').length >= 2, 6000);
+      assert.deepEqual(later.map((m) => m.physical_id).sort(), [airbird.physical_id, ambinode.physical_id].sort());
+      // Once: no repeats while it stays stale.
+      const quiet = await settle(out(), 1000, 1000);
+      assert.deepEqual(quiet, []);
+    });
+  });
+
+  describe('birth message, reconnects, actions', () => {
+    it('Home Assistant\'s birth message re-announces everything once after the delay; offline does nothing', async () => {
+      await helper.load(NODES, flow({ announceDelay: 1 }), creds());
+      const first = await output(() => poll());
+      const announced = configsOf(first).length;
+      const started = Date.now();
+      const p = until(out(), (got) => configsOf(got).length >= announced);
+      for (let i = 0; i < 3; i++) ha().receive({ topic: 'homeassistant/status', payload: 'online' } as never);
+      ha().receive({ topic: 'homeassistant/status', payload: Buffer.from('offline') } as never);
+      const again = await p;
+      assert.ok(Date.now() - started >= 900, 'not before the delay\'s 1 s minimum');
+      assert.equal(again[0].topic, 'leapcraft/bridge/availability');
+      assert.equal(again[0].payload, 'online');
+      assert.deepEqual(configsOf(again).map((m) => m.topic).sort(), configsOf(first).map((m) => m.topic).sort());
+      const rest = await settle(out(), 1500, 1500);
+      assert.equal(configsOf(rest).length, 0, 'three births within the delay: one announcement');
+    });
+
+    it('a Status node\'s "connected" (the broker came back) re-announces; other statuses do nothing', async () => {
+      await helper.load(NODES, flow(), creds());
+      await output(() => poll());
+      const none = await output(() => ha().receive({
+        status: { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected', source: { type: 'mqtt out' } },
+      } as never), 300, 300);
+      assert.deepEqual(none, []);
+      const again = await output(() => ha().receive({
+        status: { fill: 'green', shape: 'dot', text: 'node-red:common.status.connected', source: { type: 'mqtt out' } },
+      } as never), 300);
+      assert.equal(configsOf(again).length, 9 + new Set([airbird.topology_id, ambinode.topology_id]).size);
+      assert.equal(again.filter((m) => m.kind === 'state' && m.physical_id).length, 2, 'with the last states');
+    });
+
+    it('remove: empty retained configs for what was announced, states and availability cleared; one device with msg.physical_id', async () => {
+      await helper.load(NODES, flow(), creds());
+      const first = await output(() => poll());
+      const one = await output(() => ha().receive({ action: 'remove', physical_id: ambinode.physical_id } as never), 200);
+      // Its entities, and its gateway when no other announced sensor reports through it.
+      const expected = configsOf(first).filter((m) => m.physical_id === ambinode.physical_id
+        || (m.gateway_id === ambinode.topology_id && ambinode.topology_id !== airbird.topology_id));
+      assert.deepEqual(configsOf(one).map((m) => m.topic).sort(), expected.map((m) => m.topic).sort());
+      assert.ok(one.every((m) => m.payload === '' && m.retain === true));
+      assert.ok(one.some((m) => m.kind === 'state' && m.topic.endsWith('/state')) && one.some((m) => m.kind === 'availability'));
+      const all = await output(() => ha().receive({ action: 'remove' } as never), 200);
+      const removedTopics = new Set([...configsOf(one), ...configsOf(all)].map((m) => m.topic));
+      assert.deepEqual([...removedTopics].sort(), configsOf(first).map((m) => m.topic).sort(), 'every config, gateways included');
+      const nothingLeft = await output(() => ha().receive({ action: 'remove' } as never), 200, 300);
+      assert.deepEqual(nothingLeft, []);
+      // A device it does not remember: the configs of every known reading.
+      const unknown = await output(() => ha().receive({ action: 'remove', physical_id: 'D2:C1:AA:FF:3E:09' } as never), 200);
+      assert.ok(configsOf(unknown).some((m) => /^homeassistant\/sensor\/leapcraft_D2_C1_AA_FF_3E_09_[0-9a-f]{8}\/co2\/config$/.test(m.topic)));
+    });
+
+    it('refuses bad input with LEAPCRAFT_INVALID_INPUT and publishes nothing', async () => {
+      await helper.load(NODES, flow({ account: '' }), creds());
+      const caught = collect(helper.getNode('caught') as TestNode);
+      const published = collect(out());
+      const bad: Array<Record<string, unknown>> = [
+        { payload: 42 },
+        { payload: 'co2' },
+        { payload: { data: { co2: 1 } } },
+        { payload: { physical_id: '..', data: { co2: 1 } } },
+        { payload: { physical_id: 'a\u0000b', data: { co2: 1 } } },
+        { payload: { physical_id: 'x'.repeat(300), data: { co2: 1 } } },
+        { payload: { physical_id: 'ok', data: 'co2=1' } },
+        { payload: [{ physical_id: 'ok', data: { co2: 1 } }, 7] },
+        { payload: { physical_id: 'ok', data: { co2: 1 } }, device: 'Kitchen' },
+        { action: 'delete' },
+        { action: 'remove', physical_id: ['ok', '..'] },
+        { topic: 'homeassistant/status', payload: 'restarting' },
+      ];
+      for (const msg of bad) ha().receive(msg as never);
+      await sleep(300);
+      assert.equal(caught.length, bad.length);
+      for (const c of caught) assert.equal((c.error as { code: string }).code, 'LEAPCRAFT_INVALID_INPUT', (c.error as { message: string }).message);
+      assert.deepEqual(published.filter((m) => m.topic !== 'leapcraft/bridge/availability'), []);
+    });
+  });
+
+  describe('settings and lifecycle', () => {
+    it('a redeploy: offline from the old node, online from the new one, no timer of the old node left, no announcement twice', async () => {
+      await helper.load(NODES, flow({ interval: 1 }), creds());
+      const got = collect(out());
+      await sleep(200);
+      assert.deepEqual(got.map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'online']]);
+      await output(() => poll(), 200);
+      const old = ha();
+      const before = got.length;
+      // Only the bridge changes: the helper node it sends to keeps running, as an mqtt out node would.
+      await helper.setFlows(flow({ interval: 1, announceDelay: 2 }), 'nodes', creds());
+      await sleep(200);
+      assert.notEqual(ha(), old);
+      assert.deepEqual(got.slice(before).map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'offline'], ['leapcraft/bridge/availability', 'online']]);
+      const sentByOld = callsOf(old, 'send').length;
+      const next = await output(() => poll(), 300);
+      const topics = configsOf(next).map((m) => m.topic);
+      assert.equal(topics.length, 9 + new Set([airbird.topology_id, ambinode.topology_id]).size);
+      assert.equal(new Set(topics).size, topics.length, 'each config once');
+      // The old node's stale check (1 s) would mark both devices offline within 3 s if its timer survived.
+      await sleep(3500);
+      assert.equal(callsOf(old, 'send').length, sentByOld);
+    });
+
+    it('a bad setting turns the node red at deploy and every msg goes to Catch with it', async () => {
+      await helper.load(NODES, flow({ baseTopic: 'leapcraft/#', account: '' }), creds());
+      assert.equal(lastStatus(ha()).fill, 'red');
+      const caught = collect(helper.getNode('caught') as TestNode);
+      ha().receive({ payload: { physical_id: 'x', data: { co2: 1 } } } as never);
+      await sleep(100);
+      assert.equal(caught.length, 1);
+      assert.equal((caught[0].error as { code: string }).code, 'LEAPCRAFT_INVALID_INPUT');
+      assert.match((caught[0].error as { message: string }).message, /baseTopic/);
+    });
+
+    it('the editor\'s validators give the runtime\'s answers', () => {
+      const root = path.join(__dirname, '..');
+      const source = fs.readFileSync(path.join(root, 'resources', 'leapcraft-editor.js'), 'utf8');
+      const html = fs.readFileSync(path.join(root, 'nodes', 'leapcraft-homeassistant.html'), 'utf8');
+      const defs = new Map<string, { defaults: Record<string, { value: unknown; validate?: (v: unknown) => unknown }> }>();
+      const RED = { _: (k: string) => k, nodes: { registerType: (t: string, d: never) => defs.set(t, d), getType: () => null } };
+      const context = vm.createContext({ window: { RED }, RED, URL, console });
+      vm.runInContext(source, context);
+      for (const m of html.matchAll(/<script\s+type="text\/javascript">([\s\S]*?)<\/script>/g)) vm.runInContext(m[1], context);
+      const def = defs.get('leapcraft-homeassistant')!;
+      const accepts = (fn: () => unknown) => { try { fn(); return true; } catch { return false; } };
+      for (const v of ['homeassistant', 'homeassistant/status', 'a/b/c', 'my-ha.prefix_2', ' leapcraft ', '', ' ', '/a', 'a/', 'a//b', 'a/+/b', 'a/#', 'a b', 'ä', 'x'.repeat(128), 'x'.repeat(129)]) {
+        for (const prop of ['discoveryPrefix', 'baseTopic', 'birthTopic']) {
+          assert.equal(def.defaults[prop].validate!(v) === true, accepts(() => haTopicSetting(v, prop)), `${prop} ${JSON.stringify(v)}`);
+        }
+      }
+      for (const v of ['0', '1', '2', '3', '-1', '1.5', 'x', '60', '604800', '604801']) {
+        assert.equal(def.defaults.qos.validate!(v) === true, accepts(() => integerInRange(v, 'qos', 0, 2)), `qos ${v}`);
+        assert.equal(def.defaults.interval.validate!(v) === true, accepts(() => integerInRange(v, 'interval', 0, 604800)), `interval ${v}`);
+        assert.equal(def.defaults.announceDelay.validate!(v) === true, accepts(() => integerInRange(v, 'announceDelay', 0, 60)), `announceDelay ${v}`);
+      }
+    });
+  });
+});
