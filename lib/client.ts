@@ -259,7 +259,9 @@ export class LeapcraftClient {
   }
 
   private apiText(res: WireResponse): string {
-    const text = apiErrorText(res.body);
+    // Redact before the text is clipped: a secret cut in half by the clip would no longer
+    // match, and its first half would be shown.
+    const text = apiErrorText(this.redact(res.body));
     return text ? `: ${text}` : '';
   }
 

@@ -31,6 +31,8 @@ function describe(value: unknown): string {
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+/** Half of a UTF-16 surrogate pair without its other half: no URL can carry it (encodeURIComponent throws). */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * An opaque identifier that goes into a URL path segment (physical id, gateway id).
@@ -44,6 +46,7 @@ export function requireId(value: unknown, field: string): string {
   if (id === '') throw invalid(field, 'must not be empty');
   if (id.length > MAX_ID_LENGTH) throw invalid(field, `longer than ${MAX_ID_LENGTH} characters`);
   if (CONTROL_CHARS.test(id)) throw invalid(field, 'contains control characters');
+  if (UNPAIRED_SURROGATE.test(id)) throw invalid(field, 'contains an unpaired UTF-16 surrogate (not valid Unicode text)');
   // URL parsers resolve `.` and `..` segments even when percent-encoded: no id can be one.
   if (id === '.' || id === '..') throw invalid(field, `${describe(id)} is not an id`);
   return id;
@@ -181,6 +184,15 @@ export function telemetryQuery(input: TelemetryQueryInput, now: number = Date.no
   return { type, resolution, from, to };
 }
 
+/**
+ * A URL as it may be shown in a message or a log: `scheme://user:password@` becomes
+ * `scheme://[credentials]@`, since a base URL typed with credentials is refused, and the
+ * refusal must not print the password it refuses.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/^(\s*[a-z][a-z0-9+.-]*:[\\/]*)[^\\/?#]*@/i, '$1[credentials]@');
+}
+
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -197,7 +209,7 @@ export function validateBaseUrl(value: unknown): string {
   try {
     url = new URL(value.trim());
   } catch {
-    throw invalid('baseUrl', `${describe(value)} is not a URL`);
+    throw invalid('baseUrl', `${describe(redactUrlCredentials(value))} is not a URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw invalid('baseUrl', `${url.protocol} is not supported: use https://`);

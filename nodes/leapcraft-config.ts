@@ -4,13 +4,24 @@
  * and one set of keep-alive sockets. Flow nodes register/deregister like users of the
  * core MQTT broker node.
  */
-import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError } from '../lib';
+import { LeapcraftClient, LeapcraftError, LeapcraftInvalidInputError, PollScheduler, integerInRange, isLeapcraftError, redactUrlCredentials } from '../lib';
 import { registerAdminRoutes } from './common/admin';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, Node, NodeAPI } from './common/types';
 
-function toNumber(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
+const isBlank = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+
+/** The editor's ranges: an empty field takes the default, anything else out of range is refused. */
+function concurrencySetting(value: unknown): number {
+  return isBlank(value) ? 8 : integerInRange(value, 'concurrency', 1, 64);
+}
+
+function timeoutMsSetting(value: unknown): number {
+  if (isBlank(value)) return 30_000;
+  const seconds = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 300) {
+    throw new LeapcraftInvalidInputError(`Invalid timeout: ${JSON.stringify(value)} (seconds from 1 to 300)`, { field: 'timeout' });
+  }
+  return Math.round(seconds * 1000);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -30,8 +41,8 @@ export = function register(RED: NodeAPI): void {
       client = new LeapcraftClient({
         baseUrl: def.baseUrl || undefined,
         apiKey: node.credentials?.apiKey,
-        concurrency: Math.round(toNumber(def.concurrency, 8)),
-        timeoutMs: Math.round(toNumber(def.timeout, 30) * 1000),
+        concurrency: concurrencySetting(def.concurrency),
+        timeoutMs: timeoutMsSetting(def.timeout),
       });
       if (!client.hasApiKey) {
         node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
@@ -39,7 +50,7 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       node.configError = isLeapcraftError(err) ? err : new LeapcraftError('LEAPCRAFT_INVALID_INPUT', String(err));
       node.error(node.configError.field === 'baseUrl'
-        ? RED._('leapcraft-config.errors.insecureBaseUrl', { url: String(def.baseUrl) }) + ` (${node.configError.message})`
+        ? RED._('leapcraft-config.errors.insecureBaseUrl', { url: redactUrlCredentials(String(def.baseUrl)) }) + ` (${node.configError.message})`
         : node.configError.message);
     }
 

@@ -5,9 +5,10 @@
  */
 import { attachAccount, clientOf, showStartStatus } from './common/account';
 import { handleInput } from './common/input';
+import { readSettings } from './common/settings';
 import { NodeStatus } from './common/status';
 import type { Msg, Node, NodeAPI, NodeDef } from './common/types';
-import { requireId } from '../lib';
+import { optionalId, requireId } from '../lib';
 
 interface DevicesDef extends NodeDef {
   account: string;
@@ -20,7 +21,10 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const status = new NodeStatus(RED, node);
     const account = attachAccount(RED, node, def.account);
-    const configuredId = (def.physicalId ?? '').trim();
+    // Checked at deploy like every node's settings: a bad id shows red now, not at the first msg.
+    const settings = readSettings(node, status, () => ({ configuredId: optionalId(def.physicalId, 'physicalId') ?? '' }));
+    if (!settings) return;
+    const { configuredId } = settings;
 
     showStartStatus(RED, status, account);
 

@@ -138,6 +138,28 @@ describe('leapcraft-config and leapcraft-devices in Node-RED', function () {
     assert.match(error.message, /https/);
   });
 
+
+  for (const [field, bad] of [['concurrency', 'abc'], ['concurrency', -5], ['concurrency', 0], ['concurrency', 1024], ['concurrency', 2.5],
+    ['timeout', 'abc'], ['timeout', -5], ['timeout', 0.5], ['timeout', 301]] as const) {
+    it(`refuses the account setting ${field} = ${JSON.stringify(bad)} instead of guessing, sending nothing`, async () => {
+      await helper.load(NODES, flow({}, { [field]: bad }), creds());
+      const caught = nextMessages(helper.getNode('caught') as TestNode);
+      (helper.getNode('dev') as TestNode).receive({} as never);
+      const [msg] = await caught;
+      const error = msg.error as { code: string; message: string };
+      assert.equal(error.code, 'LEAPCRAFT_INVALID_INPUT');
+      assert.match(error.message, new RegExp(field));
+      assert.equal(sim.stats.total, 0);
+    });
+  }
+
+  it('an empty concurrency or timeout takes the default', async () => {
+    await helper.load(NODES, flow({}, { concurrency: '', timeout: '' }), creds());
+    const out = nextMessages(helper.getNode('out') as TestNode);
+    (helper.getNode('dev') as TestNode).receive({} as never);
+    const [msg] = await out;
+    assert.equal((msg.payload as unknown[]).length, 12);
+  });
   it('close aborts in-flight work: no output, no error, sockets freed', async () => {
     await helper.load(NODES, flow(), creds());
     await sleep(10);
