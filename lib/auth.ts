@@ -33,10 +33,19 @@ export class TokenManager {
     return this.token !== undefined;
   }
 
-  /** The cached token, or a fresh one; the exchange is shared by every caller waiting for it. */
-  get(signal?: AbortSignal): Promise<string> {
+  /** The token held now, if any (none while it is being renewed). */
+  get current(): string | undefined {
+    return this.token;
+  }
+
+  /**
+   * The cached token, or a fresh one; the exchange is shared by every caller waiting for it.
+   * `retryRefusedKey` skips the cool-down after a refused key: for a person asking to try the
+   * key now (Test connection after fixing it), never for polls.
+   */
+  get(signal?: AbortSignal, options: { retryRefusedKey?: boolean } = {}): Promise<string> {
     if (this.token !== undefined) return Promise.resolve(this.token);
-    if (this.refusal && this.now() < this.refusal.until) return Promise.reject(this.refusal.error);
+    if (this.refusal && !options.retryRefusedKey && this.now() < this.refusal.until) return Promise.reject(this.refusal.error);
     if (!this.pending) {
       this.exchanges++;
       this.pending = this.exchange().then(

@@ -120,20 +120,28 @@ export class LeapcraftClient {
 
   // ---- endpoints -------------------------------------------------------------------
 
-  /** Exchanges the key now (normally this happens lazily); resolves when a token is held. */
-  async authenticate(options: CallOptions = {}): Promise<void> {
-    await this.tokens.get(options.signal);
+  /**
+   * Exchanges the key now (normally this happens lazily); resolves when a token is held.
+   * `retryRefusedKey`: try a key the API refused even within the cool-down (a user who has just
+   * fixed the key presses Test connection; on success every poll of the account resumes at once).
+   */
+  async authenticate(options: CallOptions & { retryRefusedKey?: boolean } = {}): Promise<void> {
+    await this.tokens.get(options.signal, { retryRefusedKey: options.retryRefusedKey });
   }
 
-  /** The full device list, walking pages until the last one. */
-  async listDevices(options: CallOptions & { pageSize?: number } = {}): Promise<Device[]> {
+  /**
+   * The full device list, walking pages until the last one. `onPage` is handed each page's
+   * new devices as it arrives, so a caller can start on them while the next page loads.
+   */
+  async listDevices(options: CallOptions & { pageSize?: number; onPage?: (devices: Device[]) => void } = {}): Promise<Device[]> {
     const pageSize = options.pageSize === undefined ? this.devicePageSize : limitOrAll(options.pageSize, 'pageSize');
     const endpoint = 'GET /devices';
     const all: Device[] = [];
     const seen = new Set<string>();
     for (let page = 1; page <= 100_000; page++) {
-      const items = await this.getList(endpoint, '/devices', { limit: pageSize, page }, options.signal);
-      let added = 0;
+      // A page goes ahead of queued requests: the work on its devices cannot start before it.
+      const items = await this.getList(endpoint, '/devices', { limit: pageSize, page }, options.signal, true);
+      const added: Device[] = [];
       for (const item of items) {
         if (!item || typeof item !== 'object' || Array.isArray(item)) {
           throw new LeapcraftBadResponseError(`${endpoint} returned a list item that is not an object`, { endpoint });
@@ -141,12 +149,13 @@ export class LeapcraftClient {
         const key = typeof (item as Device).physical_id === 'string' ? (item as Device).physical_id : JSON.stringify(item);
         if (seen.has(key)) continue;
         seen.add(key);
-        all.push(item as Device);
-        added++;
+        added.push(item as Device);
       }
+      all.push(...added);
+      if (added.length > 0) options.onPage?.(added);
       // Done on a short page, on everything at once, or when a server that ignores
       // `page` hands back items we already have.
-      if (pageSize === -1 || items.length < pageSize || added === 0) break;
+      if (pageSize === -1 || items.length < pageSize || added.length === 0) break;
     }
     return all;
   }
@@ -200,8 +209,8 @@ export class LeapcraftClient {
 
   // ---- plumbing --------------------------------------------------------------------
 
-  private async getList(endpoint: string, path: string, query: WireRequest['query'], signal?: AbortSignal): Promise<unknown[]> {
-    const res = await this.call({ method: 'GET', path, query, endpoint, signal });
+  private async getList(endpoint: string, path: string, query: WireRequest['query'], signal?: AbortSignal, first = false): Promise<unknown[]> {
+    const res = await this.call({ method: 'GET', path, query, endpoint, signal, first });
     return extractList(parseJsonBody(res.body, endpoint, res.status), endpoint, res.status);
   }
 
@@ -214,12 +223,22 @@ export class LeapcraftClient {
       throw new LeapcraftAuthError(`${req.endpoint}: no API key is set for this Leapcraft account`, { endpoint: req.endpoint });
     }
     for (let replay = 0; ; replay++) {
-      const token = await this.tokens.get(req.signal);
-      const res = await this.transport.send({ ...req, headers: { Authorization: `Bearer ${token}` } });
-      if (res.status === 401) {
-        this.tokens.invalidate(token);
-        if (replay === 0) continue;
-      }
+      // The token is taken when the request gets its slot, not when it is queued (see RequestAuth).
+      let token: string | undefined;
+      const res = await this.transport.send({
+        ...req,
+        auth: {
+          headers: async (signal) => {
+            token = await this.tokens.get(signal);
+            return { Authorization: `Bearer ${token}` };
+          },
+          stale: () => this.tokens.current !== token,
+          refused: () => {
+            if (token !== undefined) this.tokens.invalidate(token);
+          },
+        },
+      });
+      if (res.status === 401 && replay === 0) continue;
       if (res.status >= 200 && res.status < 300) return res;
       throw this.statusError(req.endpoint, res);
     }

@@ -41,9 +41,28 @@ export interface WireRequest {
   query?: Record<string, string | number | undefined>;
   form?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Credentials that can go stale while the request waits for a slot (the bearer token). */
+  auth?: RequestAuth;
+  /** Goes ahead of the requests queued for a slot: other work waits for its answer. */
+  first?: boolean;
   /** `GET /devices/{physical_id}`: names the endpoint in errors without its parameters. */
   endpoint: string;
   signal?: AbortSignal;
+}
+
+/**
+ * A bearer token, resolved before each attempt waits for its slot and checked again once
+ * the slot is there: when the token was renewed or refused meanwhile, the request gives
+ * the slot on and takes the current token, rather than going out with one the API will
+ * refuse. (Without this, every request queued behind an expiry met a 401 and was replayed:
+ * a cycle of N devices cost up to 2N requests.)
+ */
+export interface RequestAuth {
+  headers(signal: AbortSignal): Promise<Record<string, string>>;
+  /** The token used has been renewed or dropped since headers() resolved. */
+  stale(): boolean;
+  /** The API refused the token (HTTP 401): dropped before the slot passes to a waiting request. */
+  refused(): void;
 }
 
 export interface WireResponse {
@@ -171,7 +190,7 @@ export class Transport {
       );
     }
     if (blockedMs > 0) await sleep(blockedMs, signal);
-    const release = await this.slots.acquire(signal);
+    const { release, authHeaders } = await this.acquire(req, signal);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new TimeoutMarker('timeout')), this.options.timeoutMs);
     const both = anySignal([signal, timeout.signal]);
@@ -184,9 +203,11 @@ export class Transport {
         headers: {
           ...(req.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
           ...req.headers,
+          ...authHeaders,
         },
         signal: both.signal,
       });
+      if (res.status === 401) req.auth?.refused();
       return {
         response: {
           status: res.status,
@@ -210,6 +231,18 @@ export class Transport {
     } finally {
       clearTimeout(timer);
       both.dispose();
+      release();
+    }
+  }
+
+  /** A slot, with auth headers that are still current once the slot is this request's. */
+  private async acquire(req: WireRequest, signal: AbortSignal): Promise<{ release: () => void; authHeaders: Record<string, string> }> {
+    for (;;) {
+      // The token is resolved before queueing: waiting for a renewal while holding a slot
+      // could starve the token exchange of the slot it needs.
+      const authHeaders = req.auth ? await req.auth.headers(signal) : {};
+      const release = await this.slots.acquire(signal, req.first);
+      if (!req.auth?.stale()) return { release, authHeaders };
       release();
     }
   }

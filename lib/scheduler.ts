@@ -7,7 +7,9 @@
  * requests evenly (at most `maxGapMs` apart, and never more than the interval allows),
  * so a thousand devices do not all go out at the same instant after a deploy.
  * A key the API rate-limits is deferred until Retry-After has passed, then fetched
- * again; a failing key is reported and simply tried in the next round.
+ * again; a failing key is reported and simply tried in the next round, except before its
+ * first value: then it is retried sooner, backing off (a deploy during an outage must not
+ * wait a whole interval, ten minutes for the device list, once the API is back).
  */
 import { raceAbort } from './abort';
 import { isLeapcraftError, LeapcraftAbortedError } from './errors';
@@ -24,7 +26,15 @@ export interface SchedulerOptions {
   maxGapMs?: number;
   /** Reports a listener that threw (a bug in a node), so it cannot stop a round. */
   onListenerError?: (err: unknown) => void;
+  /** First retry of a key that failed before its first value, doubling after; default 2 s. */
+  firstValueRetryMs?: number;
 }
+
+/** The early retries of a key without a value back off to once a minute at most. */
+const FIRST_VALUE_RETRY_MAX_MS = 60_000;
+
+/** Failures worth retrying before the next round: the API or the way to it, not the request. */
+const TRANSIENT_CODES = new Set(['LEAPCRAFT_UNAVAILABLE', 'LEAPCRAFT_TIMEOUT', 'LEAPCRAFT_BAD_RESPONSE', 'LEAPCRAFT_AUTH']);
 
 interface Entry<T> {
   key: string;
@@ -36,6 +46,8 @@ interface Entry<T> {
   deferTimer?: NodeJS.Timeout;
   /** When a Retry-After retry ran: the round it fell in does not fetch the key again. */
   retriedAt?: number;
+  /** Failures in a row before the key's first value (for the early retries' backoff). */
+  startFailures?: number;
   last?: { value: T; at: number };
 }
 
@@ -239,6 +251,11 @@ export class PollScheduler {
         if (controller.signal.aborted) return;
         if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_RATE_LIMITED' && err.retryAfterMs) {
           this.defer(entry, err.retryAfterMs);
+        } else if (!entry.last && isLeapcraftError(err) && TRANSIENT_CODES.has(err.code)) {
+          // No value yet: try again soon, backing off, but never later than the round would.
+          entry.startFailures = (entry.startFailures ?? 0) + 1;
+          const waitMs = Math.min(FIRST_VALUE_RETRY_MAX_MS, (this.options.firstValueRetryMs ?? 2000) * 2 ** (entry.startFailures - 1));
+          if (waitMs < entry.group.intervalMs) this.defer(entry, waitMs);
         }
         for (const l of [...entry.listeners]) {
           try {

@@ -25,8 +25,11 @@ export class Semaphore {
     return this.waiters.length;
   }
 
-  /** Resolves with a release function; call it exactly once. */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Resolves with a release function; call it exactly once. `first` puts the waiter at the
+   * head of the queue (work that other work waits for).
+   */
+  acquire(signal?: AbortSignal, first = false): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.active < this.limit) {
       this.active++;
@@ -46,7 +49,8 @@ export class Semaphore {
         reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
+      if (first) this.waiters.unshift(waiter);
+      else this.waiters.push(waiter);
     });
   }
 

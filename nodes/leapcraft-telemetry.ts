@@ -4,6 +4,7 @@
  * interval) or fetched when a msg arrives, emitted per device, as one array, or as one
  * msg per metric for charts and gauges.
  */
+import { setMaxListeners } from 'node:events';
 import {
   Device, extractMetrics, isLeapcraftError, LeapcraftClient, oneOf, readingFingerprint,
   TelemetryQuery, telemetryQuery, TelemetryResponse,
@@ -270,6 +271,9 @@ export = function register(RED: NodeAPI): void {
     // ---- on input --------------------------------------------------------------------
 
     handleInput(RED, node, status, async (msg, send, signal) => {
+      // Every device of the msg waits on this one signal: a thousand listeners are expected,
+      // and Node's leak warning (from 11 on) would fill the log at every msg.
+      setMaxListeners(0, signal);
       const c = client();
       const o: Partial<Record<string, unknown>> = blockOverrides ? {} : msg;
       const spec: QuerySpec = {
@@ -282,18 +286,34 @@ export = function register(RED: NodeAPI): void {
       let ids = o.physical_id !== undefined && o.physical_id !== null ? idsFromMsg(o.physical_id, 'msg.physical_id') : explicitIds;
       const scheduler = account!.getScheduler();
       status.requesting();
+      const readings = new Map<string, Promise<Outcome>>();
+      const read = (id: string): Promise<Outcome> => {
+        let reading = readings.get(id);
+        if (!reading) {
+          reading = scheduler.fetchNow(telemetryKey(id, spec), (s) => c.getTelemetry(id, query, { signal: s }), signal).then(
+            (value) => ({ id, value }),
+            (error: unknown) => ({ id, error }),
+          );
+          readings.set(id, reading);
+        }
+        return reading;
+      };
       if (ids.length === 0) {
-        updateDirectory(await scheduler.fetchNow(DEVICES_KEY, fetchDeviceList, signal));
+        // Every device: the readings of a page start while the next page of the list loads,
+        // so walking a long list adds no round trips of its own to the msg. (When the list is
+        // already being fetched for someone else, the readings start once it is complete; when
+        // it fails half-way, the msg fails and readings already under way finish unused.)
+        const walk = (s: AbortSignal) => c.listDevices({
+          signal: s,
+          onPage: (page) => { for (const d of page) if (typeof d.physical_id === 'string') void read(d.physical_id); },
+        });
+        updateDirectory(await scheduler.fetchNow(DEVICES_KEY, walk, signal));
         ids = [...directory.keys()];
       } else if (!directoryLoaded) {
         // Only for names in msg.device: the readings do not depend on it.
         await scheduler.fetchNow(DEVICES_KEY, fetchDeviceList, signal).then(updateDirectory, () => undefined);
       }
-      const outcomes: Outcome[] = await Promise.all(ids.map((id) =>
-        scheduler.fetchNow(telemetryKey(id, spec), (s) => c.getTelemetry(id, query, { signal: s }), signal).then(
-          (value) => ({ id, value }),
-          (error: unknown) => ({ id, error }),
-        )));
+      const outcomes: Outcome[] = await Promise.all(ids.map(read));
       const failed = outcomes.filter((x) => x.error !== undefined);
       if (signal.aborted) return;
       // A single device that failed is the msg's error; with several, each failure goes

@@ -47,7 +47,11 @@ describe('LeapcraftClient against the simulator', function () {
       fx.sim.resetStats();
       await Promise.all(Array.from({ length: 50 }, () => client.getDevice(id)));
       assert.equal(fx.sim.stats.byEndpoint.token, 1);
-      assert.equal(fx.sim.stats.byEndpoint.device, 100);
+      // Only the requests already on the wire (concurrency 8) meet the revoked token and are
+      // replayed; the ones still queued for a slot go out with the new token.
+      const refused = fx.sim.stats.byStatus['401'] ?? 0;
+      assert.ok(refused >= 1 && refused <= 8, `${refused} refused`);
+      assert.equal(fx.sim.stats.byEndpoint.device, 50 + refused);
     });
 
     it('replays a 401 once and never loops', async () => {
@@ -84,6 +88,17 @@ describe('LeapcraftClient against the simulator', function () {
       await sleep(150);
       const topologies = await client.listTopologies();
       assert.ok(topologies.length > 0);
+      assert.equal(fx.sim.stats.byEndpoint.token, 2);
+    });
+
+    it('authenticate({retryRefusedKey}) tries a restored key within the cool-down (Test connection), and polls resume', async () => {
+      fx.sim.setKeyValid(false);
+      const client = fx.client();
+      assert.equal((await rejectionOf(client.listTopologies())).code, 'LEAPCRAFT_AUTH');
+      fx.sim.setKeyValid(true);
+      assert.equal((await rejectionOf(client.authenticate())).code, 'LEAPCRAFT_AUTH', 'a plain call waits out the 30 s cool-down');
+      await client.authenticate({ retryRefusedKey: true });
+      assert.ok((await client.listTopologies()).length > 0);
       assert.equal(fx.sim.stats.byEndpoint.token, 2);
     });
 
@@ -315,6 +330,27 @@ describe('LeapcraftClient against the simulator', function () {
       fx.sim.resetStats();
       assert.equal((await client.listDevices({ pageSize: -1 })).length, 250);
       assert.equal(fx.sim.stats.byEndpoint.devices, 1);
+    });
+
+    it('hands each page of the device list to onPage as it arrives, and puts pages ahead of queued requests', async () => {
+      fx.sim.set({ deviceCount: 250 });
+      const client = fx.client({ concurrency: 1 });
+      await client.authenticate();
+      const ids = fx.sim.devices().map((d) => d.physical_id);
+      fx.sim.resetStats();
+      const pages: string[][] = [];
+      // Five readings queue for the one slot before the list is asked for.
+      const readings = ids.slice(0, 5).map((id) => client.getTelemetry(id));
+      const list = await client.listDevices({ onPage: (page) => pages.push(page.map((d) => d.physical_id)) });
+      await Promise.all(readings);
+      assert.deepEqual(pages.map((p) => p.length), [100, 100, 50]);
+      assert.deepEqual(pages.flat(), list.map((d) => d.physical_id));
+      const order = fx.sim.stats.requests.map((r) => r.endpoint);
+      // A page asked for while readings wait goes next (at most the reading that took the slot
+      // the previous page freed goes before it): the whole list is in before the readings are
+      // done, where first-come-first-served would put pages 2 and 3 after all five.
+      assert.equal(order.filter((e) => e === 'telemetry').length, 5);
+      assert.ok(order.lastIndexOf('devices') < order.lastIndexOf('telemetry'), order.join(' '));
     });
 
     it('keeps every field of a list item as it came', async () => {

@@ -482,6 +482,24 @@ describe('PollScheduler', function () {
       assert.equal(r.values[0].value, 'value 2');
     });
 
+    it('a key failing before its first value is retried soon, backing off, not a whole (long) interval later', async () => {
+      const s = scheduler({ maxGapMs: 10, firstValueRetryMs: 50 });
+      const at: number[] = [];
+      const r = recorder<string>();
+      s.subscribe('list', 60_000, async () => {
+        at.push(Date.now());
+        if (at.length <= 3) throw new LeapcraftUnavailableError('down', { status: 503 });
+        return 'list';
+      }, r);
+      await waitFor(() => r.values.length >= 1, 'the first value within seconds, not the 60 s interval');
+      assert.equal(r.errors.length, 3);
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      assert.ok(gaps[0]! >= 45 && gaps[1]! >= 95 && gaps[2]! >= 190, `backing off: ${gaps.join(', ')} ms`);
+      // With its value in hand, the key waits for the next round.
+      await sleep(300);
+      assert.equal(at.length, 4);
+    });
+
     it('a listener that throws does not stop delivery to the others', async () => {
       const reported: unknown[] = [];
       const s = scheduler({ maxGapMs: 10, onListenerError: (err) => reported.push(err) });

@@ -293,7 +293,8 @@ export class EditorLookups {
 
   testConnection = (req: Request, res: Response): void => {
     void this.run(req, res, async (target, signal) => {
-      await target.client.authenticate({ signal });
+      // The button is how a user says "I fixed the key": try it now, not after the cool-down.
+      await target.client.authenticate({ signal, retryRefusedKey: true });
       const devices = await target.client.listDevices({ signal });
       this.store(target.cacheKey, summarizeDevices(devices));
       return { ok: true, devices: devices.length };
