@@ -34,6 +34,16 @@ interface StoredState {
 }
 
 export = function register(RED: NodeAPI): void {
+  /**
+   * Each alerts node's last state by node id, kept by this runtime across redeploys. Without a
+   * contextStorage in settings.js, Node-RED deletes a node's context whenever the node stops (any
+   * deploy that restarts it): the first check after the redeploy would then take the alerts raised
+   * meanwhile for the backlog and never emit them (or, with emitExisting, emit the backlog again).
+   * Dropped when the node is deleted; gone with a restart (a new runtime registers anew), as the
+   * memory store is.
+   */
+  const carried = new Map<string, StoredState>();
+
   function LeapcraftNotificationsNode(this: Node, def: NotificationsDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -57,7 +67,7 @@ export = function register(RED: NodeAPI): void {
         const cb = (err: Error | null | undefined, value: unknown) => {
           if (err) return reject(err);
           const v = value as StoredState | undefined;
-          resolve(v && v.v === 1 && Array.isArray(v.seen) ? v : undefined);
+          resolve(v && v.v === 1 && Array.isArray(v.seen) ? v : carried.get(node.id));
         };
         try {
           if (store) node.context().get(CONTEXT_KEY, store, cb as never);
@@ -69,6 +79,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     function save(state: StoredState): Promise<void> {
+      carried.set(node.id, state);
       return new Promise((resolve, reject) => {
         const cb = (err?: Error | null) => (err ? reject(err) : resolve());
         try {
@@ -155,24 +166,31 @@ export = function register(RED: NodeAPI): void {
     }
 
     let unsubscribe: (() => void) | undefined;
+    // A failing check reaches Catch once per kind of failure, not at every poll while an outage
+    // lasts (as a failing device of the telemetry node); the status shows it until a check succeeds.
+    let reportedCode: string | undefined;
     if (account && !account.configError && pollMs > 0) {
       unsubscribe = account.getScheduler().subscribe<number>(
         `notifications\u0000${node.id}`,
         pollMs,
         (signal) => serialised(undefined, sendFromPoll, signal),
         {
-          next: () => undefined,
+          next: () => { reportedCode = undefined; },
           error: (err) => {
             if (err instanceof LeapcraftError && err.code === 'LEAPCRAFT_ABORTED') return;
             status.error(err);
+            const code = err instanceof LeapcraftError ? err.code : 'error';
+            if (reportedCode === code) return;
+            reportedCode = code;
             node.error(toNodeError(err), { physical_id: physicalId } as NodeMessage);
           },
         },
       );
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       unsubscribe?.();
+      if (removed) carried.delete(node.id);
       done();
     });
 
