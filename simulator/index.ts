@@ -20,7 +20,7 @@ import { errorReply, type HttpReply, isLoopback, parseTarget, readBody, send } f
 import { checkOptions, DEFAULT_OPTIONS, type ResolvedOptions } from './options';
 import { StatsRecorder } from './stats';
 import { TokenStore } from './tokens';
-import type { Alert, DeviceListItem, Fault, SimulatorOptions, SimulatorStats } from './types';
+import type { Alert, DeviceListItem, Endpoint, Fault, RequestLogEntry, SimulatorOptions, SimulatorStats } from './types';
 
 export * from './types';
 export { DEFAULT_OPTIONS } from './options';
@@ -28,6 +28,20 @@ export { MAX_AVERAGE_BUCKETS } from './api';
 
 /** Request bodies beyond this are refused with 413 (the token form is a few dozen bytes). */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The reading a normal 200 latest-telemetry reply carries (averages are arrays: none). */
+function servedReading(endpoint: Endpoint, reply: HttpReply): RequestLogEntry['reading'] {
+  if (endpoint !== 'telemetry' || reply.status !== 200) return undefined;
+  try {
+    const body = JSON.parse(reply.body) as { physical_id?: unknown; timestamp?: unknown };
+    if (typeof body.physical_id === 'string' && typeof body.timestamp === 'string') {
+      return { physical_id: body.physical_id, timestamp: body.timestamp };
+    }
+  } catch {
+    // not JSON: no reading to log
+  }
+  return undefined;
+}
 
 /** How long a 'reset' fault lets the partial response travel before resetting the connection. */
 const RESET_GRACE_MS = 10;
@@ -273,8 +287,8 @@ export class LeapcraftSimulator implements SimControl {
   private async onApi(req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof parseTarget>): Promise<void> {
     const method = req.method ?? 'GET';
     const route = matchRoute(target.segments);
-    const record = (status: number): void =>
-      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now() });
+    const record = (status: number, reading?: RequestLogEntry['reading']): void =>
+      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now(), ...(reading ? { reading } : {}) });
 
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body.kind === 'aborted') {
@@ -282,6 +296,7 @@ export class LeapcraftSimulator implements SimControl {
       return;
     }
     let action: FaultAction;
+    let faulted = false;
     if (body.kind === 'too-large') {
       action = {
         kind: 'reply',
@@ -291,9 +306,10 @@ export class LeapcraftSimulator implements SimControl {
       const request: ApiRequest = { route, method, headers: req.headers, query: target.query, body: body.body };
       const normal = (): HttpReply => this.handle(request);
       const fault = this.faults.take(route.endpoint);
+      faulted = fault !== undefined;
       action = fault ? faultAction(fault, normal) : { kind: 'reply', reply: normal() };
     }
-    record(action.kind === 'reply' ? action.reply.status : 0);
+    record(action.kind === 'reply' ? action.reply.status : 0, action.kind === 'reply' && !faulted ? servedReading(route.endpoint, action.reply) : undefined);
     // A hang never answers: the socket stays open until the client gives up or stop() runs.
     if (action.kind === 'hang') return;
 

@@ -179,6 +179,11 @@ export interface RequestLogEntry {
   status: number;
   /** The simulator clock (`now()`) when the response was decided. */
   at: number;
+  /**
+   * For a latest-telemetry reading served as a normal 200 (no fault): which reading, so a test
+   * can check that every reading the API handed out reached the flow, once.
+   */
+  reading?: { physical_id: string; timestamp: string };
 }
 
 export interface SimulatorStats {

@@ -152,6 +152,21 @@ describe('Leapcraft API simulator', function () {
       await assert.rejects(fetch(`${url}/devices`));
     });
 
+    it('start() after stop() serves again on the same port, its tokens still valid (an outage and back)', async function () {
+      const first = new LeapcraftSimulator({ tokenLifetimeMs: Infinity });
+      const url = await first.start();
+      try {
+        const token = await getToken(url);
+        first.set({ port: first.port });
+        await first.stop();
+        await assert.rejects(fetch(`${url}/things`, bearer(token)), 'refused while down');
+        assert.equal(await first.start(), url);
+        assert.equal((await call(`${url}/things`, bearer(token))).status, 200);
+      } finally {
+        await first.stop();
+      }
+    });
+
     it('rejects invalid options', function () {
       assert.throws(() => new LeapcraftSimulator({ deviceCount: -1 }), /deviceCount/);
       assert.throws(() => new LeapcraftSimulator({ gateways: 0 }), /gateways/);
@@ -934,6 +949,21 @@ describe('Leapcraft API simulator', function () {
       assert.ok(sim.openConnections() >= 1);
       sim.resetStats();
       assert.equal(sim.maxConcurrent, 0);
+    });
+
+    it('logs the reading of each latest-telemetry 200 it served, none for faults, errors or averages', async function () {
+      const id = devices[0]!.physical_id;
+      const path = `/telemetry/${encodeURIComponent(id)}?type=latest`;
+      sim.resetStats();
+      const served = (await get(path)).json<LatestTelemetry>();
+      sim.injectFault({ kind: 'malformed', endpoint: 'telemetry', times: 1 });
+      assert.equal((await get(path)).status, 200);
+      await get('/telemetry/unknown-device?type=latest');
+      await get(`/telemetry/${encodeURIComponent(id)}?type=averages&resolution=daily&from=2026-03-28T00:00:00&to=2026-03-30T00:00:00`);
+      const log = sim.stats.requests;
+      assert.deepEqual(log.map((r) => r.status), [200, 200, 404, 200]);
+      assert.deepEqual(log[0]!.reading, { physical_id: id, timestamp: served.timestamp });
+      assert.deepEqual(log.slice(1).map((r) => r.reading), [undefined, undefined, undefined]);
     });
   });
 
