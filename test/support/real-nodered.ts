@@ -30,7 +30,12 @@ export interface RealNodeRedOptions {
   settingsSource?: string;
   /** Install this `npm pack` tarball (see support/pack.ts) instead of linking the working tree. */
   tarball?: string;
+  /** Extra arguments for the node binary that runs Node-RED (e.g. `--expose-gc`). */
+  nodeArgs?: string[];
 }
+
+/** How much of the running flows a deploy replaces (the editor's Deploy menu). */
+export type DeploymentType = 'full' | 'nodes' | 'flows';
 
 export class RealNodeRed {
   readonly userDir: string;
@@ -70,7 +75,7 @@ export class RealNodeRed {
   logging: { console: { level: 'info' } },
   ${this.options.settingsSource ?? ''}
 };\n`);
-    const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', this.userDir, '--settings', path.join(this.userDir, 'settings.js')], {
+    const red = spawn(process.execPath, [...(this.options.nodeArgs ?? []), require.resolve('node-red/red.js'), '--userDir', this.userDir, '--settings', path.join(this.userDir, 'settings.js')], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = red;
@@ -89,14 +94,40 @@ export class RealNodeRed {
     throw new Error(`Node-RED did not start: ${this.log}`);
   }
 
-  /** Full deploy through the admin API, as the editor does it. */
-  async deploy(flows: unknown[]): Promise<void> {
+  /**
+   * Deploy through the admin API, as the editor does it: `full` restarts every node, `nodes`
+   * only the nodes that changed (and the nodes using a changed config node).
+   */
+  async deploy(flows: unknown[], type: DeploymentType = 'full', headers: Record<string, string> = {}): Promise<void> {
     const res = await fetch(`${this.url}/flows`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' },
+      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': type, 'Node-RED-API-Version': 'v2', ...headers },
       body: JSON.stringify({ flows }),
     });
     if (!res.ok) throw new Error(`deploy failed: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  /** The deployed flows as the editor exports them (GET /flows). */
+  async getFlows(headers: Record<string, string> = {}): Promise<unknown[]> {
+    const res = await fetch(`${this.url}/flows`, { headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v2', ...headers } });
+    if (!res.ok) throw new Error(`GET /flows failed: HTTP ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { flows: unknown[] }).flows;
+  }
+
+  /** The process id while running (for the test to look at it from outside). */
+  get pid(): number | undefined {
+    return this.proc?.exitCode === null ? this.proc.pid : undefined;
+  }
+
+  /** The process is running and its admin API still answers. */
+  async alive(): Promise<boolean> {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return false;
+    try {
+      const res = await fetch(`${this.url}/settings`, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
   }
 
   /** Graceful stop (SIGINT, as Ctrl-C): nodes close and context stores flush. */
@@ -116,10 +147,15 @@ export class RealNodeRed {
   }
 }
 
-/** Lines a core `file` node appended, parsed as JSON. */
+/**
+ * Lines a core `file` node appended, parsed as JSON. A last line without its newline is still
+ * being written and is left for the next read.
+ */
 export function readJsonLines(file: string): unknown[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  lines.pop(); // '' after the final newline, or a line the file node has not finished
+  return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
 }
 
 export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
