@@ -324,7 +324,7 @@ describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
       settingsSource: `adminAuth: { type: 'credentials', users: ${JSON.stringify(users)}, default: { permissions: 'settings.read' } },`,
     });
     await red.start();
-    const token = await login('admin', 'admin-pw', '*');
+    const token = await red.login('admin', 'admin-pw', '*');
     const res = await fetch(`${red.url}/flows`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2', Authorization: `Bearer ${token}` },
@@ -336,16 +336,6 @@ describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
     await red?.dispose();
     await sim?.stop();
   });
-
-  async function login(username: string, password: string, scope: string): Promise<string> {
-    const res = await fetch(`${red.url}/auth/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password }),
-    });
-    assert.equal(res.status, 200, `login ${username}`);
-    return ((await res.json()) as { access_token: string }).access_token;
-  }
 
   async function call(path: string, body: unknown, token?: string): Promise<{ status: number; text: string }> {
     const res = await fetch(`${red.url}${path}`, {
@@ -373,7 +363,7 @@ describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
   });
 
   it('answers a user with permissions "*": the deployed account, and a typed key', async () => {
-    const token = await login('admin', 'admin-pw', '*');
+    const token = await red.login('admin', 'admin-pw', '*');
     const a = await call(TEST_CONNECTION_PATH, { id: 'acct1' }, token);
     assert.equal(a.status, 200, a.text);
     assert.deepEqual(JSON.parse(a.text), { ok: true, devices: 5 });
@@ -385,7 +375,7 @@ describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
   });
 
   it('"read" includes leapcraft-config.read: the deployed account as it is, but no typed key (leapcraft-config.write)', async () => {
-    const token = await login('viewer', 'viewer-pw', 'read');
+    const token = await red.login('viewer', 'viewer-pw', 'read');
     const a = await call(TEST_CONNECTION_PATH, { id: 'acct1', baseUrl: sim.baseUrl, apiKey: CREDENTIAL_PLACEHOLDER }, token);
     assert.equal(a.status, 200, a.text);
     assert.deepEqual(JSON.parse(a.text), { ok: true, devices: 5 });

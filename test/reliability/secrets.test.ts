@@ -158,16 +158,6 @@ describe('reliability: secrets and admin access through a real Node-RED (issue 5
     () => 'not a url',
   ];
 
-  async function login(username: string, password: string, scope: string): Promise<string> {
-    const res = await fetch(`${red.url}/auth/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password }),
-    });
-    assert.equal(res.status, 200, `login ${username}`);
-    return ((await res.json()) as { access_token: string }).access_token;
-  }
-
   /** An admin API call; its answer is kept for the scan. */
   async function admin(method: string, route: string, token: string | undefined, body?: unknown, accept = 'application/json'): Promise<{ status: number; text: string }> {
     const res = await fetch(`${red.url}${route}`, {
@@ -233,7 +223,7 @@ describe('reliability: secrets and admin access through a real Node-RED (issue 5
       ].join('\n  '),
     });
     await red.start();
-    adminToken = await login('admin', 'admin-pw', '*');
+    adminToken = await red.login('admin', 'admin-pw', '*');
     routes = await packageAdminRoutes(path.join(red.userDir, 'node_modules', 'node-red-contrib-leapcraft'));
 
     const refusedPort = simRefused.port;
@@ -364,8 +354,8 @@ describe('reliability: secrets and admin access through a real Node-RED (issue 5
   });
 
   it('with adminAuth, every package admin route refuses no token, a forged and a revoked one (401, nothing sent); a valid one works; read-only users cannot use a typed key', async () => {
-    const viewer = await login('viewer', 'viewer-pw', 'read');
-    const revoked = await login('admin', 'admin-pw', '*');
+    const viewer = await red.login('viewer', 'viewer-pw', 'read');
+    const revoked = await red.login('admin', 'admin-pw', '*');
     const revokedOk = await admin('POST', '/auth/revoke', revoked, { token: revoked });
     assert.equal(revokedOk.status, 200);
     const forged = [`forged-${hex(8)}`, randomBytes(64).toString('base64'), `${adminToken.slice(0, -4)}AAAA`];

@@ -130,6 +130,17 @@ export class RealNodeRed {
     }
   }
 
+  /** An admin access token for a user of settings.js `adminAuth` (the editor's password grant). */
+  async login(username: string, password: string, scope: string): Promise<string> {
+    const res = await fetch(`${this.url}/auth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password }),
+    });
+    if (res.status !== 200) throw new Error(`login ${username}: HTTP ${res.status}`);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+
   /** Graceful stop (SIGINT, as Ctrl-C): nodes close and context stores flush. */
   async stop(): Promise<void> {
     const red = this.proc;
