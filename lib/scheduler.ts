@@ -73,6 +73,8 @@ interface Group {
   timer?: NodeJS.Timeout;
   /** The timer paces a round under way (rather than waiting for the next round). */
   pacing: boolean;
+  /** When the pending step was due: the next one is due a gap later, not a gap after this one ran. */
+  due: number;
 }
 
 export class PollScheduler {
@@ -176,7 +178,7 @@ export class PollScheduler {
   private group(intervalMs: number): Group {
     let group = this.groups.get(intervalMs);
     if (!group) {
-      group = { intervalMs, entries: [], queue: [], roundStart: Date.now(), pacing: false };
+      group = { intervalMs, entries: [], queue: [], roundStart: Date.now(), pacing: false, due: Date.now() };
       this.groups.set(intervalMs, group);
     }
     return group;
@@ -208,6 +210,7 @@ export class PollScheduler {
     if (group.timer || this.closed) return;
     group.pacing = group.queue.length > 0;
     const delay = group.pacing ? 0 : Math.max(0, group.roundStart + group.intervalMs - Date.now());
+    group.due = Date.now() + delay;
     group.timer = setTimeout(() => this.step(group), delay);
   }
 
@@ -224,8 +227,13 @@ export class PollScheduler {
     if (entry && !(entry.retriedAt !== undefined && entry.retriedAt >= group.roundStart)) this.run(entry);
     if (group.queue.length > 0) {
       const gap = Math.min(this.maxGapMs, group.intervalMs / Math.max(1, group.entries.length));
+      // Steps are due a gap apart, measured from when the previous one was due: a timer's
+      // lateness and each step's own work, added up over N steps, used to stretch every round
+      // past its interval. Catching up is limited to one gap, so a stalled loop never bursts.
+      const at = Date.now();
+      group.due = Math.max(group.due + gap, at - gap);
       group.pacing = true;
-      group.timer = setTimeout(() => this.step(group), gap);
+      group.timer = setTimeout(() => this.step(group), Math.max(0, group.due - at));
     } else {
       this.arm(group);
     }
