@@ -105,9 +105,9 @@ function coalescingSection(r: NonNullable<BenchResults['coalescing']>): string {
       [`without sharing it would be`, `${r.nodes * r.devices} per interval`],
     ]),
     '',
-    'A round is paced over the interval (interval/N between requests) and the next starts when the last step has run, so the',
-    'late firing of each of the N timers adds up and a round takes a little longer than the interval; no device is ever asked',
-    'for twice within a round.',
+    'A round is paced over the interval (interval/N between requests), each step due interval/N after the previous one was',
+    'due, so the late firing of the N timers does not add up and a round keeps its interval; no device is ever asked for',
+    'twice within a round.',
   ].join('\n');
 }
 
