@@ -8,8 +8,9 @@
  * so a thousand devices do not all go out at the same instant after a deploy.
  * A key the API rate-limits is deferred until Retry-After has passed, then fetched
  * again; a failing key is reported and simply tried in the next round, except before its
- * first value: then it is retried sooner, backing off (a deploy during an outage must not
- * wait a whole interval, ten minutes for the device list, once the API is back).
+ * first value, or always for a key subscribed with `retryFailures`: then it is retried
+ * sooner, backing off (a deploy during an outage must not wait a whole interval, ten minutes
+ * for the device list, once the API is back).
  */
 import { raceAbort } from './abort';
 import { isLeapcraftError, LeapcraftAbortedError } from './errors';
@@ -26,12 +27,21 @@ export interface SchedulerOptions {
   maxGapMs?: number;
   /** Reports a listener that threw (a bug in a node), so it cannot stop a round. */
   onListenerError?: (err: unknown) => void;
-  /** First retry of a key that failed before its first value, doubling after; default 2 s. */
+  /** First early retry of a failed key (see `retryFailures`), doubling after; default 2 s. */
   firstValueRetryMs?: number;
 }
 
-/** The early retries of a key without a value back off to once a minute at most. */
-const FIRST_VALUE_RETRY_MAX_MS = 60_000;
+export interface SubscribeOptions {
+  /**
+   * Retry a transient failure soon, backing off, even after the key had a value. For a rare
+   * key whose next round is far away (the device list every ten minutes), not for per-device
+   * keys: a thousand early retries during an outage would be the retry storm we avoid.
+   */
+  retryFailures?: boolean;
+}
+
+/** Early retries back off to once a minute at most. */
+const EARLY_RETRY_MAX_MS = 60_000;
 
 /** Failures worth retrying before the next round: the API or the way to it, not the request. */
 const TRANSIENT_CODES = new Set(['LEAPCRAFT_UNAVAILABLE', 'LEAPCRAFT_TIMEOUT', 'LEAPCRAFT_BAD_RESPONSE', 'LEAPCRAFT_AUTH']);
@@ -46,8 +56,9 @@ interface Entry<T> {
   deferTimer?: NodeJS.Timeout;
   /** When a Retry-After retry ran: the round it fell in does not fetch the key again. */
   retriedAt?: number;
-  /** Failures in a row before the key's first value (for the early retries' backoff). */
-  startFailures?: number;
+  /** Failures since the last value (for the early retries' backoff). */
+  failuresInRow?: number;
+  retryFailures?: boolean;
   last?: { value: T; at: number };
 }
 
@@ -100,7 +111,7 @@ export class PollScheduler {
    * is already polled at that interval is shared; its last value, if any, is handed to
    * the new listener at once. Returns the unsubscribe function.
    */
-  subscribe<T>(key: string, intervalMs: number, fetch: Fetch<T>, listener: Listener<T>): () => void {
+  subscribe<T>(key: string, intervalMs: number, fetch: Fetch<T>, listener: Listener<T>, options: SubscribeOptions = {}): () => void {
     if (this.closed) throw new Error('poll scheduler is closed');
     if (!(intervalMs > 0)) throw new RangeError(`interval must be positive, got ${intervalMs}`);
     const id = entryId(intervalMs, key);
@@ -120,6 +131,7 @@ export class PollScheduler {
       this.arm(group);
     }
     entry.listeners.add(listener);
+    if (options.retryFailures) entry.retryFailures = true;
     if (entry.last) this.deliver(listener, entry.last.value, key);
     const subscribed = entry;
     return () => this.unsubscribe(id, subscribed, listener);
@@ -251,6 +263,7 @@ export class PollScheduler {
         if (entry.inFlight?.controller !== controller) return;
         entry.inFlight = undefined;
         entry.last = { value, at: Date.now() };
+        entry.failuresInRow = undefined;
         for (const l of [...entry.listeners]) this.deliver(l, value, entry.key);
       },
       (err: unknown) => {
@@ -259,10 +272,10 @@ export class PollScheduler {
         if (controller.signal.aborted) return;
         if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_RATE_LIMITED' && err.retryAfterMs) {
           this.defer(entry, err.retryAfterMs);
-        } else if (!entry.last && isLeapcraftError(err) && TRANSIENT_CODES.has(err.code)) {
-          // No value yet: try again soon, backing off, but never later than the round would.
-          entry.startFailures = (entry.startFailures ?? 0) + 1;
-          const waitMs = Math.min(FIRST_VALUE_RETRY_MAX_MS, (this.options.firstValueRetryMs ?? 2000) * 2 ** (entry.startFailures - 1));
+        } else if ((!entry.last || entry.retryFailures) && isLeapcraftError(err) && TRANSIENT_CODES.has(err.code)) {
+          // Try again soon, backing off, but never later than the round would.
+          entry.failuresInRow = (entry.failuresInRow ?? 0) + 1;
+          const waitMs = Math.min(EARLY_RETRY_MAX_MS, (this.options.firstValueRetryMs ?? 2000) * 2 ** (entry.failuresInRow - 1));
           if (waitMs < entry.group.intervalMs) this.defer(entry, waitMs);
         }
         for (const l of [...entry.listeners]) {

@@ -142,13 +142,13 @@ export = function register(RED: NodeAPI): void {
           },
           error: (err) => {
             if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_ABORTED') return;
-            // Not fatal: the sensors are bridged without via_device until the next look-up works.
+            // Not fatal: the sensors are bridged without via_device until a retry works.
             const e = toNodeError(err);
             if (topologyProblem !== e.code) node.warn(RED._('leapcraft-homeassistant.warn.topology', { message: e.message }));
             topologyProblem = e.code;
             markReady();
           },
-        });
+        }, { retryFailures: true });
       } catch (err) {
         node.warn(RED._('leapcraft-homeassistant.warn.topology', { message: toNodeError(err).message }));
         markReady();

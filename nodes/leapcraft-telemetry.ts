@@ -35,6 +35,8 @@ const OUTPUTS = ['device', 'array', 'metric'] as const;
 type OutputMode = (typeof OUTPUTS)[number];
 /** How often "every device" re-reads the device list, so new sensors join the poll. */
 const DEVICE_LIST_REFRESH_MS = 10 * 60_000;
+/** The device list's place among the failing devices (no physical id can contain NUL). */
+const DEVICE_LIST_SLOT = '\u0000devices';
 const DEVICES_KEY = 'devices';
 
 interface QuerySpec {
@@ -149,18 +151,28 @@ export = function register(RED: NodeAPI): void {
     /** `id` undefined: the device list itself failed. */
     function reportFailure(id: string | undefined, err: unknown): void {
       const code = isLeapcraftError(err) ? err.code : 'error';
-      const slot = id ?? '\u0000devices';
+      const slot = id ?? DEVICE_LIST_SLOT;
       // Once when a device starts failing (or fails differently), not every round.
       if (failing.get(slot) !== code) {
         failing.set(slot, code);
         node.error(toNodeError(err), (id ? { topic: id, physical_id: id } : {}) as NodeMessage);
       }
-      status.error(err);
+      // Devices already polled keep emitting without the list (it only gives names and
+      // new devices), so a failed list is a warning then, not a failure.
+      if (id === undefined && subscriptions.size > 0) {
+        node.status({ fill: 'yellow', shape: 'ring', text: RED._('leapcraft-telemetry.status.listStale', { count: subscriptions.size }) });
+      } else {
+        status.error(err);
+      }
     }
 
     function showPollStatus(emitted: number): void {
-      if (failing.size > 0) {
-        node.status({ fill: 'red', shape: 'ring', text: RED._('leapcraft-telemetry.status.failing', { failed: failing.size, count: subscriptions.size }) });
+      const listFailing = failing.has(DEVICE_LIST_SLOT);
+      const devicesFailing = failing.size - (listFailing ? 1 : 0);
+      if (devicesFailing > 0) {
+        node.status({ fill: 'red', shape: 'ring', text: RED._('leapcraft-telemetry.status.failing', { failed: devicesFailing, count: subscriptions.size }) });
+      } else if (listFailing) {
+        node.status({ fill: 'yellow', shape: 'dot', text: RED._('leapcraft-telemetry.status.emittedListStale', { count: emitted, time: clock() }) });
       } else {
         status.ok(RED._('leapcraft-telemetry.status.emitted', { count: emitted, time: clock() }));
       }
@@ -240,17 +252,18 @@ export = function register(RED: NodeAPI): void {
     if (account && !account.configError) {
       try {
         // The device list gives names and types (msg.device, metric topics), and "every
-        // device" when no ids are set. One shared subscription per account and refresh rate.
+        // device" when no ids are set. One shared subscription per account and refresh rate;
+        // a failed refresh is retried within seconds rather than ten minutes later.
         unsubscribers.push(account.getScheduler().subscribe<Device[]>(DEVICES_KEY, DEVICE_LIST_REFRESH_MS, fetchDeviceList, {
           next: (list) => {
-            failing.delete('\u0000devices');
+            failing.delete(DEVICE_LIST_SLOT);
             updateDirectory(list);
           },
           error: (err) => {
             if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_ABORTED') return;
             reportFailure(undefined, err);
           },
-        }));
+        }, { retryFailures: true }));
         if (explicitIds.length > 0) setPolledDevices(explicitIds);
         else if (pollMs > 0) node.status({ fill: 'grey', shape: 'ring', text: RED._('leapcraft-telemetry.status.waiting') });
         if (pollMs === 0) node.status({ fill: 'grey', shape: 'ring', text: RED._('leapcraft-telemetry.status.manual') });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { rejectionOf, useSimulator } from './support/fixtures';
 import {
-  Fetch, LeapcraftClient, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
+  Fetch, LeapcraftClient, LeapcraftBadResponseError, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
   SchedulerOptions, TelemetryReading, TelemetryResponse,
 } from '../lib';
 
@@ -519,6 +519,30 @@ describe('PollScheduler', function () {
       // With its value in hand, the key waits for the next round.
       await sleep(300);
       assert.equal(at.length, 4);
+    });
+
+    it('with retryFailures a key that had a value is retried soon too, the backoff starting over after each value; without, it waits for the round', async () => {
+      const s = scheduler({ maxGapMs: 10, firstValueRetryMs: 50 });
+      const calls = { eager: [] as number[], patient: [] as number[] };
+      // Fetches 2-4 and 6 fail (transient); the others give a value.
+      const fetchFor = (name: keyof typeof calls) => async () => {
+        const n = calls[name].push(Date.now());
+        if ((n >= 2 && n <= 4) || n === 6) throw new LeapcraftBadResponseError('html instead of JSON');
+        return `${name} ${n}`;
+      };
+      const eager = recorder<string>();
+      const patient = recorder<string>();
+      s.subscribe('eager', 1000, fetchFor('eager'), eager, { retryFailures: true });
+      s.subscribe('patient', 1000, fetchFor('patient'), patient);
+      await waitFor(() => eager.values.length >= 3, 'the eager key back after each outage', 5000);
+      assert.equal(eager.errors.length, 4);
+      const gap = (i: number) => calls.eager[i]! - calls.eager[i - 1]!;
+      assert.ok(gap(2) >= 45 && gap(2) < 300 && gap(3) >= 95 && gap(3) < 400 && gap(4) >= 190 && gap(4) < 600,
+        `backing off from 50 ms: ${gap(2)}, ${gap(3)}, ${gap(4)} ms`);
+      assert.ok(gap(6) >= 45 && gap(6) < 300, `after a value the backoff starts over at 50 ms: ${gap(6)} ms`);
+      // The patient key failed at rounds 2 and 3 and was not fetched in between.
+      assert.equal(calls.patient.length, 3, `patient key fetched ${calls.patient.length} times`);
+      assert.equal(patient.errors.length, 2);
     });
 
     it('a listener that throws does not stop delivery to the others', async () => {

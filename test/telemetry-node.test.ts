@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { LeapcraftSimulator, SimulatorOptions } from '../simulator';
 import { catchNode, collect, helper, nextMessages, sleep, TestNode } from './support/nodered';
 import configNode = require('../nodes/leapcraft-config');
@@ -46,6 +47,9 @@ describe('leapcraft-telemetry', function () {
   const telemetryRequests = () => sim.stats.requests.filter((r) => r.endpoint === 'telemetry');
   const out = () => helper.getNode('out') as TestNode;
   const tel = () => helper.getNode('tel') as TestNode;
+  type StatusSpy = { lastCall: { args: Array<{ fill: string; text: string }> }; getCalls(): Array<{ args: Array<{ text?: string }> }> };
+  const lastStatus = (node: TestNode) => (node.status as unknown as StatusSpy).lastCall.args[0];
+  const statusTexts = (node: TestNode) => (node.status as unknown as StatusSpy).getCalls().map((c) => String(c.args[0]?.text));
 
   describe('polling, device mode', () => {
     it('emits one msg per device with topic, payload as it came, and the list entry', async () => {
@@ -93,6 +97,75 @@ describe('leapcraft-telemetry', function () {
       assert.equal(errors[0].physical_id, 'no-such-device');
       assert.ok(msgs.length >= 4, `the good devices kept emitting (${msgs.length})`);
       assert.ok(telemetryRequests().filter((r) => r.rawUrl.includes('no-such-device')).length >= 2, 'the failing device is retried each round');
+    });
+    it('a failed device list is a warning, not a failing device, while the devices keep emitting', async () => {
+      await startSim();
+      sim.injectFault({ kind: 'html', endpoint: 'devices' });
+      const wanted = ids(3);
+      await helper.load(NODES, flow({ devices: wanted.join(',') }), creds());
+      const errors = collect(helper.getNode('caught') as TestNode);
+      const msgs = collect(out());
+      await sleep(2600);
+      assert.ok(msgs.length >= 6, `the devices kept emitting (${msgs.length})`);
+      assert.ok(msgs.every((m) => m.device === undefined), 'no list entry to attach');
+      assert.equal(errors.length, 1, 'the list failure reaches Catch once');
+      assert.equal((errors[0].error as { code: string }).code, 'LEAPCRAFT_BAD_RESPONSE');
+      assert.equal(errors[0].physical_id, undefined);
+      // The test helper loads no catalogs: status texts are their keys here. The list's retries
+      // (every few seconds) and the devices' polls both say the list is out of date.
+      const texts = statusTexts(tel());
+      assert.ok(texts.includes('leapcraft-telemetry.status.emittedListStale'), texts.join(', '));
+      assert.ok(!texts.includes('leapcraft-telemetry.status.failing'), texts.join(', '));
+      assert.equal(lastStatus(tel()).fill, 'yellow');
+    });
+
+    it('a device list refresh that fails after it once worked leaves the devices emitting, and is retried within seconds', async () => {
+      await startSim({ deviceCount: 4 });
+      // Only timers and Date are faked, and they still advance with real time, so the HTTP
+      // round trips to the simulator run as usual while minutes are skipped.
+      const realTimeout = globalThis.setTimeout;
+      const realSleep = (ms: number) => new Promise((r) => realTimeout(r, ms));
+      const clock = sinon.useFakeTimers({ now: Date.now(), shouldAdvanceTime: true, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      /** Skips time 50 ms at a time, leaving real time for the HTTP round trips, until `done` or `budgetMs` have passed. */
+      const until = async (done: () => boolean, budgetMs: number, what: string) => {
+        const end = Date.now() + budgetMs;
+        while (!done()) {
+          if (Date.now() > end) throw new Error(`${what}: not within ${budgetMs} ms`);
+          await clock.tickAsync(50);
+          await realSleep(10);
+        }
+      };
+      try {
+        await helper.load(NODES, flow({ interval: 900 }), creds());
+        const msgs = collect(out());
+        const errors = collect(helper.getNode('caught') as TestNode);
+        await until(() => msgs.length >= 4, 5000, 'the first poll');
+        assert.equal(lastStatus(tel()).fill, 'green');
+
+        const listReads = () => sim.stats.requests.filter((r) => r.endpoint === 'devices').length;
+        sim.injectFault({ kind: 'html', endpoint: 'devices' });
+        const before = listReads();
+        await clock.tickAsync(10 * 60_000 - 5000);
+        await until(() => errors.length > 0, 10_000, 'the refresh after 10 minutes fails');
+        assert.equal(listReads(), before + 1, 'the refresh after 10 minutes');
+        assert.equal((errors[0].error as { code: string }).code, 'LEAPCRAFT_BAD_RESPONSE');
+        assert.deepEqual([lastStatus(tel()).fill, lastStatus(tel()).text], ['yellow', 'leapcraft-telemetry.status.listStale']);
+
+        // Retried after 2 s, then 4 s, not at the next refresh ten minutes on; Catch heard it once.
+        await until(() => listReads() >= before + 2, 3000, 'the first retry');
+        sim.clearFaults();
+        await until(() => listReads() >= before + 3, 5000, 'the second retry');
+        assert.equal(errors.length, 1, 'the same failure reached Catch once');
+
+        // Back: the next poll (15 min after the first) reads every device and the status is green again.
+        await clock.tickAsync(5 * 60_000 - 10_000);
+        await until(() => msgs.length >= 8, 20_000, 'the second poll');
+        assert.equal(lastStatus(tel()).fill, 'green');
+        assert.equal(lastStatus(tel()).text, 'leapcraft-telemetry.status.emitted');
+        assert.equal(errors.length, 1);
+      } finally {
+        clock.restore();
+      }
     });
   });
 
