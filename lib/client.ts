@@ -199,7 +199,8 @@ export class LeapcraftClient {
     const physicalId = optionalId(query.physical_id, 'physical_id');
     const limit = query.limit === undefined ? undefined : integerInRange(query.limit, 'limit', 1, NOTIFICATIONS_MAX_LIMIT);
     const offset = query.offset === undefined ? undefined : integerInRange(query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
-    return (await this.getList('GET /notifications', '/notifications', { physical_id: physicalId, limit, offset }, options.signal)) as Alert[];
+    // Alerts go ahead of queued requests: a CO2 alarm must not wait behind a thousand readings.
+    return (await this.getList('GET /notifications', '/notifications', { physical_id: physicalId, limit, offset }, options.signal, true)) as Alert[];
   }
 
   async listThings(query: { limit?: unknown } = {}, options: CallOptions = {}): Promise<Thing[]> {

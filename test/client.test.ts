@@ -353,6 +353,20 @@ describe('LeapcraftClient against the simulator', function () {
       assert.ok(order.lastIndexOf('devices') < order.lastIndexOf('telemetry'), order.join(' '));
     });
 
+    it('puts an alerts check ahead of queued readings', async () => {
+      const client = fx.client({ concurrency: 1 });
+      await client.authenticate();
+      const ids = fx.sim.devices().map((d) => d.physical_id);
+      fx.sim.resetStats();
+      const readings = ids.map((id) => client.getTelemetry(id));
+      const alerts = await client.listNotifications({ limit: 5 });
+      assert.ok(Array.isArray(alerts));
+      await Promise.all(readings);
+      const order = fx.sim.stats.requests.map((r) => r.endpoint);
+      // Only the reading that already had the slot goes before it, not the eleven queued behind.
+      assert.equal(order.indexOf('notifications'), 1, order.join(' '));
+    });
+
     it('keeps every field of a list item as it came', async () => {
       const client = fx.client();
       const devices = await client.listDevices();
