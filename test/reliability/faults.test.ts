@@ -158,6 +158,10 @@ describe('reliability: faults through a real Node-RED', function () {
     const alerts = matchAlerts(rig.raised, rig.alerts());
     const recovery = recoveryMs(telemetry, ids, clearAt);
     const alertsBack = requests.find((r) => r.endpoint === 'notifications' && r.status === 200 && r.at >= clearAt);
+    const redAfter = (id: string) => {
+      const red = statuses.find((x) => x.source === id && x.fill === 'red');
+      return red ? (red.at - faultAt) / 1000 : null;
+    };
     const codes = distinct(caught.map((c) => c.code ?? '(none)'));
     const maxConcurrent = rig.sim.maxConcurrent;
     const extra = [afterClear, s.check?.({ rig, faultAt, clearAt, recoveredAt }) ?? ''].filter(Boolean).join('; ');
@@ -172,6 +176,7 @@ describe('reliability: faults through a real Node-RED', function () {
       caughtCount: caught.length,
       recoverySeconds: recovery === undefined ? null : recovery / 1000,
       alertsRecoverySeconds: alertsBack ? (alertsBack.at - clearAt) / 1000 : null,
+      redAfterSeconds: { telemetry: redAfter(IDS.telemetry), alerts: redAfter(IDS.notifications) },
       readings: { served: readings.served, emitted: readings.emitted, lost: readings.lost, duplicated: readings.duplicated },
       alerts,
       extra,

@@ -23,6 +23,7 @@ interface FaultRow {
   caughtCount: number;
   recoverySeconds: number | null;
   alertsRecoverySeconds: number | null;
+  redAfterSeconds?: { telemetry: number | null; alerts: number | null };
   readings: { served: number; lost: number; duplicated: number };
   alerts: { raised: number; lost: number; duplicated: number; unexpected: number };
   extra: string;
@@ -45,18 +46,19 @@ const read = <T>(name: string): T[] => {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T[]) : [];
 };
 const n1 = (x: number) => x.toFixed(1);
-const s1 = (x: number | null) => (x === null ? 'n/a' : `${n1(x)} s`);
+const s1 = (x: number | null, none = 'n/a') => (x === null ? none : `${n1(x)} s`);
 
 export function faultsTable(rows: FaultRow[]): string {
   const out = [
-    '| scenario | injected | requests: steady / during the fault / at recovery | max concurrent | errors at Catch | recovery (every device / alerts) | readings lost / twice | alerts lost / twice | notes | alone: add |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | injected | requests: steady / during the fault / at recovery | max concurrent | errors at Catch | red after (telemetry / alerts) | recovery (every device / alerts) | readings lost / twice | alerts lost / twice | notes | alone: add |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     const q = r.requests;
     out.push(`| ${r.scenario} | ${r.injected} (${n1(r.faultSeconds)} s) | ${n1(q.steadyPerSecond)}/s / ${q.during} (${n1(q.duringPerSecond)}/s, peak ${q.duringPeak}/s) / ` +
       `${n1(q.atRecoveryPerSecond)}/s (peak ${q.atRecoveryPeak}/s) | ${q.maxConcurrent} of ${q.concurrency} | ` +
-      `${r.caughtCount ? `${r.catch.join(', ')} (${r.caughtCount})` : 'none'} | ${s1(r.recoverySeconds)} / ${s1(r.alertsRecoverySeconds)} | ` +
+      `${r.caughtCount ? `${r.catch.join(', ')} (${r.caughtCount})` : 'none'} | ` +
+      `${r.redAfterSeconds ? `${s1(r.redAfterSeconds.telemetry, 'never')} / ${s1(r.redAfterSeconds.alerts, 'never')}` : 'n/a'} | ${s1(r.recoverySeconds)} / ${s1(r.alertsRecoverySeconds)} | ` +
       `${r.readings.lost} / ${r.readings.duplicated} of ${r.readings.served} | ${r.alerts.lost} / ${r.alerts.duplicated} of ${r.alerts.raised} | ` +
       `${r.extra.replace(/\|/g, '\\|') || ''} | ${r.fgrep ? `\`--fgrep "${r.fgrep}"\`` : ''} |`);
   }
