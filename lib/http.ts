@@ -8,6 +8,8 @@ import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosInstance } from 'axios';
+import { HttpsProxyAgent } from 'hpagent';
+import { getProxyForUrl } from 'proxy-from-env';
 import { anySignal, sleep } from './abort';
 import { LeapcraftAbortedError, LeapcraftError, LeapcraftRateLimitError, LeapcraftTimeoutError, LeapcraftUnavailableError } from './errors';
 import { backoffDelay, parseRetryAfter } from './retry';
@@ -90,6 +92,7 @@ export class Transport {
   private readonly axios: AxiosInstance;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly viaProxy: boolean;
   private readonly slots: Semaphore;
   private readonly closer = new AbortController();
   private blockedUntil = 0;
@@ -97,16 +100,16 @@ export class Transport {
   constructor(private readonly options: TransportOptions) {
     const agentOptions = { keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency };
     this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    this.httpsAgent = httpsAgentFor(options.baseUrl, agentOptions);
+    this.viaProxy = this.httpsAgent instanceof HttpsProxyAgent;
     this.slots = new Semaphore(options.concurrency);
     // Every request in flight listens on the close signal: hundreds at once is normal.
     setMaxListeners(0, this.closer.signal);
-    const loopback = isLoopbackHost(new URL(options.baseUrl).hostname);
     this.axios = axios.create({
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
-      // Proxies from the environment apply, except to a loopback simulator.
-      ...(loopback ? { proxy: false as const } : {}),
+      // The proxy, if any, is in the https agent (see httpsAgentFor).
+      proxy: false,
       // A redirect could carry the bearer token or the key to another host: never follow.
       maxRedirects: 0,
       responseType: 'text',
@@ -221,6 +224,16 @@ export class Transport {
         return { error: new LeapcraftTimeoutError(`${req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
       }
       const code = (err as { code?: string }).code;
+      const proxyStatus = /^Bad response: (\d{3})$/.exec((err as Error).message ?? '')?.[1];
+      if (this.viaProxy && proxyStatus) {
+        // The proxy agent's answer to a refused CONNECT. The proxy URL is not quoted: it may hold a password.
+        const refused = new LeapcraftUnavailableError(
+          `${req.endpoint}: the proxy refused the tunnel to the API with HTTP ${proxyStatus}; check HTTPS_PROXY (and its credentials) and NO_PROXY`,
+          { endpoint: req.endpoint },
+        );
+        if (Number(proxyStatus) < 500) throw refused;
+        return { error: refused };
+      }
       if (code && !RETRYABLE_NETWORK_CODES.has(code)) {
         // Not a transient network fault (a bad URL, a TLS error): retrying will not help.
         throw new LeapcraftUnavailableError(`${req.endpoint} could not be sent (${code})`, { endpoint: req.endpoint });
@@ -266,4 +279,17 @@ export class Transport {
     }
     return err;
   }
+}
+
+/**
+ * The account's https agent: through the proxy that HTTPS_PROXY / NO_PROXY select for the API,
+ * if any (never for a loopback simulator). axios's own proxy support opens a new CONNECT tunnel
+ * and TLS session for every request; this agent keeps tunnels alive and pooled like direct
+ * sockets, capped by the account's concurrency, and closes them with the account. TLS runs
+ * end to end through the tunnel, so the proxy never sees the key or a token.
+ */
+function httpsAgentFor(baseUrl: string, agentOptions: https.AgentOptions): https.Agent {
+  const url = new URL(baseUrl);
+  const proxy = url.protocol === 'https:' && !isLoopbackHost(url.hostname) ? getProxyForUrl(url) : '';
+  return proxy ? new HttpsProxyAgent({ ...agentOptions, proxy }) : new https.Agent(agentOptions);
 }
