@@ -100,7 +100,7 @@ export class Transport {
   constructor(private readonly options: TransportOptions) {
     const agentOptions = { keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency };
     this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = httpsAgentFor(options.baseUrl, agentOptions);
+    this.httpsAgent = httpsAgentFor(options.baseUrl, agentOptions, options.timeoutMs);
     this.viaProxy = this.httpsAgent instanceof HttpsProxyAgent;
     this.slots = new Semaphore(options.concurrency);
     // Every request in flight listens on the close signal: hundreds at once is normal.
@@ -288,8 +288,10 @@ export class Transport {
  * sockets, capped by the account's concurrency, and closes them with the account. TLS runs
  * end to end through the tunnel, so the proxy never sees the key or a token.
  */
-function httpsAgentFor(baseUrl: string, agentOptions: https.AgentOptions): https.Agent {
+function httpsAgentFor(baseUrl: string, agentOptions: https.AgentOptions, timeoutMs: number): https.Agent {
   const url = new URL(baseUrl);
   const proxy = url.protocol === 'https:' && !isLoopbackHost(url.hostname) ? getProxyForUrl(url) : '';
-  return proxy ? new HttpsProxyAgent({ ...agentOptions, proxy }) : new https.Agent(agentOptions);
+  // The timeout also bounds the CONNECT: a request given up on does not own that socket, so
+  // only the timeout ends it when the proxy never answers.
+  return proxy ? new HttpsProxyAgent({ ...agentOptions, timeout: timeoutMs, proxy }) : new https.Agent(agentOptions);
 }

@@ -22,7 +22,10 @@ const HOST = 'api.leapcraft.test';
 const CHILD = `
 const { LeapcraftClient } = require('./lib');
 (async () => {
-  const client = new LeapcraftClient({ baseUrl: process.env.LEAPCRAFT_BASE, apiKey: process.env.LEAPCRAFT_KEY, concurrency: 2, backoffBaseMs: 10, backoffMaxMs: 20 });
+  const client = new LeapcraftClient({
+    baseUrl: process.env.LEAPCRAFT_BASE, apiKey: process.env.LEAPCRAFT_KEY, concurrency: 2, backoffBaseMs: 10, backoffMaxMs: 20,
+    timeoutMs: Number(process.env.LEAPCRAFT_TIMEOUT_MS || 30000),
+  });
   const result = {};
   try {
     const devices = await client.listDevices();
@@ -71,9 +74,9 @@ async function startTlsFront(targetPort: number): Promise<Started & { connection
 }
 
 /** An HTTP proxy that tunnels every CONNECT to `tunnelPort` and refuses anything sent in clear. */
-async function startProxy(tunnelPort: number): Promise<Started & { hits: string[]; url: string; refuseWith?: number }> {
+async function startProxy(tunnelPort: number): Promise<Started & { hits: string[]; url: string; refuseWith?: number; hang?: boolean }> {
   const hits: string[] = [];
-  const control: { refuseWith?: number } = {};
+  const control: { refuseWith?: number; hang?: boolean } = {};
   const server = http.createServer((req, res) => {
     hits.push(`${req.method} ${req.url} in clear`);
     req.resume();
@@ -81,6 +84,7 @@ async function startProxy(tunnelPort: number): Promise<Started & { hits: string[
   });
   server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     hits.push(`CONNECT ${req.url}${req.headers['proxy-authorization'] ? ' with proxy credentials' : ''}${req.headers.authorization ? ' with authorization' : ''}`);
+    if (control.hang) return; // never answers: the socket stays open until the client gives up
     if (control.refuseWith) {
       socket.end(`HTTP/1.1 ${control.refuseWith} Refused\r\nProxy-Authenticate: Basic realm="office"\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -151,6 +155,14 @@ describe('through an HTTPS_PROXY (CONNECT, end-to-end TLS)', function () {
     assert.deepEqual(proxy.hits, [`CONNECT ${HOST}:${front.port} with proxy credentials`], 'one CONNECT, carrying the proxy credentials');
     assert.equal(sim.stats.total, 0);
     assert.equal(result.openSockets, 0);
+  });
+
+  it('a proxy that never answers the CONNECT: LEAPCRAFT_TIMEOUT, and no socket left behind', async () => {
+    proxy.hang = true;
+    const result = await runChild(env({ LEAPCRAFT_TIMEOUT_MS: '500' }));
+    assert.equal(result.code, 'LEAPCRAFT_TIMEOUT', JSON.stringify(result));
+    assert.equal(proxy.hits.length, 4, `1 attempt + 3 retries: ${proxy.hits.join('; ')}`);
+    assert.equal(result.openSockets, 0, 'every CONNECT given up on was closed');
   });
 
   it('refuses an API certificate it cannot verify, through the tunnel too', async () => {
