@@ -214,7 +214,7 @@ with its figures and profile and fixed in the package:
 - **An expired token cost a cycle up to N refused requests.** Every request took the token when it was queued, not when it
   got a slot; at an expiry all of a cycle's queued requests went out with the dead token, were refused and replayed: 1000
   refused requests for 10 expiries of a 100-device cycle, the cycle's requests doubled. Now a request resolves the token
-  before it queues and checks it again when its slot comes (\`RequestAuth\` in \`lib/http.ts\`); only the requests already on the
+  before it queues and checks it again when its slot comes (\`RequestAuth\` in \`lib/api/transport.ts\`); only the requests already on the
   wire (at most the concurrency) meet the expired token. The exchanges were right before and after: one per lifetime.
 - Each msg into leapcraft-telemetry for more than about five devices printed Node's \`MaxListenersExceededWarning\` into the
   Node-RED log (two abort listeners per device on the msg's signal; Node warns from eleven). The listeners are expected and

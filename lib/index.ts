@@ -1,9 +1,9 @@
-export * from './errors';
-export * from './types';
-export * from './validation';
-export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_URL, encodeSegment } from './client';
-export { parseRetryAfter, backoffDelay } from './retry';
-export { PollScheduler, Fetch, Listener, SchedulerOptions } from './scheduler';
-export * from './readings';
-export * from './alerts';
+export * from './api/errors';
+export * from './api/types';
+export * from './api/validation';
+export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_URL, encodeSegment } from './api/client';
+export { parseRetryAfter, backoffDelay } from './api/retry';
+export { PollScheduler, Fetch, Listener, SchedulerOptions } from './poll/scheduler';
+export * from './telemetry/readings';
+export * from './alerts/seen';
 export * from './homeassistant';

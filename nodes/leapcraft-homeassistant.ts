@@ -2,14 +2,13 @@
  * leapcraft-homeassistant: every Leapcraft sensor as a Home Assistant device, through MQTT
  * discovery. Telemetry (and device lists) in; msgs for the core `mqtt out` node out
  * (`msg.topic`, `msg.payload`, `msg.retain`, `msg.qos`). What to publish is decided by
- * lib/homeassistant-bridge.ts; this node adds the timers (stale data, re-announce after a
+ * lib/homeassistant/bridge.ts; this node adds the timers (stale data, re-announce after a
  * birth message), the gateway look-up for via_device and the status.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import {
   HaGatewayIndex, HaMessage, HomeAssistantBridge, haTopicSetting, integerInRange, isLeapcraftError, parseHaInput, Topology,
 } from '../lib';
+import { packageInfo } from '../lib/package';
 import { attachAccount, clientOf } from './common/account';
 import { noAccountError, toNodeError } from './common/errors';
 import { handleInput } from './common/input';
@@ -28,7 +27,6 @@ interface HomeAssistantDef extends NodeDef {
   announceDelay?: number | string;
 }
 
-const PACKAGE_NAME = 'node-red-contrib-leapcraft';
 /** A device with no reading for this many expected intervals is offline; Home Assistant expires its values then too. */
 const STALE_INTERVALS = 3;
 /** Gateways rarely change: the topologies are read once an hour. */
@@ -39,26 +37,12 @@ const MAX_GATEWAY_DETAILS = 100;
 /** How long the first msgs wait for the gateways (so the first announcement already has via_device). */
 const TOPOLOGY_WAIT_MS = 5000;
 
-/** The package's version and home page, for the `origin` of every discovery message. */
-function packageInfo(): { version?: string; homepage?: string } {
-  // nodes/ (tests) or dist/nodes/ (installed): the package root is one or two levels up.
-  for (const dir of [path.join(__dirname, '..'), path.join(__dirname, '..', '..')]) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string; homepage?: string };
-      if (pkg.name === PACKAGE_NAME) return { version: pkg.version, homepage: pkg.homepage };
-    } catch {
-      // not here
-    }
-  }
-  return {};
-}
-
 function settingOr(value: unknown, fallback: number | string): unknown {
   return value === undefined || value === null || value === '' ? fallback : value;
 }
 
 export = function register(RED: NodeAPI): void {
-  const info = packageInfo();
+  const info = packageInfo;
 
   function LeapcraftHomeAssistantNode(this: Node, def: HomeAssistantDef) {
     RED.nodes.createNode(this, def);
@@ -83,7 +67,7 @@ export = function register(RED: NodeAPI): void {
       discoveryPrefix: settings.discoveryPrefix,
       baseTopic: settings.baseTopic,
       qos: settings.qos,
-      origin: { name: PACKAGE_NAME, ...(info.version ? { sw_version: info.version } : {}), ...(info.homepage ? { support_url: info.homepage } : {}) },
+      origin: { name: info.name, ...(info.version ? { sw_version: info.version } : {}), ...(info.homepage ? { support_url: info.homepage } : {}) },
       ...(intervalS > 0 ? { expireAfterS: STALE_INTERVALS * intervalS } : {}),
     });
 

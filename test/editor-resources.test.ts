@@ -1,6 +1,6 @@
 /**
  * The shared editor script resources/leapcraft-editor.js: its validators give the runtime's
- * answers (lib/validation.ts), every node's editor loads it and keeps its literal
+ * answers (lib/api/validation.ts), every node's editor loads it and keeps its literal
  * registerType (the Flow Library scorecard reads it), every i18n key the editor uses exists
  * in both catalogs, and the package ships the script.
  */
@@ -103,7 +103,7 @@ describe('editor script resources/leapcraft-editor.js', () => {
     assert.equal((context.window as Record<string, unknown>).LeapcraftEditor, editor);
   });
 
-  describe('validators: the runtime\'s answers (lib/validation.ts)', () => {
+  describe('validators: the runtime\'s answers (lib/api/validation.ts)', () => {
     const { editor } = loadEditor();
 
     it('ids (requireId, optionalId)', () => {

@@ -1,5 +1,5 @@
 /**
- * The Home Assistant bridge's pure parts (lib/homeassistant*.ts): ids and topics, the reading
+ * The Home Assistant bridge's pure parts (lib/homeassistant/): ids and topics, the reading
  * table, value templates, reading msgs, gateways from topologies, and the bridge's decisions.
  */
 import assert from 'node:assert/strict';

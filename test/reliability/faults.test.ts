@@ -35,9 +35,9 @@ const LINGER_MS = FULL ? 20_000 : 1000;
 const OUTAGE_MS = FULL ? 60_000 : 10_000;
 /** Long enough in the full form for a second refusal (the cool-down doubles to 60 s). */
 const KEY_REFUSED_MS = FULL ? 45_000 : 3000;
-/** The client's retries of a transient failure (lib/client.ts maxRetries). */
+/** The client's retries of a transient failure (lib/api/client.ts maxRetries). */
 const MAX_RETRIES = 3;
-/** The client's cool-down after the API refused the key (lib/client.ts authRetryBaseMs). */
+/** The client's cool-down after the API refused the key (lib/api/client.ts authRetryBaseMs). */
 const AUTH_COOLDOWN_MS = 30_000;
 
 interface Scenario {

@@ -4,7 +4,7 @@
  * Full option names, not the abbreviations: the payloads are read by people debugging
  * their broker more often than they are short of memory.
  */
-import { HaReadingSpec } from './homeassistant-readings';
+import { HaReadingSpec } from './readings';
 
 export interface HaOrigin {
   name: string;

@@ -12,8 +12,8 @@
  * sooner, backing off (a deploy during an outage must not wait a whole interval, ten minutes
  * for the device list, once the API is back).
  */
-import { raceAbort } from './abort';
-import { isLeapcraftError, LeapcraftAbortedError } from './errors';
+import { raceAbort } from '../api/abort';
+import { isLeapcraftError, LeapcraftAbortedError } from '../api/errors';
 
 export type Fetch<T> = (signal: AbortSignal) => Promise<T>;
 

@@ -2,8 +2,8 @@
  * Remembering which alerts were already emitted. Alerts are recognised by their id, or,
  * since the docs do not promise one, by a fingerprint of their content.
  */
-import { fingerprint } from './readings';
-import { Alert } from './types';
+import { fingerprint } from '../telemetry/readings';
+import { Alert } from '../api/types';
 
 export function alertKey(alert: Alert): string {
   const id = alert.id;

@@ -5,7 +5,7 @@
  * `devices` behind it. So a sensor is found by its physical id in a topology's devices
  * first, then by its topology_id against a topology's gateway_id, `id` or `topology_id`.
  */
-import { Topology } from './types';
+import { Topology } from '../api/types';
 
 export interface HaGateway {
   id: string;

@@ -8,18 +8,18 @@
  * Every reading publishes the device's state; availability only when it changes.
  * Memory is bounded: at most `maxDevices` devices and `maxKeysPerDevice` entities each.
  */
-import { LeapcraftInvalidInputError } from './errors';
+import { LeapcraftInvalidInputError } from '../api/errors';
 import {
   HaDeviceBlock, haSensorConfig, HaOrigin, haValueTemplate, HA_MANUFACTURER,
-} from './homeassistant-discovery';
+} from './discovery';
 import {
   haDeviceIdentifier, haDeviceKey, haGatewayIdentifier, haGatewayNodeId, haNodeId, haObjectId, HaTopics, haUniqueId,
-} from './homeassistant-ids';
-import { HaDeviceInput, HaReadingInput } from './homeassistant-input';
+} from './ids';
+import { HaDeviceInput, HaReadingInput } from './input';
 import {
   HA_EXPECTED_READINGS, HA_KNOWN_READINGS, haModelName, HaReadingSpec, haReadingSpec, HaReadingValue,
-} from './homeassistant-readings';
-import { HaGateway, HaGatewayIndex } from './homeassistant-topology';
+} from './readings';
+import { HaGateway, HaGatewayIndex } from './topology';
 
 export type HaQos = 0 | 1 | 2;
 

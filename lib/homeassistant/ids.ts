@@ -5,7 +5,7 @@
  * (no counters, no arrival order) and keeps different ids apart.
  */
 import { createHash } from 'node:crypto';
-import { LeapcraftInvalidInputError } from './errors';
+import { LeapcraftInvalidInputError } from '../api/errors';
 
 /** Our namespace in Home Assistant: node ids, unique ids and device identifiers start with it. */
 export const HA_NAMESPACE = 'leapcraft';

@@ -8,10 +8,11 @@ import {
   LeapcraftAuthError, LeapcraftBadRequestError, LeapcraftBadResponseError, LeapcraftError,
   LeapcraftNotFoundError, LeapcraftRateLimitError, LeapcraftUnavailableError,
 } from './errors';
-import { Transport, TransportCounters, WireRequest, WireResponse } from './http';
+import { Transport, TransportCounters, WireRequest, WireResponse } from './transport';
 import { apiErrorText, expectObject, extractList, parseJsonBody } from './response';
 import { parseRetryAfter } from './retry';
 import { Alert, Device, DeviceDetails, TelemetryResponse, Thing, Topology } from './types';
+import { packageInfo } from '../package';
 import {
   formatApiDateTime, integerInRange, limitOrAll, optionalId, requireId, telemetryQuery,
   TelemetryQueryInput, validateBaseUrl, NOTIFICATIONS_MAX_LIMIT,
@@ -46,19 +47,6 @@ export interface ClientStats extends TransportCounters {
   inFlight: number;
 }
 
-const PACKAGE_VERSION: string = (() => {
-  // lib/ runs from the source tree in tests and from dist/lib once built.
-  for (const path of ['../package.json', '../../package.json']) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const pkg = require(path) as { name?: string; version?: string };
-      if (pkg.name === 'node-red-contrib-leapcraft' && pkg.version) return pkg.version;
-    } catch {
-      // try the next location
-    }
-  }
-  return '0';
-})();
 
 /** A path segment that cannot leave its segment: `/`, `?`, `#`, `%` and the rest are escaped. */
 export function encodeSegment(id: string): string {
@@ -87,7 +75,7 @@ export class LeapcraftClient {
       backoffBaseMs: options.backoffBaseMs ?? 500,
       backoffMaxMs: options.backoffMaxMs ?? 15_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
-      userAgent: options.userAgent ?? `node-red-contrib-leapcraft/${PACKAGE_VERSION}`,
+      userAgent: options.userAgent ?? `node-red-contrib-leapcraft/${packageInfo.version}`,
       random: options.random,
     });
     this.tokens = new TokenManager(() => this.exchangeToken(), {

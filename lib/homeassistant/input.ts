@@ -11,9 +11,9 @@
  *
  * Everything is checked before anything is published: a bad msg is refused as a whole.
  */
-import { LeapcraftInvalidInputError } from './errors';
-import { HaReadingValue } from './homeassistant-readings';
-import { requireId } from './validation';
+import { LeapcraftInvalidInputError } from '../api/errors';
+import { HaReadingValue } from './readings';
+import { requireId } from '../api/validation';
 
 export interface HaDeviceInput {
   physicalId: string;

@@ -4,7 +4,7 @@
  * (`{timestamp, data: {...}}`) or, for averages, a series of such points.
  */
 import { createHash } from 'node:crypto';
-import { TelemetryReading } from './types';
+import { TelemetryReading } from '../api/types';
 
 export interface Metric {
   metric: string;

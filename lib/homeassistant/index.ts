@@ -1,0 +1,7 @@
+/** The Home Assistant MQTT discovery bridge, without Node-RED (nodes/leapcraft-homeassistant.ts wires it). */
+export * from './ids';
+export * from './readings';
+export * from './discovery';
+export * from './topology';
+export * from './input';
+export * from './bridge';
