@@ -5,6 +5,7 @@
  */
 import { attachAccount, clientOf, showStartStatus } from './common/account';
 import { handleInput } from './common/input';
+import { msgOverride } from './common/overrides';
 import { readSettings } from './common/settings';
 import { NodeStatus } from './common/status';
 import type { Msg, Node, NodeAPI, NodeDef } from './common/types';
@@ -30,10 +31,8 @@ export = function register(RED: NodeAPI): void {
 
     handleInput(RED, node, status, async (msg: Msg, send, signal) => {
       const client = clientOf(RED, account);
-      // Only undefined/null mean "not given": an explicitly empty id is a mistake to report.
-      const requested = msg.physical_id !== undefined && msg.physical_id !== null
-        ? requireId(msg.physical_id, 'msg.physical_id')
-        : configuredId;
+      const override = msgOverride(msg, 'physical_id');
+      const requested = override !== undefined ? requireId(override, 'msg.physical_id') : configuredId;
       status.requesting();
       if (requested) {
         msg.payload = await client.getDevice(requested, { signal });

@@ -2,6 +2,7 @@
 import { limitOrAll } from '../lib';
 import { attachAccount, clientOf, showStartStatus } from './common/account';
 import { handleInput } from './common/input';
+import { msgOverride } from './common/overrides';
 import { readSettings } from './common/settings';
 import { NodeStatus } from './common/status';
 import type { Node, NodeAPI, NodeDef } from './common/types';
@@ -26,7 +27,8 @@ export = function register(RED: NodeAPI): void {
 
     handleInput(RED, node, status, async (msg, send, signal) => {
       const client = clientOf(RED, account);
-      const wanted = msg.limit !== undefined && msg.limit !== null ? limitOrAll(msg.limit, 'msg.limit') : limit;
+      const override = msgOverride(msg, 'limit');
+      const wanted = override !== undefined ? limitOrAll(override, 'msg.limit') : limit;
       status.requesting();
       const things = await client.listThings({ limit: wanted }, { signal });
       msg.payload = things;

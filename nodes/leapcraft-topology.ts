@@ -6,6 +6,7 @@
 import { Device, optionalId, requireId, Topology } from '../lib';
 import { attachAccount, clientOf, showStartStatus } from './common/account';
 import { handleInput } from './common/input';
+import { msgOverride } from './common/overrides';
 import { readSettings } from './common/settings';
 import { NodeStatus } from './common/status';
 import type { Node, NodeAPI, NodeDef } from './common/types';
@@ -47,9 +48,8 @@ export = function register(RED: NodeAPI): void {
 
     handleInput(RED, node, status, async (msg, send, signal) => {
       const client = clientOf(RED, account);
-      const id = msg.topology_id !== undefined && msg.topology_id !== null
-        ? requireId(msg.topology_id, 'msg.topology_id')
-        : topologyId;
+      const override = msgOverride(msg, 'topology_id');
+      const id = override !== undefined ? requireId(override, 'msg.topology_id') : topologyId;
       status.requesting();
       const directory = new Map<string, Device>();
       // Read after the topology itself, so an unknown id costs no device-list request.

@@ -2,6 +2,7 @@
  * Remembering which alerts were already emitted. Alerts are recognised by their id, or,
  * since the docs do not promise one, by a fingerprint of their content.
  */
+import { parseApiTime } from '../api/time';
 import { fingerprint } from '../telemetry/readings';
 import { Alert } from '../api/types';
 
@@ -13,12 +14,8 @@ export function alertKey(alert: Alert): string {
 
 function timeOf(alert: Alert): number | undefined {
   for (const key of ['created_at', 'timestamp', 'time', 'date']) {
-    const v = alert[key];
-    if (typeof v === 'string') {
-      const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
-      if (!Number.isNaN(t)) return t;
-    }
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    const t = parseApiTime(alert[key]);
+    if (t !== undefined) return t;
   }
   return undefined;
 }

@@ -14,7 +14,8 @@ export type Resolution = (typeof RESOLUTIONS)[number];
 export const MAX_ID_LENGTH = 256;
 export const NOTIFICATIONS_MAX_LIMIT = 50;
 
-function invalid(field: string, message: string): LeapcraftInvalidInputError {
+/** The error for a value that fails a check: `Invalid <field>: <what was expected>`. */
+export function invalid(field: string, message: string): LeapcraftInvalidInputError {
   return new LeapcraftInvalidInputError(`Invalid ${field}: ${message}`, { field });
 }
 
@@ -30,9 +31,9 @@ function describe(value: unknown): string {
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 /** Half of a UTF-16 surrogate pair without its other half: no URL can carry it (encodeURIComponent throws). */
-const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * An opaque identifier that goes into a URL path segment (physical id, gateway id).
@@ -50,6 +51,25 @@ export function requireId(value: unknown, field: string): string {
   // URL parsers resolve `.` and `..` segments even when percent-encoded: no id can be one.
   if (id === '.' || id === '..') throw invalid(field, `${describe(id)} is not an id`);
   return id;
+}
+
+/** At most this many ids in one msg (`msg.physical_id` as an array). */
+export const MAX_IDS_PER_MSG = 10_000;
+
+/** One id or an array of ids (`msg.physical_id`): each checked, duplicates dropped. */
+export function idList(value: unknown, field: string, max: number = MAX_IDS_PER_MSG): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw invalid(field, 'the array is empty');
+  if (list.length > max) throw invalid(field, `more than ${max} ids`);
+  return [...new Set(list.map((id) => requireId(id, field)))];
+}
+
+/** A node setting such as "D2:C1:AA:FF:3E:09, testsim00004": ids, trimmed, deduplicated. */
+export function parseIdList(text: unknown, field: string): string[] {
+  if (text === undefined || text === null) return [];
+  if (typeof text !== 'string') throw invalid(field, 'expected comma-separated ids');
+  const ids = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return [...new Set(ids.map((id) => requireId(id, field)))];
 }
 
 /** An optional id: undefined, null and '' mean "not given". */

@@ -11,9 +11,8 @@
  *
  * Everything is checked before anything is published: a bad msg is refused as a whole.
  */
-import { LeapcraftInvalidInputError } from '../api/errors';
 import { HaReadingValue } from './readings';
-import { requireId } from '../api/validation';
+import { CONTROL_CHARS, idList, invalid, requireId, UNPAIRED_SURROGATE } from '../api/validation';
 
 export interface HaDeviceInput {
   physicalId: string;
@@ -47,15 +46,10 @@ export const HA_MAX_READING_KEY_LENGTH = 64;
 export const HA_MAX_STATE_LENGTH = 255;
 const MAX_TEXT = 256;
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
-/** Half of a surrogate pair: not Unicode text, and Home Assistant could not store it. */
-const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const hasUnpairedSurrogate = (text: string) => text.search(UNPAIRED_SURROGATE) !== -1;
-
-function invalid(field: string, message: string): LeapcraftInvalidInputError {
-  return new LeapcraftInvalidInputError(`Invalid ${field}: ${message}`, { field });
-}
+// The shared patterns, global here: display texts are cleaned, not refused.
+const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, 'g');
+const UNPAIRED_SURROGATES_ALL = new RegExp(UNPAIRED_SURROGATE.source, 'g');
+const hasUnpairedSurrogate = (text: string) => UNPAIRED_SURROGATE.test(text);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return !!value && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
@@ -64,16 +58,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** A display text from the API (device name, serial): control characters removed, length capped. */
 function cleanText(value: unknown, max = MAX_TEXT): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const text = value.replace(CONTROL_CHARS, ' ').replace(UNPAIRED_SURROGATE, '').trim();
+  const text = value.replace(CONTROL_CHARS_ALL, ' ').replace(UNPAIRED_SURROGATES_ALL, '').trim();
   return text === '' ? undefined : text.slice(0, max);
 }
 
-function idList(value: unknown, field: string): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0) throw invalid(field, 'the array is empty');
-  if (list.length > HA_MAX_ITEMS_PER_MSG) throw invalid(field, `more than ${HA_MAX_ITEMS_PER_MSG} ids`);
-  return [...new Set(list.map((id) => requireId(id, field)))];
-}
 
 function payloadText(payload: unknown): string | undefined {
   if (typeof payload === 'string') return payload.trim();

@@ -4,6 +4,7 @@
  * (`{timestamp, data: {...}}`) or, for averages, a series of such points.
  */
 import { createHash } from 'node:crypto';
+import { parseApiTime } from '../api/time';
 import { TelemetryReading } from '../api/types';
 
 export interface Metric {
@@ -32,16 +33,7 @@ function points(value: unknown): TelemetryReading[] {
 }
 
 function timeOf(point: TelemetryReading, fallback: number): number {
-  for (const candidate of [point.timestamp, point.created_at]) {
-    if (typeof candidate === 'number' && Number.isFinite(candidate)) return candidate;
-    if (typeof candidate === 'string') {
-      // Zone-less times are UTC, as everywhere in this API.
-      const text = /[zZ]|[+-]\d{2}:?\d{2}$/.test(candidate) ? candidate : `${candidate.replace(' ', 'T')}Z`;
-      const t = Date.parse(text);
-      if (!Number.isNaN(t)) return t;
-    }
-  }
-  return fallback;
+  return parseApiTime(point.timestamp) ?? parseApiTime(point.created_at) ?? fallback;
 }
 
 /**
