@@ -29,7 +29,7 @@ function recorder<T>(): Recorder<T> {
     next(value, key) {
       r.values.push({ value, key });
     },
-    error(err, key) {
+    error(err, { key }) {
       r.errors.push({ err: err as Error, key });
     },
   };

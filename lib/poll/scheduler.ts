@@ -17,9 +17,30 @@ import { isLeapcraftError, LeapcraftAbortedError } from '../api/errors';
 
 export type Fetch<T> = (signal: AbortSignal) => Promise<T>;
 
+/** What a listener is told with each failed fetch of its key. */
+export interface Failure {
+  key: string;
+  /** The error's code (`error` for an error without one). */
+  code: string;
+  /**
+   * True the first time this listener hears of this failure: when the key starts failing,
+   * or fails with another code. Report (log, Catch) only then; a status may follow every one.
+   */
+  first: boolean;
+  /** When the key started failing with this code (epoch ms). */
+  since: number;
+}
+
+/**
+ * A subscriber of a key. `error` comes with every failed fetch (a round must know a key has
+ * answered, even badly), `failure.first` once per change; `recovered` once, before the value
+ * that ends a failure. A fetch cancelled by unsubscribe or close (LEAPCRAFT_ABORTED) is
+ * nobody's failure and reaches no listener.
+ */
 export interface Listener<T> {
   next(value: T, key: string): void;
-  error(err: unknown, key: string): void;
+  error(err: unknown, failure: Failure): void;
+  recovered?(key: string): void;
 }
 
 export interface SchedulerOptions {
@@ -60,6 +81,10 @@ interface Entry<T> {
   failuresInRow?: number;
   retryFailures?: boolean;
   last?: { value: T; at: number };
+  /** The key's failure state (Home Assistant's `last_update_success`), owned here, not by each node. */
+  failure?: { code: string; since: number };
+  /** The failure code each listener was last told of, so it hears each change once. */
+  heard: Map<Listener<T>, string>;
 }
 
 interface AdhocJob {
@@ -118,7 +143,7 @@ export class PollScheduler {
     let entry = this.entries.get(id) as Entry<T> | undefined;
     if (!entry) {
       const group = this.group(intervalMs);
-      entry = { key, group, fetch, listeners: new Set(), notBefore: 0 };
+      entry = { key, group, fetch, listeners: new Set(), notBefore: 0, heard: new Map() };
       this.entries.set(id, entry as Entry<unknown>);
       group.entries.push(entry as Entry<unknown>);
       // A new key joins the round under way (or starts a short one), so its first value
@@ -198,6 +223,7 @@ export class PollScheduler {
 
   private unsubscribe<T>(id: string, entry: Entry<T>, listener: Listener<T>): void {
     entry.listeners.delete(listener);
+    entry.heard.delete(listener);
     if (entry.listeners.size > 0 || this.entries.get(id) !== (entry as Entry<unknown>)) return;
     // Nobody wants this key any more: stop polling it and drop what is under way.
     this.entries.delete(id);
@@ -264,12 +290,15 @@ export class PollScheduler {
         entry.inFlight = undefined;
         entry.last = { value, at: Date.now() };
         entry.failuresInRow = undefined;
+        entry.failure = undefined;
+        for (const l of [...entry.heard.keys()]) this.safely(() => l.recovered?.(entry.key));
+        entry.heard.clear();
         for (const l of [...entry.listeners]) this.deliver(l, value, entry.key);
       },
       (err: unknown) => {
         if (entry.inFlight?.controller !== controller) return;
         entry.inFlight = undefined;
-        if (controller.signal.aborted) return;
+        if (controller.signal.aborted || (isLeapcraftError(err) && err.code === 'LEAPCRAFT_ABORTED')) return;
         if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_RATE_LIMITED' && err.retryAfterMs) {
           this.defer(entry, err.retryAfterMs);
         } else if ((!entry.last || entry.retryFailures) && isLeapcraftError(err) && TRANSIENT_CODES.has(err.code)) {
@@ -278,12 +307,13 @@ export class PollScheduler {
           const waitMs = Math.min(EARLY_RETRY_MAX_MS, (this.options.firstValueRetryMs ?? 2000) * 2 ** (entry.failuresInRow - 1));
           if (waitMs < entry.group.intervalMs) this.defer(entry, waitMs);
         }
+        const code = isLeapcraftError(err) ? err.code : 'error';
+        if (entry.failure?.code !== code) entry.failure = { code, since: Date.now() };
+        const since = entry.failure.since;
         for (const l of [...entry.listeners]) {
-          try {
-            l.error(err, entry.key);
-          } catch (listenerErr) {
-            this.options.onListenerError?.(listenerErr);
-          }
+          const first = entry.heard.get(l) !== code;
+          entry.heard.set(l, code);
+          this.safely(() => l.error(err, { key: entry.key, code, first, since }));
         }
       },
     );
@@ -305,8 +335,13 @@ export class PollScheduler {
   }
 
   private deliver<T>(listener: Listener<T>, value: T, key: string): void {
+    this.safely(() => listener.next(value, key));
+  }
+
+  /** A listener that throws (a bug in a node) must not stop a round or the other listeners. */
+  private safely(call: () => void): void {
     try {
-      listener.next(value, key);
+      call();
     } catch (err) {
       this.options.onListenerError?.(err);
     }
