@@ -5,7 +5,7 @@
  * core MQTT broker node.
  */
 import { LeapcraftClient, LeapcraftError, LeapcraftInvalidInputError, PollScheduler, integerInRange, isLeapcraftError, redactUrlCredentials } from '../lib';
-import { registerAdminRoutes } from './common/admin';
+import { registerAdminRoutes } from './config/admin-routes';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, Node, NodeAPI } from './common/types';
 
 const isBlank = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');

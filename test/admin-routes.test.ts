@@ -1,5 +1,5 @@
 /**
- * The admin routes behind the editor's look-ups (nodes/common/admin.ts): the account dialog's
+ * The admin routes behind the editor's look-ups (nodes/config/admin-routes.ts): the account dialog's
  * "Test connection" and the device pickers. Against the simulator on 127.0.0.1, through the
  * test helper's admin app; permissions in a real Node-RED with adminAuth.
  */
@@ -9,7 +9,7 @@ import { LeapcraftClient } from '../lib';
 import { LeapcraftSimulator } from '../simulator';
 import {
   CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, summarizeDevices, TEST_CONNECTION_PATH,
-} from '../nodes/common/admin';
+} from '../nodes/config/admin-routes';
 import { freePort, RealNodeRed } from './support/real-nodered';
 import { helper, TestNode } from './support/nodered';
 import configNode = require('../nodes/leapcraft-config');

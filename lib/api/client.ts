@@ -13,6 +13,7 @@ import { apiErrorText, expectObject, extractList, parseJsonBody } from './respon
 import { parseRetryAfter } from './retry';
 import { Alert, Device, DeviceDetails, TelemetryResponse, Thing, Topology } from './types';
 import { packageInfo } from '../package';
+import { redactSecrets } from './redact';
 import {
   formatApiDateTime, integerInRange, limitOrAll, optionalId, requireId, telemetryQuery,
   TelemetryQueryInput, validateBaseUrl, NOTIFICATIONS_MAX_LIMIT,
@@ -290,8 +291,6 @@ export class LeapcraftClient {
 
   /** The API's own error text could echo what we sent; never let a secret through. */
   private redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-    return out;
+    return redactSecrets(text, this.secrets);
   }
 }

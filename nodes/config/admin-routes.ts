@@ -7,43 +7,34 @@
  *   POST leapcraft/devices          {id?, baseUrl?, apiKey?, concurrency?, timeout?, refresh?}
  *        200 {devices: [{physical_id, name, type}]} (sorted by name) | 4xx/5xx as above
  *
- * Both need the `leapcraft-config.read` permission. That is enough to use the deployed
- * account as it is: its stored key (`apiKey` empty or `__PWRD__`), which is sent only to its
- * deployed base URL, never to another. A typed key makes the server talk to a URL with a key
- * of the caller's choosing and also needs `leapcraft-config.write`, as deploying it would.
+ * Both need the `leapcraft-config.read` permission; a typed key also needs
+ * `leapcraft-config.write` (which key may go where: nodes/config/key-policy.ts).
  *
  * The API key and tokens never leave the server and are never logged: responses carry
  * counts, device names/ids/types, error codes and LeapcraftError messages (already redacted,
  * and redacted once more here). Device lists are cached for 30 s per account, base URL and
  * key, so a user typing in a picker does not hammer the API.
  */
-import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import {
-  DEFAULT_BASE_URL, isLeapcraftError, LeapcraftClient, LeapcraftError, LeapcraftInvalidInputError,
-  LeapcraftTimeoutError, MAX_ID_LENGTH, validateBaseUrl,
+  DEFAULT_BASE_URL, isLeapcraftError, LeapcraftClient, LeapcraftError, LeapcraftTimeoutError, redactSecrets, validateBaseUrl,
 } from '../../lib';
 import type { Device } from '../../lib';
-import type { LeapcraftAccount, LeapcraftCredentials, NodeAPI } from './types';
+import type { LeapcraftAccount, LeapcraftCredentials, NodeAPI } from '../common/types';
+import { decideTarget, DeployedAccount, LookupBody, LookupError, parseLookupBody, positiveNumber } from './key-policy';
+
+export { CREDENTIAL_PLACEHOLDER } from './key-policy';
 
 export const TEST_CONNECTION_PATH = '/leapcraft/test-connection';
 export const DEVICES_PATH = '/leapcraft/devices';
 export const READ_PERMISSION = 'leapcraft-config.read';
 export const WRITE_PERMISSION = 'leapcraft-config.write';
-/** What the editor shows in a password field that holds a stored credential. */
-export const CREDENTIAL_PLACEHOLDER = '__PWRD__';
 /** A look-up answers within this, whatever the account's own timeout. */
 export const LOOKUP_TIMEOUT_MS = 15_000;
 export const DEVICE_CACHE_TTL_MS = 30_000;
 /** A refresh (the picker's button) re-reads the list only when the cached one is older than this. */
 export const MIN_REFRESH_MS = 5_000;
 const MAX_CACHE_ENTRIES = 100;
-const MAX_KEY_LENGTH = 4096;
-const MAX_URL_LENGTH = 2048;
-const ENV_REFERENCE = /\$\{[^}]*\}/;
-
-/** Why a look-up cannot run, for the editor's hints (beside the error code). */
-export type LookupReason = 'noKey' | 'envKey' | 'storedKeyElsewhere';
 
 export interface DeviceSummary {
   physical_id: string;
@@ -51,66 +42,8 @@ export interface DeviceSummary {
   type: string;
 }
 
-/** A refusal of the look-up itself, with the HTTP status to answer. */
-class LookupError extends LeapcraftInvalidInputError {
-  constructor(message: string, readonly reason?: LookupReason, field?: string) {
-    super(message, { field });
-  }
-}
-
-interface LookupBody {
-  id?: string;
-  baseUrl?: string;
-  apiKey?: string;
-  timeoutS?: number;
-  concurrency?: number;
-  refresh: boolean;
-}
-
-function optionalString(value: unknown, field: string, max: number): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new LookupError(`Invalid ${field}: expected a string`, undefined, field);
-  const s = value.trim();
-  if (s.length > max) throw new LookupError(`Invalid ${field}: longer than ${max} characters`, undefined, field);
-  return s === '' ? undefined : s;
-}
-
-function positiveNumber(value: unknown, max: number): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 && n <= max ? n : undefined;
-}
-
-/** The POST body; RED.httpAdmin has parsed the JSON already (size-capped by Node-RED). */
-export function parseLookupBody(raw: unknown): LookupBody {
-  const body = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  const id = optionalString(body.id, 'id', MAX_ID_LENGTH);
-  const rawUrl = optionalString(body.baseUrl, 'baseUrl', MAX_URL_LENGTH);
-  const baseUrl = rawUrl === undefined ? undefined : validateBaseUrl(rawUrl);
-  const key = optionalString(body.apiKey, 'apiKey', MAX_KEY_LENGTH);
-  const concurrency = positiveNumber(body.concurrency, 64);
-  return {
-    id,
-    baseUrl,
-    apiKey: key === CREDENTIAL_PLACEHOLDER ? undefined : key,
-    timeoutS: positiveNumber(body.timeout, 300),
-    concurrency: concurrency === undefined ? undefined : Math.max(1, Math.floor(concurrency)),
-    refresh: body.refresh === true,
-  };
-}
-
-/** A leapcraft-config node as deployed: its settings, its stored key, its running node if any. */
-interface DeployedAccount {
-  node?: LeapcraftAccount;
-  baseUrl?: string;
-  baseUrlError?: LeapcraftError;
-  apiKey?: string;
-  timeoutS?: number;
-  /** The key came from the credential store without the runtime's ${ENV} substitution. */
-  keyUnresolved: boolean;
-}
-
-function findDeployed(RED: NodeAPI, id: string): DeployedAccount | undefined {
+/** The deployed leapcraft-config node `id`: its settings, stored key and running node. */
+function findDeployed(RED: NodeAPI, id: string): (DeployedAccount & { node?: LeapcraftAccount }) | undefined {
   let def: Record<string, unknown> | undefined;
   RED.nodes.eachNode((n) => {
     if (n.id === id && n.type === 'leapcraft-config') def = n as unknown as Record<string, unknown>;
@@ -119,7 +52,7 @@ function findDeployed(RED: NodeAPI, id: string): DeployedAccount | undefined {
   const node = running && running.type === 'leapcraft-config' && typeof running.getClient === 'function' ? running : undefined;
   if (!def && !node) return undefined;
 
-  const account: DeployedAccount = { node, keyUnresolved: !node, timeoutS: positiveNumber(def?.timeout, 300) };
+  const account: DeployedAccount & { node?: LeapcraftAccount } = { node, running: !!node, keyUnresolved: !node, timeoutS: positiveNumber(def?.timeout, 300) };
   try {
     // Where the running account sends its key; else where its settings say it would.
     let client: LeapcraftClient | undefined;
@@ -150,65 +83,31 @@ interface Target {
   secrets: string[];
 }
 
+/** The client a decided look-up runs on: the running account's own, or a short-lived one. */
 function resolveTarget(RED: NodeAPI, body: LookupBody): Target {
   const deployed = body.id ? findDeployed(RED, body.id) : undefined;
-  const typedKey = body.apiKey;
-  if (typedKey !== undefined && ENV_REFERENCE.test(typedKey)) {
-    throw new LookupError('An API key given as ${ENV_VAR} is resolved only in the deployed account: deploy it, then test the stored key', 'envKey', 'apiKey');
-  }
-
-  let baseUrl = body.baseUrl;
-  if (baseUrl === undefined) {
-    if (deployed?.baseUrlError) throw deployed.baseUrlError;
-    baseUrl = deployed?.baseUrl ?? DEFAULT_BASE_URL;
-  }
-
-  let apiKey = typedKey;
-  if (apiKey === undefined) {
-    if (!deployed?.apiKey) {
-      throw new LookupError(
-        deployed ? 'The deployed account has no API key: type one' : 'No API key: type the key, or deploy the account first',
-        'noKey', 'apiKey',
-      );
-    }
-    // The stored key goes only where the deployed account sends it.
-    if (baseUrl !== deployed.baseUrl) {
-      throw new LookupError('The stored API key is sent only to the deployed base URL: type the key to test another URL, or deploy first', 'storedKeyElsewhere', 'baseUrl');
-    }
-    if (deployed.keyUnresolved && ENV_REFERENCE.test(deployed.apiKey)) {
-      throw new LookupError('The stored API key is an ${ENV_VAR} reference that only a running account resolves', 'envKey', 'apiKey');
-    }
-    apiKey = deployed.apiKey;
-  }
-
-  const asDeployed = deployed !== undefined && apiKey === deployed.apiKey && baseUrl === deployed.baseUrl;
-  // A typed key always needs the write permission, even when it equals the stored one: the
-  // answer must not tell a read-only user whether a guess is the stored key.
-  const cacheKey = createHash('sha256').update(`${body.id ?? ''}\n${baseUrl}\n${apiKey}`).digest('hex');
+  const decision = decideTarget(body, deployed, DEFAULT_BASE_URL);
+  const { baseUrl, apiKey, custom, cacheKey } = decision;
   const secrets = [apiKey];
-
-  if (asDeployed && deployed.node && !deployed.keyUnresolved) {
+  if (decision.asDeployed && deployed?.node) {
     try {
       const client = deployed.node.getClient();
-      if (client.hasApiKey && client.baseUrl === baseUrl && !client.closed) {
-        return { client, shared: true, custom: typedKey !== undefined, cacheKey, secrets };
-      }
+      if (client.hasApiKey && client.baseUrl === baseUrl && !client.closed) return { client, shared: true, custom, cacheKey, secrets };
     } catch {
       // the deployed account has no client (configuration error): use a short-lived one
     }
   }
-  const timeoutS = body.timeoutS ?? deployed?.timeoutS ?? 30;
   const client = new LeapcraftClient({
     baseUrl,
     apiKey,
-    concurrency: Math.min(body.concurrency ?? 4, 8),
-    timeoutMs: Math.min(timeoutS * 1000, LOOKUP_TIMEOUT_MS),
+    concurrency: Math.min(decision.concurrency ?? 4, 8),
+    timeoutMs: Math.min(decision.timeoutS * 1000, LOOKUP_TIMEOUT_MS),
     maxRetries: 1,
     backoffBaseMs: 250,
     backoffMaxMs: 2000,
     maxRetryAfterMs: 5000,
   });
-  return { client, shared: false, custom: typedKey !== undefined, cacheKey, secrets };
+  return { client, shared: false, custom, cacheKey, secrets };
 }
 
 const HTTP_STATUS: Record<string, number> = {
@@ -223,15 +122,10 @@ const HTTP_STATUS: Record<string, number> = {
   LEAPCRAFT_ABORTED: 504,
 };
 
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
-  return out;
-}
 
 function sendJson(res: Response, status: number, body: unknown, secrets: readonly string[]): void {
   if (res.headersSent) return;
-  res.status(status).set('Cache-Control', 'no-store').type('application/json').send(redact(JSON.stringify(body), secrets));
+  res.status(status).set('Cache-Control', 'no-store').type('application/json').send(redactSecrets(JSON.stringify(body), secrets));
 }
 
 function sendError(RED: NodeAPI, res: Response, err: unknown, secrets: readonly string[]): void {
