@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { rejectionOf, useSimulator } from './support/fixtures';
 import {
-  Fetch, LeapcraftClient, LeapcraftBadResponseError, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
+  Fetch, LeapcraftAbortedError, LeapcraftClient, LeapcraftError, LeapcraftBadResponseError, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
   SchedulerOptions, TelemetryReading, TelemetryResponse,
 } from '../lib';
 
@@ -409,6 +409,66 @@ describe('PollScheduler', function () {
       await sleep(500); // the next round is due 1000 ms after the first
       assert.equal(telemetrySentFor(a).length, 1, 'a must be fetched once per 1000 ms interval');
       assert.equal(ra.values.length, 1);
+    });
+  });
+
+  describe('failure state (owned by the scheduler, not by each node)', () => {
+    const coded = (code: string) => Object.assign(new LeapcraftError(code as never, `failed: ${code}`), {});
+
+    it('each listener hears first once per change of failure, and recovered once before the value', async () => {
+      const s = scheduler({ maxGapMs: 5 });
+      // 3 x unavailable, 2 x timeout, a value, 1 x unavailable, a value.
+      const script: Array<string | null> = ['LEAPCRAFT_UNAVAILABLE', 'LEAPCRAFT_UNAVAILABLE', 'LEAPCRAFT_UNAVAILABLE', 'LEAPCRAFT_TIMEOUT', 'LEAPCRAFT_TIMEOUT', null, 'LEAPCRAFT_UNAVAILABLE', null];
+      let call = 0;
+      const heard: string[] = [];
+      const listener: Listener<number> = {
+        next: (v) => heard.push(`value ${v}`),
+        error: (_err, f) => heard.push(`${f.code}${f.first ? ' first' : ''}`),
+        recovered: () => heard.push('recovered'),
+      };
+      s.subscribe('k', 40, async () => {
+        const step = script[Math.min(call, script.length - 1)];
+        call++;
+        if (step) throw coded(step);
+        return call;
+      }, listener);
+      await waitFor(() => heard.filter((h) => h.startsWith('value')).length >= 2, 'two values');
+      assert.deepEqual(heard.slice(0, heard.indexOf('value 8') + 1), [
+        'LEAPCRAFT_UNAVAILABLE first', 'LEAPCRAFT_UNAVAILABLE', 'LEAPCRAFT_UNAVAILABLE',
+        'LEAPCRAFT_TIMEOUT first', 'LEAPCRAFT_TIMEOUT',
+        'recovered', 'value 6',
+        'LEAPCRAFT_UNAVAILABLE first',
+        'recovered', 'value 8',
+      ]);
+    });
+
+    it('a listener that joins a failing key hears the failure as first; the others do not hear it again', async () => {
+      const s = scheduler({ maxGapMs: 5 });
+      let calls = 0;
+      const early: boolean[] = [];
+      const late: boolean[] = [];
+      const fetch = async () => { calls++; throw coded('LEAPCRAFT_UNAVAILABLE'); };
+      s.subscribe('k', 40, fetch, { next: () => undefined, error: (_e, f) => early.push(f.first) });
+      await waitFor(() => early.length >= 2, 'two failures');
+      s.subscribe('k', 40, fetch, { next: () => undefined, error: (_e, f) => late.push(f.first) });
+      await waitFor(() => late.length >= 2, 'two failures for the late listener');
+      assert.equal(early.filter((f) => f).length, 1);
+      assert.deepEqual(late.slice(0, 2), [true, false]);
+    });
+
+    it('a cancelled fetch (LEAPCRAFT_ABORTED) reaches no listener and is no failure', async () => {
+      const s = scheduler({ maxGapMs: 5 });
+      let calls = 0;
+      const errors: unknown[] = [];
+      const recovered: string[] = [];
+      s.subscribe('k', 40, async () => {
+        calls++;
+        if (calls <= 2) throw new LeapcraftAbortedError('cancelled by the client');
+        return calls;
+      }, { next: () => undefined, error: (e) => errors.push(e), recovered: (k) => recovered.push(k) });
+      await waitFor(() => calls >= 4, 'four fetches');
+      assert.deepEqual(errors, []);
+      assert.deepEqual(recovered, [], 'nothing to recover from');
     });
   });
 
