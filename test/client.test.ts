@@ -320,16 +320,17 @@ describe('LeapcraftClient against the simulator', function () {
   });
 
   describe('endpoints', () => {
-    it('walks every page of the device list', async () => {
+    it('asks for the whole device list with limit=-1 (one request), or walks every page of a page size', async () => {
       fx.sim.set({ deviceCount: 250 });
       const client = fx.client();
-      const devices = await client.listDevices();
+      assert.equal((await client.listDevices()).length, 250);
+      assert.equal(fx.sim.stats.byEndpoint.devices, 1);
+      assert.match(fx.sim.stats.requests.find((r) => r.endpoint === 'devices')!.rawUrl, /limit=-1/);
+      fx.sim.resetStats();
+      const devices = await client.listDevices({ pageSize: 100 });
       assert.equal(devices.length, 250);
       assert.equal(new Set(devices.map((d) => d.physical_id)).size, 250);
       assert.equal(fx.sim.stats.byEndpoint.devices, 3);
-      fx.sim.resetStats();
-      assert.equal((await client.listDevices({ pageSize: -1 })).length, 250);
-      assert.equal(fx.sim.stats.byEndpoint.devices, 1);
     });
 
     it('hands each page of the device list to onPage as it arrives, and puts pages ahead of queued requests', async () => {
@@ -341,7 +342,7 @@ describe('LeapcraftClient against the simulator', function () {
       const pages: string[][] = [];
       // Five readings queue for the one slot before the list is asked for.
       const readings = ids.slice(0, 5).map((id) => client.getTelemetry(id));
-      const list = await client.listDevices({ onPage: (page) => pages.push(page.map((d) => d.physical_id)) });
+      const list = await client.listDevices({ pageSize: 100, onPage: (page) => pages.push(page.map((d) => d.physical_id)) });
       await Promise.all(readings);
       assert.deepEqual(pages.map((p) => p.length), [100, 100, 50]);
       assert.deepEqual(pages.flat(), list.map((d) => d.physical_id));

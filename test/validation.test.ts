@@ -54,6 +54,16 @@ describe('validation', () => {
       assert.equal(parseDateTime(0, 'x').getTime(), 0);
       assert.equal(parseDateTime(new Date(now), 'x').getTime(), now);
     });
+    it('reads -3M as three calendar months and -3m as three minutes; other units and cases are refused', () => {
+      const now = Date.UTC(2026, 4, 31, 12, 0, 0); // 31 May 2026
+      assert.equal(parseDateTime('-3m', 'x', now).getTime(), now - 3 * 60e3);
+      assert.equal(parseDateTime('-3M', 'x', now).toISOString(), '2026-02-28T12:00:00.000Z');
+      assert.equal(parseDateTime('-12M', 'x', now).toISOString(), '2025-05-31T12:00:00.000Z');
+      for (const bad of ['-3H', '-3D', '-3W', '-3S', '-1.5M', '-3y', '-3']) {
+        assert.throws(() => parseDateTime(bad, 'x', now), /Invalid x/, bad);
+      }
+    });
+
     it('understands now and relative times', () => {
       assert.equal(parseDateTime('now', 'x', now).getTime(), now);
       assert.equal(parseDateTime('-24h', 'x', now).getTime(), now - 24 * 3600e3);

@@ -4,6 +4,7 @@
  * after the key itself is refused, further exchanges wait out a growing cool-down so a
  * wrong key does not hammer the token endpoint from every poll.
  */
+import { createHash } from 'node:crypto';
 import { raceAbort } from './abort';
 import { LeapcraftError } from './errors';
 
@@ -12,6 +13,23 @@ export interface TokenManagerOptions {
   authRetryBaseMs: number;
   authRetryMaxMs: number;
   now?: () => number;
+  /**
+   * Share the token with later managers of the same account in this process (see
+   * `accountTokenKey`): Node-RED restarts config nodes on every full deploy, and an unchanged
+   * account should not exchange its key again each time.
+   */
+  sharedKey?: string;
+}
+
+/**
+ * Tokens by account (base URL and a digest of the key), kept in this process's memory only:
+ * never written anywhere, gone with the process. A token the API refuses is removed here too.
+ */
+const sharedTokens = new Map<string, string>();
+
+/** The key of an account's shared token: the key itself appears only as a SHA-256 digest. */
+export function accountTokenKey(baseUrl: string, apiKey: string): string {
+  return `${baseUrl}\n${createHash('sha256').update(apiKey).digest('hex')}`;
 }
 
 export type TokenExchange = () => Promise<string>;
@@ -23,7 +41,9 @@ export class TokenManager {
   /** Exchanges sent, for tests and benchmarks. */
   exchanges = 0;
 
-  constructor(private readonly exchange: TokenExchange, private readonly options: TokenManagerOptions) {}
+  constructor(private readonly exchange: TokenExchange, private readonly options: TokenManagerOptions) {
+    if (options.sharedKey) this.token = sharedTokens.get(options.sharedKey);
+  }
 
   private now(): number {
     return (this.options.now ?? Date.now)();
@@ -51,6 +71,7 @@ export class TokenManager {
       this.pending = this.exchange().then(
         (token) => {
           this.token = token;
+          if (this.options.sharedKey) sharedTokens.set(this.options.sharedKey, token);
           this.refusal = undefined;
           this.pending = undefined;
           return token;
@@ -77,10 +98,12 @@ export class TokenManager {
    */
   invalidate(token: string): void {
     if (this.token === token) this.token = undefined;
+    if (this.options.sharedKey && sharedTokens.get(this.options.sharedKey) === token) sharedTokens.delete(this.options.sharedKey);
   }
 
   /** Drop everything, e.g. when the key changes. */
   reset(): void {
+    if (this.token !== undefined) this.invalidate(this.token);
     this.token = undefined;
     this.refusal = undefined;
   }

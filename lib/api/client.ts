@@ -3,9 +3,9 @@
  * anything is sent, encode every path parameter, and answer with the API's objects as
  * they came or with a typed LeapcraftError.
  */
-import { TokenManager } from './auth';
+import { accountTokenKey, TokenManager } from './auth';
 import {
-  LeapcraftAuthError, LeapcraftBadRequestError, LeapcraftBadResponseError, LeapcraftError,
+  isLeapcraftError, LeapcraftAuthError, LeapcraftBadRequestError, LeapcraftBadResponseError, LeapcraftError,
   LeapcraftNotFoundError, LeapcraftRateLimitError, LeapcraftUnavailableError,
 } from './errors';
 import { Transport, TransportCounters, WireRequest, WireResponse } from './transport';
@@ -32,8 +32,15 @@ export interface ClientOptions {
   maxRetryAfterMs?: number;
   authRetryBaseMs?: number;
   authRetryMaxMs?: number;
-  /** Page size used to walk the device list; -1 asks for everything in one request. */
+  /** Page size of the device list; -1 (the default) asks for everything in one request. */
   devicePageSize?: number;
+  /** Told of what the API did that the client worked around but a user should know (a truncated list). */
+  onWarning?: (message: string) => void;
+  /**
+   * Keep the token in this process's memory for the next client of the same account (base URL
+   * and key): a redeployed config node then needs no new exchange. For an account's own client.
+   */
+  shareToken?: boolean;
   userAgent?: string;
   random?: () => number;
 }
@@ -49,6 +56,40 @@ export interface ClientStats extends TransportCounters {
 }
 
 
+const DEVICES_ENDPOINT = 'GET /devices';
+/** The documented default `limit` of GET /devices: what a server that ignores -1 answers with. */
+const API_DEFAULT_DEVICE_LIMIT = 100;
+
+/** The device list as it is collected: objects only, each physical id once. */
+class DeviceList {
+  readonly devices: Device[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly onPage?: (devices: Device[]) => void) {}
+
+  /** Adds a page; returns how many of its devices were new. */
+  add(items: unknown[]): number {
+    const added: Device[] = [];
+    for (const item of items) {
+      if (!item || typeof item !== 'object' || Array.isArray(item)) {
+        throw new LeapcraftBadResponseError(`${DEVICES_ENDPOINT} returned a list item that is not an object`, { endpoint: DEVICES_ENDPOINT });
+      }
+      const key = typeof (item as Device).physical_id === 'string' ? (item as Device).physical_id : JSON.stringify(item);
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      added.push(item as Device);
+    }
+    this.devices.push(...added);
+    if (added.length > 0) this.onPage?.(added);
+    return added.length;
+  }
+}
+
+/** A 4xx from the token endpoint, but for a rate limit (429) or a timeout (408). */
+function isKeyRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 429 && status !== 408;
+}
+
 /** A path segment that cannot leave its segment: `/`, `?`, `#`, `%` and the rest are escaped. */
 export function encodeSegment(id: string): string {
   return encodeURIComponent(id);
@@ -60,6 +101,11 @@ export class LeapcraftClient {
   private readonly tokens: TokenManager;
   private readonly apiKey?: string;
   private readonly devicePageSize: number;
+  private readonly onWarning?: (message: string) => void;
+  /** The server refused `limit=-1` once: the device list is walked page by page from then on. */
+  private allDevicesRefused = false;
+  /** The server refused the docs' zone-less date-times and took them with a Z: sent with a Z from then on. */
+  private zonedDateTimes = false;
   /** Every token this client received, so that none can slip into an error message. */
   private readonly secrets = new Set<string>();
 
@@ -67,7 +113,8 @@ export class LeapcraftClient {
     this.baseUrl = validateBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
     this.apiKey = options.apiKey && options.apiKey.trim() !== '' ? options.apiKey.trim() : undefined;
     if (this.apiKey) this.secrets.add(this.apiKey);
-    this.devicePageSize = limitOrAll(options.devicePageSize ?? 100, 'devicePageSize');
+    this.devicePageSize = limitOrAll(options.devicePageSize ?? -1, 'devicePageSize');
+    this.onWarning = options.onWarning;
     this.transport = new Transport({
       baseUrl: this.baseUrl,
       timeoutMs: options.timeoutMs ?? 30_000,
@@ -82,6 +129,7 @@ export class LeapcraftClient {
     this.tokens = new TokenManager(() => this.exchangeToken(), {
       authRetryBaseMs: options.authRetryBaseMs ?? 30_000,
       authRetryMaxMs: options.authRetryMaxMs ?? 5 * 60_000,
+      sharedKey: options.shareToken && this.apiKey ? accountTokenKey(this.baseUrl, this.apiKey) : undefined,
     });
   }
 
@@ -119,34 +167,55 @@ export class LeapcraftClient {
   }
 
   /**
-   * The full device list, walking pages until the last one. `onPage` is handed each page's
-   * new devices as it arrives, so a caller can start on them while the next page loads.
+   * The full device list, de-duplicated. Asked for with `limit=-1` (the docs' own way: one
+   * request); a server that refuses that is walked page by page instead, from then on, and one
+   * that answers -1 with a default-sized page is walked on from page 2. Paging copes with
+   * every reading of `page` a server may have (docs/API.md): offset pages, cumulative pages
+   * (page N = the first N·limit items: the page number then doubles, so traffic stays linear)
+   * and a `page` that is ignored (said in a warning, since the list is then incomplete).
+   * `onPage` is handed each page's new devices as it arrives, so a caller can start on them
+   * while the next page loads.
    */
   async listDevices(options: CallOptions & { pageSize?: number; onPage?: (devices: Device[]) => void } = {}): Promise<Device[]> {
-    const pageSize = options.pageSize === undefined ? this.devicePageSize : limitOrAll(options.pageSize, 'pageSize');
-    const endpoint = 'GET /devices';
-    const all: Device[] = [];
-    const seen = new Set<string>();
-    for (let page = 1; page <= 100_000; page++) {
-      // A page goes ahead of queued requests: the work on its devices cannot start before it.
-      const items = await this.getList(endpoint, '/devices', { limit: pageSize, page }, options.signal, true);
-      const added: Device[] = [];
-      for (const item of items) {
-        if (!item || typeof item !== 'object' || Array.isArray(item)) {
-          throw new LeapcraftBadResponseError(`${endpoint} returned a list item that is not an object`, { endpoint });
+    let pageSize = options.pageSize === undefined ? this.devicePageSize : limitOrAll(options.pageSize, 'pageSize');
+    const list = new DeviceList(options.onPage);
+    let page = 1;
+    if (pageSize === -1) {
+      if (!this.allDevicesRefused) {
+        try {
+          const items = await this.getList(DEVICES_ENDPOINT, '/devices', { limit: -1 }, options.signal, true);
+          list.add(items);
+          if (items.length !== API_DEFAULT_DEVICE_LIMIT) return list.devices;
+          page = 2;
+        } catch (err) {
+          if (!(isLeapcraftError(err) && err.code === 'LEAPCRAFT_BAD_REQUEST')) throw err;
+          this.allDevicesRefused = true;
+          this.warn(`${DEVICES_ENDPOINT} refused limit=-1 (HTTP ${err.status ?? 400}): the device list is read page by page instead`);
         }
-        const key = typeof (item as Device).physical_id === 'string' ? (item as Device).physical_id : JSON.stringify(item);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        added.push(item as Device);
       }
-      all.push(...added);
-      if (added.length > 0) options.onPage?.(added);
-      // Done on a short page, on everything at once, or when a server that ignores
-      // `page` hands back items we already have.
-      if (pageSize === -1 || items.length < pageSize || added.length === 0) break;
+      pageSize = API_DEFAULT_DEVICE_LIMIT;
     }
-    return all;
+    let cumulative = false;
+    for (; page <= 100_000; page = cumulative ? page * 2 : page + 1) {
+      // A page goes ahead of queued requests: the work on its devices cannot start before it.
+      const items = await this.getList(DEVICES_ENDPOINT, '/devices', { limit: pageSize, page }, options.signal, true);
+      const added = list.add(items);
+      if (items.length > pageSize) cumulative = true;
+      if (items.length < (cumulative ? page * pageSize : pageSize)) break;
+      if (added === 0) {
+        if (items.length > 0) this.warn(`${DEVICES_ENDPOINT} answered page ${page} with devices already listed: the server ignores page=, so only the first ${list.devices.length} devices are known`);
+        break;
+      }
+    }
+    return list.devices;
+  }
+
+  private warn(message: string): void {
+    try {
+      this.onWarning?.(message);
+    } catch {
+      // a logger that throws must not fail the request
+    }
   }
 
   async getDevice(physicalId: unknown, options: CallOptions = {}): Promise<DeviceDetails> {
@@ -160,11 +229,26 @@ export class LeapcraftClient {
     const id = requireId(physicalId, 'physical_id');
     const q = telemetryQuery(query);
     const endpoint = 'GET /telemetry/{physical_id}';
-    const params: Record<string, string> =
-      q.type === 'latest'
-        ? { type: 'latest' }
-        : { type: 'averages', resolution: q.resolution, from: formatApiDateTime(q.from), to: formatApiDateTime(q.to) };
-    const res = await this.call({ method: 'GET', path: `/telemetry/${encodeSegment(id)}`, query: params, endpoint, signal: options.signal });
+    const path = `/telemetry/${encodeSegment(id)}`;
+    let res: WireResponse;
+    if (q.type === 'latest') {
+      res = await this.call({ method: 'GET', path, query: { type: 'latest' }, endpoint, signal: options.signal });
+    } else {
+      const averages = (zoned: boolean) => this.call({
+        method: 'GET', path, endpoint, signal: options.signal,
+        query: { type: 'averages', resolution: q.resolution, from: formatApiDateTime(q.from, zoned), to: formatApiDateTime(q.to, zoned) },
+      });
+      const zoned = this.zonedDateTimes;
+      try {
+        res = await averages(zoned);
+      } catch (err) {
+        // The docs' own example is zone-less; a server that wants RFC 3339 refuses it with a 400
+        // (docs/API.md). Try once with an explicit Z, and keep that form if the server takes it.
+        if (zoned || !(isLeapcraftError(err) && err.status === 400)) throw err;
+        res = await averages(true);
+        this.zonedDateTimes = true;
+      }
+    }
     const body = parseJsonBody(res.body, endpoint, res.status);
     if (Array.isArray(body)) return body as TelemetryResponse;
     return expectObject(body, endpoint, res.status) as TelemetryResponse;
@@ -205,8 +289,11 @@ export class LeapcraftClient {
   }
 
   /**
-   * An authenticated request that answered 2xx. A 401 drops that token and the request
-   * is replayed once with a fresh one; a second 401 is final.
+   * An authenticated request that answered 2xx. A 401 or 403 (servers differ on how they
+   * refuse an expired token: docs/API.md) drops that token and the request is replayed once
+   * with a fresh one. A refusal of the fresh token is final for this request only: the token
+   * is kept, since it is the resource that is refused, and the account's other requests go
+   * on with it.
    */
   private async call(req: Omit<WireRequest, 'headers'>): Promise<WireResponse> {
     if (!this.apiKey) {
@@ -224,11 +311,11 @@ export class LeapcraftClient {
           },
           stale: () => this.tokens.current !== token,
           refused: () => {
-            if (token !== undefined) this.tokens.invalidate(token);
+            if (token !== undefined && replay === 0) this.tokens.invalidate(token);
           },
         },
       });
-      if (res.status === 401 && replay === 0) continue;
+      if ((res.status === 401 || res.status === 403) && replay === 0) continue;
       if (res.status >= 200 && res.status < 300) return res;
       throw this.statusError(req.endpoint, res);
     }
@@ -242,17 +329,22 @@ export class LeapcraftClient {
       form: { api_key: this.apiKey ?? '' },
       endpoint,
     });
-    if (res.status === 401 || res.status === 403) {
+    // Servers refuse a wrong key with 401, 400 or 403, or even a 200 without a token
+    // (docs/API.md): each is a refused key, and the cool-down keeps polls from hammering it.
+    if (isKeyRefusal(res.status)) {
       throw new LeapcraftAuthError(
         this.redact(`${endpoint} refused the API key (HTTP ${res.status}${this.apiText(res)}): check the key in the Leapcraft account settings`),
         { endpoint, status: res.status },
       );
     }
     if (res.status < 200 || res.status >= 300) throw this.statusError(endpoint, res);
-    const body = expectObject(parseJsonBody(res.body, endpoint, res.status), endpoint, res.status);
-    const token = body.token;
+    const body = parseJsonBody(res.body, endpoint, res.status);
+    const token = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).token : undefined;
     if (typeof token !== 'string' || token.trim() === '') {
-      throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${res.status} without a token`, { endpoint, status: res.status });
+      throw new LeapcraftAuthError(
+        this.redact(`${endpoint} answered HTTP ${res.status} without a token${this.apiText(res)}: the API key was probably refused; check it in the Leapcraft account settings`),
+        { endpoint, status: res.status },
+      );
     }
     this.secrets.add(token);
     if (this.secrets.size > 1000) this.trimSecrets();

@@ -63,7 +63,7 @@ export interface RequestAuth {
   headers(signal: AbortSignal): Promise<Record<string, string>>;
   /** The token used has been renewed or dropped since headers() resolved. */
   stale(): boolean;
-  /** The API refused the token (HTTP 401): dropped before the slot passes to a waiting request. */
+  /** The API refused the token (HTTP 401 or 403): dropped before the slot passes to a waiting request. */
   refused(): void;
 }
 
@@ -210,7 +210,7 @@ export class Transport {
         },
         signal: both.signal,
       });
-      if (res.status === 401) req.auth?.refused();
+      if (res.status === 401 || res.status === 403) req.auth?.refused();
       return {
         response: {
           status: res.status,

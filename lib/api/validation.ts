@@ -79,11 +79,14 @@ export function optionalId(value: unknown, field: string): string | undefined {
   return requireId(value, field);
 }
 
+/** An integer as text: optional sign, digits, surrounding white space. */
+export const INTEGER = /^\s*[-+]?\d+\s*$/;
+
 /** Integers may come as numbers or as integer strings (from http-in or a form). */
 export function toInteger(value: unknown, field: string): number {
   let n: number = NaN;
   if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) n = Number(value);
+  else if (typeof value === 'string' && INTEGER.test(value)) n = Number(value);
   if (!Number.isSafeInteger(n)) throw invalid(field, `expected an integer, got ${describe(value)}`);
   return n;
 }
@@ -106,15 +109,25 @@ export function oneOf<T extends string>(value: unknown, field: string, allowed: 
   throw invalid(field, `${describe(value)} is not one of ${allowed.join(', ')}`);
 }
 
-const ISO_DATE_TIME =
+export const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-const RELATIVE = /^-\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/i;
-const UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
+/** `-15m`, `-24h`, `-7d`, `-2w`, `-3M`: case matters, since `m` is minutes and `M` months. */
+export const RELATIVE_TIME = /^-\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w|M)$/;
+export const UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
+
+/** `now` less `count` calendar months, the day clamped to the target month's last (31 March − 1M = 28/29 February). */
+function monthsBefore(now: number, count: number): Date {
+  const d = new Date(now);
+  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - count, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
+  return target;
+}
 
 /**
  * A point in time from user input: a Date, epoch milliseconds, an ISO 8601 date or
  * date-time (with or without zone: zone-less is read as UTC, as the API's own example
- * is), `now`, or a relative `-15m`, `-24h`, `-7d`, `-2w`. Calendar values are checked,
+ * is), `now`, or a relative `-15m`, `-24h`, `-7d`, `-2w`, `-3M` (months). Calendar values are checked,
  * so 2026-02-30 is refused instead of rolling over into March.
  */
 export function parseDateTime(value: unknown, field: string, now: number = Date.now()): Date {
@@ -131,11 +144,18 @@ export function parseDateTime(value: unknown, field: string, now: number = Date.
   }
   const text = value.trim();
   if (/^now$/i.test(text)) return new Date(now);
-  const rel = RELATIVE.exec(text);
-  if (rel) return checkedDate(new Date(now - Number(rel[1]) * UNIT_MS[rel[2].toLowerCase()]), field, value);
+  const rel = RELATIVE_TIME.exec(text);
+  if (rel) {
+    const [, amount, unit] = rel;
+    if (unit === 'M') {
+      if (!Number.isInteger(Number(amount))) throw invalid(field, `${describe(value)}: months must be a whole number`);
+      return checkedDate(monthsBefore(now, Number(amount)), field, value);
+    }
+    return checkedDate(new Date(now - Number(amount) * UNIT_MS[unit]), field, value);
+  }
   const m = ISO_DATE_TIME.exec(text);
   if (!m) {
-    throw invalid(field, `${describe(value)} is not a date-time: use ISO 8601 (2026-03-29T15:24:05Z), now, or -24h / -7d`);
+    throw invalid(field, `${describe(value)} is not a date-time: use ISO 8601 (2026-03-29T15:24:05Z), now, or a relative time such as -30m, -24h, -7d, -2w, -3M (s m h d w, M for months)`);
   }
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone] = m;
   const parts = [Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s)];
@@ -159,10 +179,13 @@ export function parseDateTime(value: unknown, field: string, now: number = Date.
   return checkedDate(new Date(epoch), field, value);
 }
 
+/** The last instant a date-time may be (9999-12-31T23:59:59.999Z). */
+export const MAX_DATE_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 function checkedDate(date: Date, field: string, original: unknown): Date {
   const t = date.getTime();
   // Years 1970..9999: before the epoch no sensor reported, after it ISO strings change shape.
-  if (Number.isNaN(t) || t < 0 || t > Date.UTC(9999, 11, 31, 23, 59, 59, 999)) {
+  if (Number.isNaN(t) || t < 0 || t > MAX_DATE_TIME_MS) {
     throw invalid(field, `${describe(original)} is out of range`);
   }
   return date;
@@ -170,10 +193,11 @@ function checkedDate(date: Date, field: string, original: unknown): Date {
 
 /**
  * The form the API documents for `from`/`to`: `2021-05-26T00:00:00.000`, no zone. We
- * send UTC in exactly that shape, since a zone suffix is something the docs never show.
+ * send UTC in exactly that shape, since a zone suffix is something the docs never show;
+ * `zoned` adds the Z for a server that wants RFC 3339 (the client learns that from a 400).
  */
-export function formatApiDateTime(date: Date): string {
-  return date.toISOString().replace(/Z$/, '');
+export function formatApiDateTime(date: Date, zoned = false): string {
+  return zoned ? date.toISOString() : date.toISOString().replace(/Z$/, '');
 }
 
 export interface TelemetryQueryInput {
@@ -213,7 +237,7 @@ export function redactUrlCredentials(text: string): string {
   return text.replace(/^(\s*[a-z][a-z0-9+.-]*:[\\/]*)[^\\/?#]*@/i, '$1[credentials]@');
 }
 
-const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+export const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.test(hostname);
