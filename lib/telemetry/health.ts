@@ -1,0 +1,38 @@
+/**
+ * Which polls are failing, for the node's status. The scheduler owns each key's failure
+ * (when it started, whether a listener already heard of it); what is left for the node is
+ * the count it shows, "3 of 10 devices failing".
+ */
+
+export type PollState =
+  | { state: 'failing'; failed: number }
+  /** Devices answer, but the device list could not be refreshed: names or new devices may be missing. */
+  | { state: 'listStale' }
+  | { state: 'ok' };
+
+export class PollHealth {
+  private readonly failingDevices = new Set<string>();
+  private listFailing = false;
+
+  deviceFailed(id: string): void {
+    this.failingDevices.add(id);
+  }
+
+  deviceRecovered(id: string): void {
+    this.failingDevices.delete(id);
+  }
+
+  listFailed(): void {
+    this.listFailing = true;
+  }
+
+  listRecovered(): void {
+    this.listFailing = false;
+  }
+
+  /** A failing device outweighs a stale list: the list only brings names and new devices. */
+  state(): PollState {
+    if (this.failingDevices.size > 0) return { state: 'failing', failed: this.failingDevices.size };
+    return this.listFailing ? { state: 'listStale' } : { state: 'ok' };
+  }
+}
