@@ -4,6 +4,7 @@ export * from './api/validation';
 export { redactSecrets } from './api/redact';
 export { parseApiTime } from './api/time';
 export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_URL, encodeSegment } from './api/client';
+export * from './api/topologies';
 export { parseRetryAfter, backoffDelay } from './api/retry';
 export { PollScheduler, Fetch, Listener, Failure, SchedulerOptions } from './poll/scheduler';
 export * from './telemetry/readings';

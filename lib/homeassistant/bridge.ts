@@ -15,7 +15,7 @@ import {
 import {
   haDeviceIdentifier, haDeviceKey, haGatewayIdentifier, haGatewayNodeId, haNodeId, haObjectId, HaTopics, haUniqueId,
 } from './ids';
-import { HaDeviceInput, HaReadingInput } from './input';
+import { HaCommand, HaDeviceInput, HaReadingInput } from './input';
 import {
   HA_EXPECTED_READINGS, HA_KNOWN_READINGS, haModelName, HaReadingSpec, haReadingSpec, HaReadingValue,
 } from './readings';
@@ -177,6 +177,31 @@ export class HomeAssistantBridge {
     out.push(this.message(this.topics.deviceState(rec.key), rec.lastState, 'state', { physical_id: rec.physicalId }));
     this.lastStateAt = now;
     return out;
+  }
+
+  /**
+   * What one parsed msg (lib/homeassistant/input.ts) does: the messages to publish now, and
+   * whether everything is to be announced again after the delay (Home Assistant came online,
+   * the broker reconnected).
+   */
+  apply(command: HaCommand, now: number): { messages: HaMessage[]; reannounce: boolean } {
+    switch (command.kind) {
+      case 'data':
+        return { messages: this.addData(command.devices, command.readings, now), reannounce: false };
+      case 'failed':
+        return { messages: this.markFailed(command.ids), reannounce: false };
+      case 'birth':
+        // Home Assistant going offline needs nothing: its own last will says so.
+        return { messages: [], reannounce: command.online };
+      case 'connected':
+        return { messages: [], reannounce: true };
+      case 'announce':
+        return { messages: this.announceAll(), reannounce: false };
+      case 'remove':
+        return { messages: this.remove(command.ids), reannounce: false };
+      case 'ignore':
+        return { messages: [], reannounce: false };
+    }
   }
 
   /** Polls that failed (a Catch node's msg): those devices go offline. */

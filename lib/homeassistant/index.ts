@@ -5,3 +5,5 @@ export * from './discovery';
 export * from './topology';
 export * from './input';
 export * from './bridge';
+export * from './settings';
+export * from './status';

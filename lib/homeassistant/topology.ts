@@ -49,7 +49,7 @@ export class HaGatewayIndex {
     return new Set([...this.byTopology.values()]).size;
   }
 
-  /** Whether the topologies list their devices (else the details must be read to know them). */
+  /** Whether every topology lists its devices (lib/api/topologies.ts decides per entry which details to read). */
   static listsDevices(topologies: readonly Topology[]): boolean {
     return topologies.every((t) => !t || typeof t !== 'object' || Array.isArray(t.devices));
   }
