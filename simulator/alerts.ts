@@ -3,6 +3,7 @@
  * defaults for explicitly raised ones, seeds a backlog, and drops the oldest beyond a cap.
  */
 import type { World } from './data';
+import { renameAlertTime } from './dialect';
 import { Rng, hashInts } from './random';
 import { DAY, SECOND, isoUtc, parseDateTime } from './time';
 import type { Alert, AlertType } from './types';
@@ -19,6 +20,8 @@ export interface AlertQuery {
   offset: number;
   order: 'newest' | 'oldest';
   withIds: boolean;
+  /** The wire name of the time field: 'created_at' (default), another name, or 'none' to leave it out. */
+  timeField?: string;
 }
 
 const KNOWN_FIELDS: Record<string, 'string' | 'number'> = {
@@ -174,8 +177,9 @@ export class AlertStore {
     }
   }
 
-  query(q: AlertQuery): Alert[] {
-    const out: Alert[] = [];
+  /** A page of alerts as the wire shows them (ids and the time field as the query says). */
+  query(q: AlertQuery): Array<Record<string, unknown>> {
+    const out: Array<Record<string, unknown>> = [];
     let skipped = 0;
     const n = this.items.length;
     for (let k = 0; k < n && out.length < q.limit; k++) {
@@ -187,9 +191,17 @@ export class AlertStore {
       }
       const copy: Alert & Record<string, unknown> = { ...stored.alert };
       if (!q.withIds) delete copy.id;
-      out.push(copy);
+      out.push(renameAlertTime(copy, q.timeField ?? 'created_at'));
     }
     return out;
+  }
+
+  /** How many alerts a query with this filter could page through (all of them without one). */
+  count(physicalId?: string): number {
+    if (physicalId === undefined) return this.items.length;
+    let n = 0;
+    for (const stored of this.items) if (stored.alert.physical_id === physicalId) n += 1;
+    return n;
   }
 
   /** Applies a lowered cap at once. */

@@ -5,15 +5,19 @@
  *
  * Order of checks for a known route: method (405), bearer token (401), parameters (400), then
  * the resource (404).
+ *
+ * Where the docs leave a point open, the handlers follow the dialect in the options (dialect.ts).
  */
 import type { AlertStore } from './alerts';
 import { deviceDetails, listItem, topologyListItem, type SimDevice, type World } from './data';
+import { listBody, shapePoint } from './dialect';
 import { decodeSegment, errorReply, type HttpReply, jsonReply } from './http';
-import { averages, latestTelemetry, reportInstant } from './model';
-import { dateTimeParam, enumParam, intParam, stringParam } from './params';
-import { isoUtc, parseDateTime } from './time';
+import { averages, averagesObject, latestTelemetry, reportInstant } from './model';
+import type { ResolvedOptions } from './options';
+import { dateTimeParam, enumParam, intParam, stringParam, type Checked } from './params';
+import { hasZone, isoUtc, parseDateTime } from './time';
 import type { TokenStore } from './tokens';
-import type { Endpoint, Resolution, SimulatorOptions, TopologyDetails } from './types';
+import type { Dialect, Endpoint, Resolution, TopologyDetails } from './types';
 
 /** The most buckets one averages request may span (a year and a month of days). */
 export const MAX_AVERAGE_BUCKETS = 400;
@@ -54,7 +58,7 @@ export function matchRoute(segments: readonly string[]): Route {
 export interface ApiContext {
   now: number;
   world: World;
-  options: Required<SimulatorOptions>;
+  options: ResolvedOptions;
   tokens: TokenStore;
   alerts: AlertStore;
   keyAccepted(key: string): boolean;
@@ -78,7 +82,7 @@ export function handleApi(req: ApiRequest, ctx: ApiContext): HttpReply {
     return errorReply(405, 'method_not_allowed', `Use ${route.methods.join(' or ')}`, { Allow: route.methods.join(', ') });
   }
   if (route.endpoint === 'token') return exchangeToken(req, ctx);
-  const refused = checkBearer(req.headers.authorization, ctx.tokens);
+  const refused = checkBearer(req.headers.authorization, ctx.tokens, ctx.options.dialect);
   if (refused) return refused;
 
   let id: string | undefined;
@@ -95,7 +99,11 @@ export function handleApi(req: ApiRequest, ctx: ApiContext): HttpReply {
     case 'telemetry':
       return telemetry(id as string, req.query, ctx);
     case 'topologies':
-      return jsonReply(200, ctx.world.gateways.map((g) => topologyListItem(ctx.world, g)));
+      return listReply(
+        ctx.world.gateways.map((g) => topologyListItem(ctx.world, g)),
+        ctx.world.gateways.length,
+        ctx,
+      );
     case 'topology':
       return topology(id as string, ctx);
     case 'notifications':
@@ -115,14 +123,24 @@ function exchangeToken(req: ApiRequest, ctx: ApiContext): HttpReply {
     return errorReply(415, 'unsupported_media_type', `Send the api_key as ${FORM}`);
   }
   const key = new URLSearchParams(req.body).get('api_key');
-  if (key === null || key === '') return errorReply(401, 'invalid_api_key', 'api_key is required');
-  if (!ctx.keyAccepted(key)) return errorReply(401, 'invalid_api_key', 'Unknown or revoked API key');
+  if (key === null || key === '') return refuseKey('api_key is required', ctx.options.dialect);
+  if (!ctx.keyAccepted(key)) return refuseKey('Unknown or revoked API key', ctx.options.dialect);
   const token = ctx.tokens.issue();
   ctx.tokenIssued(token);
   return jsonReply(200, { type: 'bearer', token });
 }
 
-function checkBearer(header: string | string[] | undefined, tokens: TokenStore): HttpReply | undefined {
+/** A refused key, as the dialect's refusedKey says: 401/400/403, or 200 with the error body and no token. */
+function refuseKey(message: string, dialect: Dialect): HttpReply {
+  const status = dialect.refusedKey === '200-no-token' ? 200 : dialect.refusedKey;
+  return errorReply(status, 'invalid_api_key', message);
+}
+
+/**
+ * A missing or malformed Authorization header is 401 in every dialect; an expired, revoked or
+ * unknown token gets the dialect's expiredToken status (403 without a WWW-Authenticate challenge).
+ */
+function checkBearer(header: string | string[] | undefined, tokens: TokenStore, dialect: Dialect): HttpReply | undefined {
   const challenge = (error: string): Record<string, string> => ({ 'WWW-Authenticate': `Bearer error="${error}"` });
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!match) {
@@ -131,7 +149,13 @@ function checkBearer(header: string | string[] | undefined, tokens: TokenStore):
   const state = tokens.check(match[1] as string);
   if (state === 'valid') return undefined;
   const message = state === 'expired' ? 'The token has expired' : 'Unknown or revoked token';
+  if (dialect.expiredToken === 403) return errorReply(403, 'invalid_token', message);
   return errorReply(401, 'invalid_token', message, challenge('invalid_token'));
+}
+
+/** A list endpoint's 200, bare or in the dialect's envelope; `total` is the full count. */
+function listReply(items: readonly unknown[], total: number, ctx: ApiContext): HttpReply {
+  return jsonReply(200, listBody(items, total, ctx.options.dialect));
 }
 
 function withDevice(id: string, ctx: ApiContext, found: (d: SimDevice) => HttpReply): HttpReply {
@@ -145,9 +169,22 @@ function listDevices(query: URLSearchParams, ctx: ApiContext): HttpReply {
   const page = intParam(query, 'page', { def: 1, min: 1 });
   if (!page.ok) return badParam(page.message);
   const all = ctx.world.devices;
-  // limit=-1 puts everything on page 1; later pages are empty.
-  const [start, end] = limit.value === -1 ? (page.value === 1 ? [0, all.length] : [0, 0]) : [(page.value - 1) * limit.value, page.value * limit.value];
-  return jsonReply(200, all.slice(start, end).map(listItem));
+  const [start, end] = devicePage(limit.value, page.value, all.length, ctx.options.dialect.devicePaging);
+  return listReply(all.slice(start, end).map(listItem), all.length, ctx);
+}
+
+/** The [start, end) slice of the device list a page holds under each paging dialect. */
+function devicePage(limit: number, page: number, count: number, paging: Dialect['devicePaging']): [number, number] {
+  switch (paging) {
+    case 'offset':
+      // limit=-1 puts everything on page 1; later pages are empty.
+      return limit === -1 ? (page === 1 ? [0, count] : [0, 0]) : [(page - 1) * limit, page * limit];
+    case 'cumulative':
+      // "limit multiplied by page": page N is the first N·limit items; limit=-1 is everything.
+      return limit === -1 ? [0, count] : [0, page * limit];
+    case 'ignored':
+      return limit === -1 ? [0, count] : [0, limit];
+  }
 }
 
 const TELEMETRY_TYPES = ['latest', 'averages'] as const;
@@ -157,14 +194,15 @@ function telemetry(id: string, query: URLSearchParams, ctx: ApiContext): HttpRep
   const type = enumParam(query, 'type', TELEMETRY_TYPES);
   if (!type.ok) return badParam(type.message);
   const params = { seed: ctx.options.seed, reportIntervalMs: ctx.options.reportIntervalMs };
+  const dialect = ctx.options.dialect;
   if (type.value === 'latest') {
-    return withDevice(id, ctx, (d) => jsonReply(200, latestTelemetry(d, ctx.now, params)));
+    return withDevice(id, ctx, (d) => jsonReply(200, shapePoint(latestTelemetry(d, ctx.now, params), dialect)));
   }
   const resolution = enumParam(query, 'resolution', RESOLUTIONS);
   if (!resolution.ok) return badParam(resolution.message);
-  const from = dateTimeParam(query, 'from', parseDateTime);
+  const from = dateTime(query, 'from', dialect);
   if (!from.ok) return badParam(from.message);
-  const to = dateTimeParam(query, 'to', parseDateTime);
+  const to = dateTime(query, 'to', dialect);
   if (!to.ok) return badParam(to.message);
   if (from.value > to.value) return badParam('from must not be after to');
   return withDevice(id, ctx, (d) => {
@@ -172,8 +210,25 @@ function telemetry(id: string, query: URLSearchParams, ctx: ApiContext): HttpRep
     if (!result.ok) {
       return errorReply(400, 'range_too_large', `The range spans more than ${MAX_AVERAGE_BUCKETS} ${resolution.value} buckets`);
     }
-    return jsonReply(200, result.buckets);
+    switch (dialect.averages) {
+      case 'array':
+        return jsonReply(200, result.buckets.map((b) => shapePoint(b, dialect)));
+      case 'envelope':
+        return jsonReply(200, { data: result.buckets.map((b) => shapePoint(b, dialect)) });
+      case 'object':
+        return jsonReply(200, shapePoint(averagesObject(d.item.physical_id, result.buckets, from.value, ctx.now), dialect));
+    }
   });
+}
+
+/** A from/to date-time; with dateTimes 'zone-required', a zone-less one is refused naming the parameter. */
+function dateTime(query: URLSearchParams, name: string, dialect: Dialect): Checked<number> {
+  const checked = dateTimeParam(query, name, parseDateTime);
+  if (!checked.ok || dialect.dateTimes !== 'zone-required') return checked;
+  if (!hasZone(stringParam(query, name) as string)) {
+    return { ok: false, message: `${name} must name its time zone (RFC 3339), e.g. 2021-05-26T00:00:00.000Z or 2021-05-26T02:00:00.000+02:00` };
+  }
+  return checked;
 }
 
 function topology(id: string, ctx: ApiContext): HttpReply {
@@ -206,10 +261,11 @@ function notifications(query: URLSearchParams, ctx: ApiContext): HttpReply {
     physicalId: stringParam(query, 'physical_id'),
     limit: limit.value,
     offset: offset.value,
-    order: ctx.options.alertOrder,
-    withIds: ctx.options.alertIds,
+    order: ctx.options.dialect.alertOrder,
+    withIds: ctx.options.dialect.alertIds,
+    timeField: ctx.options.dialect.alertTime,
   });
-  return jsonReply(200, alerts);
+  return listReply(alerts, ctx.alerts.count(stringParam(query, 'physical_id')), ctx);
 }
 
 function things(query: URLSearchParams, ctx: ApiContext): HttpReply {
@@ -217,5 +273,5 @@ function things(query: URLSearchParams, ctx: ApiContext): HttpReply {
   if (!limit.ok) return badParam(limit.message);
   const all = ctx.world.things;
   const chosen = limit.value === -1 ? all : all.slice(0, limit.value);
-  return jsonReply(200, structuredClone(chosen));
+  return listReply(structuredClone(chosen), all.length, ctx);
 }

@@ -2,7 +2,8 @@
  * Command-line parsing for the simulator CLI, kept apart from cli.ts so it can be tested
  * without starting a process.
  */
-import type { SimulatorOptions } from './types';
+import { checkDialect, dialectFromNames, DIALECTS } from './dialect';
+import type { Dialect, DialectPoint, SimulatorOptions } from './types';
 
 export const CLI_DEFAULT_PORT = 8787;
 
@@ -23,7 +24,42 @@ Options:
   --initial-alerts <n>    alerts already present at start (default 20)
   --no-auto-alerts        do not raise CO2 alerts automatically
   -h, --help              show this help
+
+Dialects (how the simulator reads what the API docs leave open; default first in each group):
+  --dialect <a,b,...>     comma-separated dialect names, e.g. --dialect expired403,lists-envelope;
+                          may be repeated; a later reading of the same point wins
+${dialectHelp()}
+  One flag per point does the same:
+  --expired-token <401|403>                 expired/revoked/unknown token status
+  --refused-key <401|400|403|200>           wrong api_key: that status (200: error body, no token)
+  --device-paging <offset|cumulative|ignored>
+  --lists <bare|envelope>                   list bodies: array, or {data: [...], total}
+  --alert-order <newest|oldest>
+  --alert-time <created_at|raised|none|NAME>
+  --alert-ids <present|absent>
+  --averages <array|object|envelope>
+  --point-readings <nested|flat>            readings under data, or beside timestamp
+  --date-times <zoneless|zone-required>
 `;
+
+function dialectHelp(): string {
+  const lines: string[] = [];
+  let point: DialectPoint | undefined;
+  let names: string[] = [];
+  const flush = (): void => {
+    if (point !== undefined) lines.push(`    ${`${point}:`.padEnd(16)}${names.join(', ')}`);
+  };
+  for (const d of DIALECTS) {
+    if (d.point !== point) {
+      flush();
+      point = d.point;
+      names = [];
+    }
+    names.push(d.name);
+  }
+  flush();
+  return lines.join('\n');
+}
 
 export type CliParse = { kind: 'run'; options: SimulatorOptions } | { kind: 'help' } | { kind: 'error'; message: string };
 
@@ -39,6 +75,17 @@ function numberFlag(flag: string, min: number, integer: boolean, build: (n: numb
   };
 }
 
+/** A flag setting one dialect point; the value is checked like the `dialect` option. */
+function dialectFlag<P extends DialectPoint>(flag: string, point: P, convert: (raw: string) => unknown = (raw) => raw, expected?: string): Converter {
+  return (raw) => {
+    try {
+      return { dialect: checkDialect({ [point]: convert(raw) }) };
+    } catch (err) {
+      return expected !== undefined ? `${flag} must be ${expected}, got "${raw}"` : `${flag}: ${err instanceof Error ? err.message : String(err)}, got "${raw}"`;
+    }
+  };
+}
+
 const VALUE_FLAGS: Record<string, Converter> = {
   '--port': numberFlag('--port', 0, true, (n) => ({ port: n })),
   '--host': (raw) => (raw === '' ? '--host needs an address' : { host: raw }),
@@ -50,6 +97,24 @@ const VALUE_FLAGS: Record<string, Converter> = {
   '--api-key': (raw) => (raw === '' ? '--api-key needs a value' : { apiKey: raw }),
   '--report-interval': numberFlag('--report-interval', 0.001, false, (n) => ({ reportIntervalMs: Math.max(1, Math.round(n * 1000)) })),
   '--initial-alerts': numberFlag('--initial-alerts', 0, true, (n) => ({ initialAlerts: n })),
+  '--dialect': (raw) => {
+    if (raw.trim() === '') return '--dialect needs dialect names, e.g. expired403,lists-envelope';
+    try {
+      return { dialect: dialectFromNames(raw) };
+    } catch (err) {
+      return `--dialect: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  },
+  '--expired-token': dialectFlag('--expired-token', 'expiredToken', Number),
+  '--refused-key': dialectFlag('--refused-key', 'refusedKey', (raw) => (raw === '200' ? '200-no-token' : /^\d+$/.test(raw) ? Number(raw) : raw), '401, 400, 403 or 200'),
+  '--device-paging': dialectFlag('--device-paging', 'devicePaging'),
+  '--lists': dialectFlag('--lists', 'lists'),
+  '--alert-order': dialectFlag('--alert-order', 'alertOrder'),
+  '--alert-time': dialectFlag('--alert-time', 'alertTime'),
+  '--alert-ids': dialectFlag('--alert-ids', 'alertIds', (raw) => (raw === 'present' ? true : raw === 'absent' ? false : raw), 'present or absent'),
+  '--averages': dialectFlag('--averages', 'averages'),
+  '--point-readings': dialectFlag('--point-readings', 'pointReadings'),
+  '--date-times': dialectFlag('--date-times', 'dateTimes'),
 };
 
 /** Parses argv (without node and script); the CLI turns automatic alerts on and seeds a backlog. */
@@ -82,7 +147,10 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
     }
     const parsed = convert(raw);
     if (typeof parsed === 'string') return { kind: 'error', message: parsed };
-    Object.assign(options, parsed);
+    const { dialect, ...rest } = parsed;
+    Object.assign(options, rest);
+    // Dialect flags add up; a later reading of the same point wins.
+    if (dialect !== undefined) options.dialect = { ...(options.dialect as Partial<Dialect> | undefined), ...(dialect as Partial<Dialect>) };
   }
   return { kind: 'run', options };
 }

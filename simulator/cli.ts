@@ -5,6 +5,7 @@
  */
 import { LeapcraftSimulator } from './index';
 import { parseCliArgs, USAGE } from './cli-args';
+import { describeDialect } from './dialect';
 
 async function main(): Promise<void> {
   const parsed = parseCliArgs(process.argv.slice(2), process.env);
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       `  Base URL: ${baseUrl}`,
       `  API key:  ${sim.apiKey}`,
       `  Devices:  ${devices.length} (e.g. ${devices.slice(0, 2).map((d) => d.physical_id).join(', ') || 'none'})`,
+      `  Dialect:  ${describeDialect(sim.dialect).join(', ') || 'default'}`,
       `  Control:  ${root}/__sim/stats (simulator-only, loopback only)`,
       '',
       'Try:',

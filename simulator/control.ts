@@ -14,7 +14,9 @@
  *   POST   /__sim/revoke-tokens  → {"ok": true}
  *   POST   /__sim/key            body: {"valid": boolean} → {"ok": true}
  *   POST   /__sim/alerts         body: a partial alert (or nothing) → the alert raised
- *   POST   /__sim/set            body: partial options (not host, port, now) → {"ok": true}
+ *   POST   /__sim/set            body: partial options (not host, port, now) → {"ok": true};
+ *                                  "dialect" as an object ({"expiredToken": 403}) or names
+ *                                  ("expired403,lists-envelope"), merged into the current one
  */
 import { errorReply, type HttpReply, jsonReply } from './http';
 import type { Alert, Fault, SimulatorOptions } from './types';

@@ -17,21 +17,22 @@ import { handleControl, type SimControl } from './control';
 import { generateWorld, listItem, type World } from './data';
 import { faultAction, FaultList, type FaultAction } from './faults';
 import { errorReply, type HttpReply, isLoopback, parseTarget, readBody, send } from './http';
-import { checkOptions, DEFAULT_OPTIONS, type ResolvedOptions } from './options';
+import { checkOptions, DEFAULT_OPTIONS, mergeOptions, type CheckedOptions, type ResolvedOptions } from './options';
 import { StatsRecorder } from './stats';
 import { TokenStore } from './tokens';
-import type { Alert, DeviceListItem, Endpoint, Fault, RequestLogEntry, SimulatorOptions, SimulatorStats } from './types';
+import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, SimulatorOptions, SimulatorStats } from './types';
 
 export * from './types';
 export { DEFAULT_OPTIONS } from './options';
+export { DEFAULT_DIALECT, describeDialect, DIALECT_POINTS, DIALECTS, dialectFromNames, dialectNames, type DialectReading } from './dialect';
 export { MAX_AVERAGE_BUCKETS } from './api';
 
 /** Request bodies beyond this are refused with 413 (the token form is a few dozen bytes). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** The reading a normal 200 latest-telemetry reply carries (averages are arrays: none). */
-function servedReading(endpoint: Endpoint, reply: HttpReply): RequestLogEntry['reading'] {
-  if (endpoint !== 'telemetry' || reply.status !== 200) return undefined;
+/** The reading a normal 200 latest-telemetry reply carries (averages, whatever their shape: none). */
+function servedReading(endpoint: Endpoint, query: URLSearchParams, reply: HttpReply): RequestLogEntry['reading'] {
+  if (endpoint !== 'telemetry' || reply.status !== 200 || query.get('type') !== 'latest') return undefined;
   try {
     const body = JSON.parse(reply.body) as { physical_id?: unknown; timestamp?: unknown };
     if (typeof body.physical_id === 'string' && typeof body.timestamp === 'string') {
@@ -75,8 +76,7 @@ export class LeapcraftSimulator implements SimControl {
   private stopping: Promise<void> | undefined;
 
   constructor(options: SimulatorOptions = {}) {
-    const checked = checkOptions(options);
-    this.opts = { ...DEFAULT_OPTIONS, ...checked, apiKeys: [...(checked.apiKeys ?? [])] };
+    this.opts = mergeOptions(DEFAULT_OPTIONS, checkOptions(options));
     this.world = this.generate();
     this.tokens = new TokenStore(() => this.opts.now(), this.opts.tokenLifetimeMs);
     this.alertStore = new AlertStore(this.opts.seed, this.opts.maxAlerts);
@@ -148,10 +148,16 @@ export class LeapcraftSimulator implements SimControl {
     return this.boundPort ?? this.opts.port;
   }
 
+  /** The dialect in force (a copy): how the simulator reads each point the docs leave open. */
+  get dialect(): Dialect {
+    return { ...this.opts.dialect };
+  }
+
   /**
    * Changes knobs at runtime. Changing seed, deviceCount, gateways or thingCount regenerates the
    * estate (device i stays the same device); tokenLifetimeMs applies to existing tokens too;
    * host and port take effect at the next start(); initialAlerts only matters at construction.
+   * `dialect` is merged: only the points it names change (pass DEFAULT_DIALECT to go back).
    */
   set(options: Partial<SimulatorOptions>): void {
     this.apply(checkOptions(options));
@@ -171,12 +177,12 @@ export class LeapcraftSimulator implements SimControl {
     this.faults.clear();
   }
 
-  /** Every token issued so far becomes invalid (401); the key still exchanges for new ones. */
+  /** Every token issued so far becomes invalid (401, or 403 per dialect.expiredToken); the key still exchanges for new ones. */
   revokeTokens(): void {
     this.tokens.revokeAll();
   }
 
-  /** false: the key is refused by the token exchange (401) and existing tokens are revoked. */
+  /** false: the key is refused by the token exchange (as dialect.refusedKey says) and existing tokens are revoked. */
   setKeyValid(valid: boolean): void {
     this.keyValid = valid;
     if (!valid) this.tokens.revokeAll();
@@ -226,9 +232,9 @@ export class LeapcraftSimulator implements SimControl {
     return generateWorld({ seed, deviceCount, gateways, thingCount });
   }
 
-  private apply(changes: Partial<SimulatorOptions>): void {
+  private apply(changes: CheckedOptions): void {
     const before = this.opts;
-    this.opts = { ...before, ...changes, apiKeys: [...(changes.apiKeys ?? before.apiKeys)] };
+    this.opts = mergeOptions(before, changes);
     const estateChanged = (['seed', 'deviceCount', 'gateways', 'thingCount'] as const).some((k) => this.opts[k] !== before[k]);
     if (estateChanged) {
       this.world = this.generate();
@@ -309,7 +315,7 @@ export class LeapcraftSimulator implements SimControl {
       faulted = fault !== undefined;
       action = fault ? faultAction(fault, normal) : { kind: 'reply', reply: normal() };
     }
-    record(action.kind === 'reply' ? action.reply.status : 0, action.kind === 'reply' && !faulted ? servedReading(route.endpoint, action.reply) : undefined);
+    record(action.kind === 'reply' ? action.reply.status : 0, action.kind === 'reply' && !faulted ? servedReading(route.endpoint, target.query, action.reply) : undefined);
     // A hang never answers: the socket stays open until the client gives up or stop() runs.
     if (action.kind === 'hang') return;
 

@@ -8,7 +8,7 @@
 import type { SimDevice } from './data';
 import { hashInts, signedUnit } from './random';
 import { bucketStart, DAY, HOUR, isoUtc, MINUTE, nextBucketStart, SECOND } from './time';
-import type { AverageBucket, LatestTelemetry, Readings, ReadingsWithMeta, Resolution } from './types';
+import type { AverageBucket, AveragesObject, LatestTelemetry, Readings, ReadingsWithMeta, Resolution } from './types';
 
 export interface ModelParams {
   seed: number;
@@ -181,4 +181,36 @@ export function averages(
     });
   }
   return { ok: true, buckets };
+}
+
+const READING_KEYS = ['temperature', 'humidity', 'co2', 'pm2_5', 'noise', 'battery'] as const;
+
+/**
+ * The 'object' averages dialect: the buckets of one request folded into one point for the whole
+ * range, each reading averaged over the buckets weighted by their samples and rounded as a sensor
+ * reports. No buckets (the range lies wholly in the future): no readings, an empty meta.
+ */
+export function averagesObject(physicalId: string, buckets: readonly AverageBucket[], from: number, now: number): AveragesObject {
+  const total = buckets.reduce((n, b) => n + b.samples, 0);
+  if (buckets.length === 0 || total === 0) {
+    return { physical_id: physicalId, timestamp: isoUtc(from), data: { meta: {} }, created_at: isoUtc(now) };
+  }
+  const sums: Partial<Record<(typeof READING_KEYS)[number], number>> = {};
+  for (const b of buckets) {
+    for (const key of READING_KEYS) {
+      const v = b.data[key];
+      if (v !== undefined) sums[key] = (sums[key] ?? 0) + v * b.samples;
+    }
+  }
+  const avg: Readings = { temperature: (sums.temperature ?? 0) / total, humidity: (sums.humidity ?? 0) / total, co2: (sums.co2 ?? 0) / total };
+  if (sums.pm2_5 !== undefined) avg.pm2_5 = sums.pm2_5 / total;
+  if (sums.noise !== undefined) avg.noise = sums.noise / total;
+  if (sums.battery !== undefined) avg.battery = sums.battery / total;
+  const last = buckets[buckets.length - 1] as AverageBucket;
+  return {
+    physical_id: physicalId,
+    timestamp: isoUtc(from),
+    data: { ...rounded(avg), meta: structuredClone(last.data.meta) },
+    created_at: isoUtc(now),
+  };
 }

@@ -2,9 +2,17 @@
  * Simulator options: defaults and validation, shared by the constructor, set() and the control
  * interface's POST /__sim/set (which can only carry the JSON-serialisable ones).
  */
-import type { SimulatorOptions } from './types';
+import { checkDialect, DEFAULT_DIALECT } from './dialect';
+import type { Dialect, SimulatorOptions } from './types';
 
-export type ResolvedOptions = Required<SimulatorOptions>;
+/**
+ * Every option set. `dialect` is always complete; `alertOrder` and `alertIds` mirror
+ * `dialect.alertOrder` and `dialect.alertIds` (the dialect is the source of truth).
+ */
+export type ResolvedOptions = Required<Omit<SimulatorOptions, 'dialect'>> & { dialect: Readonly<Dialect> };
+
+/** Options as checkOptions returns them: `dialect` already turned into a partial Dialect. */
+export type CheckedOptions = Omit<Partial<SimulatorOptions>, 'dialect'> & { dialect?: Partial<Dialect> };
 
 export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = {
   host: '127.0.0.1',
@@ -25,6 +33,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = {
   co2Threshold: 1000,
   maxAlerts: 5000,
   now: Date.now,
+  dialect: DEFAULT_DIALECT,
 };
 
 /** Options that only make sense before start() or cannot travel as JSON. */
@@ -45,7 +54,7 @@ const positiveFinite: Check = (v) => (typeof v === 'number' && Number.isFinite(v
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
 const nonEmptyString: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
 
-const CHECKS: Record<keyof SimulatorOptions, Check> = {
+const CHECKS: Record<Exclude<keyof SimulatorOptions, 'dialect'>, Check> = {
   host: nonEmptyString,
   port: int(0, 65535),
   apiKey: nonEmptyString,
@@ -71,12 +80,16 @@ const CHECKS: Record<keyof SimulatorOptions, Check> = {
  * refuses the options that cannot be changed over HTTP, and unknown keys either way, so a typo
  * in a test fails loudly instead of silently changing nothing.
  */
-export function checkOptions(input: unknown, remote = false): Partial<SimulatorOptions> {
+export function checkOptions(input: unknown, remote = false): CheckedOptions {
   if (input === undefined) return {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new TypeError('options must be an object');
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue;
+    if (key === 'dialect') {
+      out.dialect = checkDialect(value);
+      continue;
+    }
     const check = (CHECKS as Record<string, Check | undefined>)[key];
     if (check === undefined) throw new TypeError(`unknown option ${key}`);
     if (remote && NOT_SETTABLE_REMOTELY.has(key)) throw new TypeError(`option ${key} cannot be set over HTTP`);
@@ -84,5 +97,31 @@ export function checkOptions(input: unknown, remote = false): Partial<SimulatorO
     if (problem !== undefined) throw new TypeError(`option ${key} must be ${problem}`);
     out[key] = value;
   }
-  return out as Partial<SimulatorOptions>;
+  const checked = out as CheckedOptions;
+  // alertOrder and alertIds are aliases of the dialect's; both at once must agree.
+  for (const alias of ['alertOrder', 'alertIds'] as const) {
+    const inDialect = checked.dialect?.[alias];
+    if (checked[alias] !== undefined && inDialect !== undefined && checked[alias] !== inDialect) {
+      throw new TypeError(`option ${alias} contradicts dialect.${alias}`);
+    }
+  }
+  return checked;
+}
+
+/**
+ * Applies checked changes to resolved options: the dialect is merged (only the points named
+ * change), alertOrder/alertIds go into it, and the top-level aliases follow it.
+ */
+export function mergeOptions(before: ResolvedOptions, changes: CheckedOptions): ResolvedOptions {
+  const dialect: Dialect = { ...before.dialect, ...changes.dialect };
+  if (changes.alertOrder !== undefined) dialect.alertOrder = changes.alertOrder;
+  if (changes.alertIds !== undefined) dialect.alertIds = changes.alertIds;
+  return {
+    ...before,
+    ...changes,
+    apiKeys: [...(changes.apiKeys ?? before.apiKeys)],
+    dialect: Object.freeze(dialect),
+    alertOrder: dialect.alertOrder,
+    alertIds: dialect.alertIds,
+  };
 }

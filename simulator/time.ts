@@ -69,6 +69,15 @@ export function parseDateTime(text: string): number | null {
   return utc(y, mo - 1, d, h, mi, s, ms) - offsetMin * MINUTE;
 }
 
+/**
+ * True when `text` is a date-time parseDateTime accepts and it names its zone (Z or an offset,
+ * the offset's "+" possibly decoded to a space); false for zone-less ones and bare dates.
+ */
+export function hasZone(text: string): boolean {
+  const m = DATE_TIME.exec(text);
+  return m !== null && m[8] !== undefined;
+}
+
 /** Start (UTC) of the day, ISO week (Monday) or calendar month containing `ms`. */
 export function bucketStart(ms: number, resolution: Resolution): number {
   const date = new Date(ms);

@@ -78,6 +78,20 @@ export interface AverageBucket {
   samples: number;
 }
 
+/**
+ * The 'object' averages dialect: the whole requested range as one point, shaped like the docs'
+ * (latest) sample.
+ */
+export interface AveragesObject {
+  physical_id: string;
+  /** The start of the range (`from`), ISO 8601 UTC. */
+  timestamp: string;
+  /** The buckets' readings averaged, weighted by their samples; only `meta` ({}) when the range holds no data. */
+  data: Partial<Readings> & { meta: Record<string, unknown> };
+  /** When the simulator computed it (its clock's now). */
+  created_at: string;
+}
+
 export interface TopologyListItem {
   gateway_id: string;
   name: string | null;
@@ -118,7 +132,7 @@ export type AlertType =
   | 'device_offline';
 
 export interface Alert {
-  /** Omitted on the wire when the `alertIds` option is false. */
+  /** Omitted on the wire when the `alertIds` dialect option is false. */
   id?: string;
   physical_id: string;
   type: AlertType | string;
@@ -126,7 +140,10 @@ export interface Alert {
   /** Absent for kinds without a measurement (device_offline). */
   value?: number;
   threshold?: number;
-  /** ISO 8601, UTC, "Z". */
+  /**
+   * ISO 8601, UTC, "Z". On the wire, the `alertTime` dialect option may rename it (e.g. `raised`)
+   * or leave it out; raiseAlert() always returns it under this name.
+   */
   created_at: string;
 }
 
@@ -148,6 +165,38 @@ export interface Fault {
   body?: string;
 }
 
+/**
+ * How the simulator reads each point the public docs leave open. Every field defaults to the
+ * simulator's original behaviour (DEFAULT_DIALECT); see simulator/dialect.ts and the README's
+ * dialect table for the named readings the CLI accepts.
+ */
+export interface Dialect {
+  /** Status for an expired, revoked or unknown bearer token (a missing header is always 401). */
+  expiredToken: 401 | 403;
+  /** How the token exchange refuses a wrong or missing key; '200-no-token': HTTP 200, an error body, no token. */
+  refusedKey: 401 | 400 | 403 | '200-no-token';
+  /**
+   * GET /devices paging: 'offset' (page N = items (N-1)·limit … N·limit-1), 'cumulative' (page N =
+   * the first N·limit items), 'ignored' (the first limit items whatever page says). limit=-1 returns
+   * every device in each (with 'offset', on page 1 only).
+   */
+  devicePaging: 'offset' | 'cumulative' | 'ignored';
+  /** List endpoints (devices, topologies, notifications, things): a bare array, or `{data: [...], total}`. */
+  lists: 'bare' | 'envelope';
+  alertOrder: 'newest' | 'oldest';
+  /** The alert's time field: 'created_at', 'none' (no time field), or another field name such as 'raised'. */
+  alertTime: string;
+  alertIds: boolean;
+  /** type=averages: an array of buckets, one object for the whole range (the docs' sample shape), or `{data: [...]}`. */
+  averages: 'array' | 'object' | 'envelope';
+  /** A telemetry point's readings (latest and averages): under `data`, or beside `timestamp`. */
+  pointReadings: 'nested' | 'flat';
+  /** `from`/`to`: zone-less accepted (zoned too), or a zone (Z or an offset) required. */
+  dateTimes: 'zoneless' | 'zone-required';
+}
+
+export type DialectPoint = keyof Dialect;
+
 export interface SimulatorOptions {
   host?: string;
   port?: number;
@@ -163,8 +212,16 @@ export interface SimulatorOptions {
   latencyMs?: number;
   reportIntervalMs?: number;
   initialAlerts?: number;
+  /** Same as `dialect.alertOrder` (kept for existing callers). */
   alertOrder?: 'newest' | 'oldest';
+  /** Same as `dialect.alertIds` (kept for existing callers). */
   alertIds?: boolean;
+  /**
+   * The readings of the points the docs leave open: a partial Dialect (merged into the current one,
+   * so set() changes only the points named), or dialect names such as 'expired403,lists-envelope'
+   * (a comma-separated string or an array; see DIALECTS).
+   */
+  dialect?: Partial<Dialect> | string | readonly string[];
   autoAlerts?: boolean;
   co2Threshold?: number;
   maxAlerts?: number;
