@@ -168,6 +168,7 @@ function listDevices(query: URLSearchParams, ctx: ApiContext): HttpReply {
   if (!limit.ok) return badParam(limit.message);
   const page = intParam(query, 'page', { def: 1, min: 1 });
   if (!page.ok) return badParam(page.message);
+  if (limit.value === -1 && ctx.options.dialect.allDevices === 'refused') return badParam('limit must be between 1 and 1000');
   const all = ctx.world.devices;
   const [start, end] = devicePage(limit.value, page.value, all.length, ctx.options.dialect.devicePaging);
   return listReply(all.slice(start, end).map(listItem), all.length, ctx);

@@ -181,6 +181,8 @@ export interface Dialect {
    * every device in each (with 'offset', on page 1 only).
    */
   devicePaging: 'offset' | 'cumulative' | 'ignored';
+  /** GET /devices?limit=-1: every device (documented), or refused with 400 (a server that only pages). */
+  allDevices: 'accepted' | 'refused';
   /** List endpoints (devices, topologies, notifications, things): a bare array, or `{data: [...], total}`. */
   lists: 'bare' | 'envelope';
   alertOrder: 'newest' | 'oldest';

@@ -123,6 +123,11 @@ async function observe(point: DialectPoint, env: Env): Promise<unknown> {
       if (page[0] === all[0] && page.length === 3) return 'ignored';
       return page;
     }
+    case 'allDevices': {
+      const r = await get('/devices?limit=-1');
+      if (r.status === 400) return 'refused';
+      return items(r.json()).length === sim.devices().length ? 'accepted' : r.status;
+    }
     case 'lists':
       return Array.isArray((await get('/things')).json()) ? 'bare' : 'envelope';
     case 'alertOrder':
@@ -197,6 +202,7 @@ describe('Leapcraft API simulator dialects', function () {
         expiredToken: 401,
         refusedKey: 401,
         devicePaging: 'offset',
+        allDevices: 'accepted',
         lists: 'bare',
         alertOrder: 'newest',
         alertTime: 'created_at',
