@@ -4,25 +4,10 @@
  * and one set of keep-alive sockets. Flow nodes register/deregister like users of the
  * core MQTT broker node.
  */
-import { LeapcraftClient, LeapcraftError, LeapcraftInvalidInputError, PollScheduler, integerInRange, isLeapcraftError, redactUrlCredentials } from '../lib';
+import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactUrlCredentials } from '../lib';
+import { concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
 import { registerAdminRoutes } from './config/admin-routes';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, Node, NodeAPI } from './common/types';
-
-const isBlank = (value: unknown) => value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
-
-/** The editor's ranges: an empty field takes the default, anything else out of range is refused. */
-function concurrencySetting(value: unknown): number {
-  return isBlank(value) ? 8 : integerInRange(value, 'concurrency', 1, 64);
-}
-
-function timeoutMsSetting(value: unknown): number {
-  if (isBlank(value)) return 30_000;
-  const seconds = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 300) {
-    throw new LeapcraftInvalidInputError(`Invalid timeout: ${JSON.stringify(value)} (seconds from 1 to 300)`, { field: 'timeout' });
-  }
-  return Math.round(seconds * 1000);
-}
 
 export = function register(RED: NodeAPI): void {
   // The editor's look-ups (test connection, device pickers): POST leapcraft/test-connection, leapcraft/devices.

@@ -5,8 +5,11 @@
  * node's .html loads it with a relative <script src> before its own script, so it may run
  * several times: the first run defines window.LeapcraftEditor, later runs keep it.
  *
- * Plain ES5, no build step. The validators give the runtime's answers (lib/validation.ts is
- * the reference; test/editor-resources.test.ts compares them on a table of inputs).
+ * Plain ES5, no build step of its own. The runtime's rules (limits, patterns, defaults,
+ * ranges) come from window.LeapcraftRules, which resources/leapcraft-rules.js defines: the
+ * build generates it from lib/editor-rules.ts, and every .html loads it just before this
+ * file. The validators give the runtime's answers (lib/api/validation.ts is the reference;
+ * test/editor-resources.test.ts compares them on a table of inputs).
  */
 window.LeapcraftEditor = window.LeapcraftEditor || (function () {
     "use strict";
@@ -17,24 +20,34 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
     /** What the editor shows in a password field that holds a stored credential. */
     var CREDENTIAL_PLACEHOLDER = "__PWRD__";
 
-    // ---- the runtime's rules (lib/validation.ts) -------------------------------------------
+    // ---- the runtime's rules (generated from lib/editor-rules.ts) ----------------------------
 
-    var MAX_ID_LENGTH = 256;
-    var MAX_INTERVAL_S = 604800;
-    var CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-    var INTEGER = /^\s*[-+]?\d+\s*$/;
-    var ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-    var RELATIVE = /^-\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/i;
-    var UNIT_MS = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
-    var MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-    var LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+    var RULES = window.LeapcraftRules;
+    if (!RULES) {
+        throw new Error(MODULE + ": resources/leapcraft-rules.js must be loaded before leapcraft-editor.js (npm run build writes it)");
+    }
+
+    /** A pattern of the rules ({ source, flags }) as a RegExp. */
+    function pattern(rule) {
+        return new RegExp(rule.source, rule.flags);
+    }
+
+    var MAX_ID_LENGTH = RULES.ids.maxLength;
+    var MAX_INTERVAL_S = RULES.interval.max;
+    var CONTROL_CHARS = pattern(RULES.ids.controlChars);
+    var INTEGER = pattern(RULES.integer);
+    var ISO_DATE_TIME = pattern(RULES.dateTime.iso);
+    var RELATIVE_TIME = pattern(RULES.dateTime.relative);
+    var UNIT_MS = RULES.dateTime.unitMs;
+    var MAX_TIME = RULES.dateTime.maxMs;
+    var LOOPBACK_HOST = pattern(RULES.baseUrl.loopbackHost);
 
     /** A form value as text: undefined and null are empty. */
     function text(v) {
         return String(v === undefined || v === null ? "" : v);
     }
 
-    /** One id (physical id, gateway id) as requireId takes it: trimmed, 1..256 printable characters, not . or .. */
+    /** One id (physical id, gateway id) as requireId takes it: trimmed, 1..MAX_ID_LENGTH printable characters, not . or .. */
     function isId(v) {
         var id = text(v).trim();
         return id !== "" && id.length <= MAX_ID_LENGTH && !CONTROL_CHARS.test(id) && id !== "." && id !== "..";
@@ -79,7 +92,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         return !isNaN(n) && n >= min && n <= max;
     }
 
-    /** A poll interval in whole seconds: 0 (only on input) up to a week. */
+    /** A poll interval in whole seconds: 0 (only on input) up to MAX_INTERVAL_S (a week). */
     function isInterval(v) {
         return isIntegerInRange(v, 0, MAX_INTERVAL_S);
     }
@@ -90,10 +103,21 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         return !isNaN(n) && (n === -1 || n >= 1);
     }
 
+    /** `now` less `count` calendar months, the day clamped to the target month's last (31 March - 1M = 28/29 February). */
+    function monthsBefore(now, count) {
+        var d = new Date(now);
+        var target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - count, 1,
+            d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()));
+        var lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+        target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
+        return target.getTime();
+    }
+
     /**
      * Epoch ms of a date-time as parseDateTime reads it, or NaN: ISO 8601 with or without a
-     * zone (zone-less is UTC), `now`, or relative to `now` (-15m, -24h, -7d, -2w); calendar
-     * values are checked and the result must lie in 1970..9999.
+     * zone (zone-less is UTC), `now`, or relative to `now` (-15m, -24h, -7d, -2w, -3M as the
+     * rules' pattern allows; M: whole calendar months); calendar values are checked and the
+     * result must lie in 1970..9999.
      */
     function parseDateTime(value, now) {
         var s = text(value).trim();
@@ -104,9 +128,17 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
             return now;
         }
         var epoch;
-        var rel = RELATIVE.exec(s);
+        var rel = RELATIVE_TIME.exec(s);
         if (rel) {
-            epoch = now - Number(rel[1]) * UNIT_MS[rel[2].toLowerCase()];
+            var amount = Number(rel[1]);
+            if (rel[2] === "M") {
+                if (Math.floor(amount) !== amount) {
+                    return NaN;
+                }
+                epoch = monthsBefore(now, amount);
+            } else {
+                epoch = now - amount * UNIT_MS[rel[2]];
+            }
         } else {
             var m = ISO_DATE_TIME.exec(s);
             if (!m) {
@@ -196,6 +228,50 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         }
         var result = R._(full, params);
         return result === full ? "common." + key : result;
+    }
+
+    // ---- node definitions --------------------------------------------------------------------
+
+    /**
+     * What every Leapcraft flow node's definition shares, as values for its
+     * RED.nodes.registerType(type, {...}) call: the common defaults (name; account, a
+     * leapcraft-config), the palette label, the label (the name, else the node's own, else
+     * the palette label), its style, and the input and output labels from the node type's
+     * catalog (<type>.paletteLabel, .inputLabel, .outputLabel).
+     *
+     * The call itself stays a literal in each .html with category, color, icon, inputs and
+     * outputs written out, and every property named (no spread): the Flow Library reads the
+     * definition from the .html without running it, and its parser stops at a spread.
+     *
+     * options: label (function, `this` the node: its own label, or "" for the palette label);
+     * accountRequired (default true).
+     */
+    function flowNode(type, options) {
+        options = options || {};
+        function key(name) {
+            return type + "." + name;
+        }
+        return {
+            defaults: {
+                name: { value: "" },
+                account: { value: "", type: "leapcraft-config", required: options.accountRequired !== false }
+            },
+            paletteLabel: function () {
+                return this._(key("paletteLabel"));
+            },
+            label: function () {
+                return this.name || (options.label && options.label.call(this)) || this._(key("paletteLabel"));
+            },
+            labelStyle: function () {
+                return this.name ? "node_label_italic" : "";
+            },
+            inputLabels: function () {
+                return this._(key("inputLabel"));
+            },
+            outputLabels: function () {
+                return this._(key("outputLabel"));
+            }
+        };
     }
 
     // ---- admin look-ups ----------------------------------------------------------------------
@@ -481,6 +557,8 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
     return {
         MODULE: MODULE,
         CREDENTIAL_PLACEHOLDER: CREDENTIAL_PLACEHOLDER,
+        rules: RULES,
+        pattern: pattern,
         MAX_ID_LENGTH: MAX_ID_LENGTH,
         MAX_INTERVAL_S: MAX_INTERVAL_S,
         CONTROL_CHARS: CONTROL_CHARS,
@@ -500,6 +578,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         checkBaseUrl: checkBaseUrl,
         i18n: i18n,
         common: common,
+        flowNode: flowNode,
         lookup: lookup,
         errorText: errorText,
         accountRequest: accountRequest,

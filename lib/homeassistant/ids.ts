@@ -68,7 +68,7 @@ export function haGatewayIdentifier(gatewayId: string): string {
 // ---- topics ---------------------------------------------------------------------------------
 
 /** A topic prefix or topic setting: levels of `[A-Za-z0-9_.-]` joined by `/`; no wildcards. */
-const TOPIC = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+export const HA_TOPIC_SETTING = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 export const HA_MAX_TOPIC_SETTING_LENGTH = 128;
 
 /**
@@ -78,7 +78,7 @@ export const HA_MAX_TOPIC_SETTING_LENGTH = 128;
  */
 export function haTopicSetting(value: unknown, field: string): string {
   const text = typeof value === 'string' ? value.trim() : '';
-  if (text === '' || text.length > HA_MAX_TOPIC_SETTING_LENGTH || !TOPIC.test(text)) {
+  if (text === '' || text.length > HA_MAX_TOPIC_SETTING_LENGTH || !HA_TOPIC_SETTING.test(text)) {
     throw new LeapcraftInvalidInputError(
       `Invalid ${field}: expected topic levels of letters, digits, _ . - separated by / (at most ${HA_MAX_TOPIC_SETTING_LENGTH} characters)`,
       { field },

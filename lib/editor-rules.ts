@@ -1,0 +1,82 @@
+/**
+ * The runtime's rules that the node editors need (limits, patterns, defaults, ranges), built
+ * from the lib constants themselves so the editor never repeats one by hand. The build
+ * (scripts/write-editor-rules.js, after tsc) writes them to resources/leapcraft-rules.js as
+ * `window.LeapcraftRules`; every node's .html loads that before resources/leapcraft-editor.js.
+ *
+ * Plain JSON: a RegExp travels as { source, flags }. No Node-RED here, and nothing that
+ * needs more than the constants.
+ */
+import { DEFAULT_BASE_URL } from './api/client';
+import {
+  CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S,
+} from './api/account-settings';
+import {
+  CONTROL_CHARS, INTEGER, ISO_DATE_TIME, LOOPBACK_HOSTS, MAX_DATE_TIME_MS, MAX_ID_LENGTH, NOTIFICATIONS_MAX_LIMIT,
+  RELATIVE_TIME, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS,
+} from './api/validation';
+import { HA_MAX_TOPIC_SETTING_LENGTH, HA_TOPIC_SETTING } from './homeassistant/ids';
+import { HA_DEFAULT_SETTINGS, HA_MAX_ANNOUNCE_DELAY_S } from './homeassistant/settings';
+import { MAX_INTERVAL_S, MIN_INTERVAL_S } from './poll/interval';
+import { OUTPUT_MODES } from './telemetry/messages';
+
+/** A RegExp as JSON carries it; the editor makes it again with new RegExp(source, flags). */
+export interface PatternRule {
+  source: string;
+  flags: string;
+}
+
+export interface RangeRule {
+  min: number;
+  max: number;
+}
+
+export interface EditorRules {
+  /** requireId: trimmed, 1..maxLength characters, none of controlChars, not `.` or `..`. */
+  ids: { maxLength: number; controlChars: PatternRule };
+  /** toInteger: an integer as text. */
+  integer: PatternRule;
+  /** parseDateTime: ISO 8601, or relative to now (`-7d`, `-3M`), within 1970..maxMs. */
+  dateTime: { iso: PatternRule; relative: PatternRule; unitMs: Record<string, number>; maxMs: number };
+  /** The account's base URL: its default, and the hosts plain http may go to. */
+  baseUrl: { default: string; loopbackHost: PatternRule };
+  /** Poll intervals in seconds: 0 is "only on input", polls run at least `min` apart. */
+  interval: RangeRule;
+  /** The account's settings: concurrency (requests at once) and timeout (seconds). */
+  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number } };
+  telemetry: { types: string[]; resolutions: string[]; outputs: string[] };
+  notifications: { maxLimit: number };
+  homeassistant: {
+    topicSetting: PatternRule;
+    maxTopicSettingLength: number;
+    defaults: { discoveryPrefix: string; baseTopic: string; birthTopic: string; interval: number; qos: number; announceDelay: number };
+    maxAnnounceDelayS: number;
+  };
+}
+
+function pattern(re: RegExp): PatternRule {
+  return { source: re.source, flags: re.flags };
+}
+
+/** A fresh copy of the rules each call, safe to change. */
+export function editorRules(): EditorRules {
+  return {
+    ids: { maxLength: MAX_ID_LENGTH, controlChars: pattern(CONTROL_CHARS) },
+    integer: pattern(INTEGER),
+    dateTime: { iso: pattern(ISO_DATE_TIME), relative: pattern(RELATIVE_TIME), unitMs: { ...UNIT_MS }, maxMs: MAX_DATE_TIME_MS },
+    baseUrl: { default: DEFAULT_BASE_URL, loopbackHost: pattern(LOOPBACK_HOSTS) },
+    interval: { min: MIN_INTERVAL_S, max: MAX_INTERVAL_S },
+    account: {
+      concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
+      timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
+    },
+    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] },
+    notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
+    homeassistant: {
+      topicSetting: pattern(HA_TOPIC_SETTING),
+      maxTopicSettingLength: HA_MAX_TOPIC_SETTING_LENGTH,
+      defaults: { ...HA_DEFAULT_SETTINGS },
+      maxAnnounceDelayS: HA_MAX_ANNOUNCE_DELAY_S,
+    },
+  };
+}
