@@ -1,13 +1,14 @@
 /**
  * leapcraft-config: one Leapcraft account (base URL + API key credential). It owns the
- * account's client, so every flow node using it shares one token, one concurrency cap
- * and one set of keep-alive sockets. Flow nodes register/deregister like users of the
- * core MQTT broker node.
+ * account's client and poll scheduler, so every flow node using it shares one token, one
+ * concurrency cap, one set of keep-alive sockets and one request per polled key. Flow nodes
+ * only look it up (nodes/common/account.ts): each reports its own trouble, since every
+ * failure of the account reaches each node through its own requests or polls.
  */
 import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactUrlCredentials } from '../lib';
 import { concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
 import { registerAdminRoutes } from './config/admin-routes';
-import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, Node, NodeAPI } from './common/types';
+import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, NodeAPI } from './common/types';
 
 export = function register(RED: NodeAPI): void {
   // The editor's look-ups (test connection, device pickers): POST leapcraft/test-connection, leapcraft/devices.
@@ -16,7 +17,6 @@ export = function register(RED: NodeAPI): void {
   function LeapcraftConfigNode(this: LeapcraftAccount & { configError?: LeapcraftError }, def: LeapcraftConfigDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const users = new Set<Node>();
     let client: LeapcraftClient | undefined;
     const scheduler = new PollScheduler({
       onListenerError: (err) => node.error(`listener failed: ${err instanceof Error ? err.message : String(err)}`),
@@ -28,6 +28,9 @@ export = function register(RED: NodeAPI): void {
         apiKey: node.credentials?.apiKey,
         concurrency: concurrencySetting(def.concurrency),
         timeoutMs: timeoutMsSetting(def.timeout),
+        // A full deploy restarts this node: the account's token outlives it (in memory only).
+        shareToken: true,
+        onWarning: (message) => node.warn(message),
       });
       if (!client.hasApiKey) {
         node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
@@ -44,15 +47,12 @@ export = function register(RED: NodeAPI): void {
       return client;
     };
     node.getScheduler = () => scheduler;
-    node.register = (user: Node) => { users.add(user); };
-    node.deregister = (user: Node) => { users.delete(user); };
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Stops every poll, aborts in-flight requests and pending retries, clears their
       // timers and frees the sockets.
       scheduler.close();
       client?.close();
-      users.clear();
       done();
     });
   }

@@ -3,7 +3,7 @@
  * (node setting `physicalId`, overridden by `msg.physical_id`). The result replaces
  * msg.payload; every other property of the incoming msg is kept.
  */
-import { attachAccount, clientOf, showStartStatus } from './common/account';
+import { findAccount, clientOf, showStartStatus } from './common/account';
 import { handleInput } from './common/input';
 import { msgOverride } from './common/overrides';
 import { readSettings } from './common/settings';
@@ -21,7 +21,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new NodeStatus(RED, node);
-    const account = attachAccount(RED, node, def.account);
+    const account = findAccount(RED, def.account);
     // Checked at deploy like every node's settings: a bad id shows red now, not at the first msg.
     const settings = readSettings(node, status, () => ({ configuredId: optionalId(def.physicalId, 'physicalId') ?? '' }));
     if (!settings) return;

@@ -9,7 +9,7 @@ import {
   HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, HA_TOPOLOGY_WAIT_MS, haAnnounceDelayMs, haBridgeOptions, HaGatewayIndex, HaMessage,
   HaSettingsInput, haStaleCheck, HaStatusTracker, HomeAssistantBridge, listTopologiesWithDevices, parseHaInput, parseHaSettings, Topology,
 } from '../lib';
-import { attachAccount, clientOf } from './common/account';
+import { findAccount, clientOf } from './common/account';
 import { noAccountError, toNodeError } from './common/errors';
 import { handleInput } from './common/input';
 import { readSettings } from './common/settings';
@@ -28,7 +28,7 @@ export = function register(RED: NodeAPI): void {
     if (!settings) return;
 
     // The account is optional: it only tells which gateway each sensor reports through.
-    const account = def.account ? attachAccount(RED, node, def.account) : undefined;
+    const account = def.account ? findAccount(RED, def.account) : undefined;
     const accountProblem = def.account ? (account ? account.configError : noAccountError(RED)) : undefined;
     const bridge = new HomeAssistantBridge(haBridgeOptions(settings));
     const tracker = new HaStatusTracker();

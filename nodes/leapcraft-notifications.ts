@@ -5,7 +5,7 @@
  * down are emitted when it comes back.
  */
 import { AlertState, AlertWatcher, LeapcraftClient, optionalId, readAlertState } from '../lib';
-import { attachAccount, clientOf, showStartStatus } from './common/account';
+import { findAccount, clientOf, showStartStatus } from './common/account';
 import { toNodeError } from './common/errors';
 import { handleInput } from './common/input';
 import { intervalMs, readSettings } from './common/settings';
@@ -38,7 +38,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new NodeStatus(RED, node);
-    const account = attachAccount(RED, node, def.account);
+    const account = findAccount(RED, def.account);
     const store = def.store && def.store.trim() !== '' ? def.store.trim() : undefined;
     const emitExisting = def.emitExisting === true;
     const settings = readSettings(node, status, () => ({

@@ -8,7 +8,7 @@ import {
   Device, DEVICE_LIST_KEY, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
   PollHealth, PollOutput, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec,
 } from '../lib';
-import { attachAccount, clientOf, showStartStatus } from './common/account';
+import { findAccount, clientOf, showStartStatus } from './common/account';
 import { toNodeError } from './common/errors';
 import { idsFromMsg, parseIdList } from './common/ids';
 import { handleInput } from './common/input';
@@ -39,7 +39,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new NodeStatus(RED, node);
-    const account = attachAccount(RED, node, def.account);
+    const account = findAccount(RED, def.account);
     const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
     const settings = readSettings(node, status, () => {
       const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
@@ -88,7 +88,11 @@ export = function register(RED: NodeAPI): void {
           onAnswer({ id, error: err });
         },
         recovered: () => health.deviceRecovered(id),
-      }), pollOutput);
+      }), {
+      joined: (id) => pollOutput.joined(id),
+      // A failing device that leaves the list no longer counts as failing.
+      left: (id) => { health.deviceRecovered(id); pollOutput.left(id); },
+    });
 
     function setPolledDevices(ids: string[]): void {
       if (pollMs === 0 || !account) return;
@@ -116,12 +120,7 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      polled.clear();
-      unsubscribeList?.();
-      pollOutput.reset();
-      done();
-    });
+    node.on('close', (_removed: boolean, done: () => void) => { polled.clear(); unsubscribeList?.(); pollOutput.reset(); done(); });
 
     handleInput(RED, node, status, async (msg, send, signal) => {
       const c = client();

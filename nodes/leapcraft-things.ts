@@ -1,6 +1,6 @@
 /** leapcraft-things: the account's things with their parameters (`limit`, -1 for all). */
 import { limitOrAll } from '../lib';
-import { attachAccount, clientOf, showStartStatus } from './common/account';
+import { findAccount, clientOf, showStartStatus } from './common/account';
 import { handleInput } from './common/input';
 import { msgOverride } from './common/overrides';
 import { readSettings } from './common/settings';
@@ -17,7 +17,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new NodeStatus(RED, node);
-    const account = attachAccount(RED, node, def.account);
+    const account = findAccount(RED, def.account);
     const settings = readSettings(node, status, () => ({
       limit: limitOrAll(def.limit === undefined || def.limit === '' ? 10 : def.limit, 'limit'),
     }));

@@ -5,7 +5,7 @@
  * joinDevices is lib/api/topologies.ts's policy, shared with the Home Assistant bridge.
  */
 import { deviceDirectory, joinDeviceList, listTopologiesWithDevices, optionalId, requireId } from '../lib';
-import { attachAccount, clientOf, showStartStatus } from './common/account';
+import { findAccount, clientOf, showStartStatus } from './common/account';
 import { handleInput } from './common/input';
 import { msgOverride } from './common/overrides';
 import { readSettings } from './common/settings';
@@ -23,7 +23,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new NodeStatus(RED, node);
-    const account = attachAccount(RED, node, def.account);
+    const account = findAccount(RED, def.account);
     const joinDevices = def.joinDevices === true;
     const settings = readSettings(node, status, () => ({ topologyId: optionalId(def.topologyId, 'topologyId') }));
     if (!settings) return;

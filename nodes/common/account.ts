@@ -1,19 +1,14 @@
 import { noAccountError } from './errors';
 import type { NodeStatus } from './status';
-import type { LeapcraftAccount, Node, NodeAPI } from './types';
+import type { LeapcraftAccount, NodeAPI } from './types';
 
 /**
- * The flow node's side of the MQTT-broker pattern: find the config node, register with
- * it, deregister on close. Resolves to undefined (and a red status) when none is set.
+ * The flow node's account (config node), found by id: config nodes start before flow nodes.
+ * Undefined (and a red status, see showStartStatus) when none is set or it is not an account.
  */
-export function attachAccount(RED: NodeAPI, node: Node, accountId: string | undefined): LeapcraftAccount | undefined {
+export function findAccount(RED: NodeAPI, accountId: string | undefined): LeapcraftAccount | undefined {
   const account = accountId ? (RED.nodes.getNode(accountId) as LeapcraftAccount | null) : null;
   if (!account || typeof account.getClient !== 'function') return undefined;
-  account.register(node);
-  node.on('close', (_removed: boolean, done: () => void) => {
-    account.deregister(node);
-    done();
-  });
   return account;
 }
 

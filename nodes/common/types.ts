@@ -20,8 +20,6 @@ export interface LeapcraftAccount extends Node<LeapcraftCredentials> {
   /** The account's shared poll scheduler: one request per key per interval across all nodes. */
   getScheduler(): PollScheduler;
   readonly configError?: LeapcraftError;
-  register(user: Node): void;
-  deregister(user: Node): void;
 }
 
 /** Node-RED's send(), as given to an input handler. */

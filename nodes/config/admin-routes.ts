@@ -21,6 +21,7 @@ import {
 } from '../../lib';
 import type { Device } from '../../lib';
 import type { LeapcraftAccount, LeapcraftCredentials, NodeAPI } from '../common/types';
+import { TIMEOUT_MAX_S } from '../../lib/api/account-settings';
 import { decideTarget, DeployedAccount, LookupBody, LookupError, parseLookupBody, positiveNumber } from './key-policy';
 
 export { CREDENTIAL_PLACEHOLDER } from './key-policy';
@@ -52,7 +53,7 @@ function findDeployed(RED: NodeAPI, id: string): (DeployedAccount & { node?: Lea
   const node = running && running.type === 'leapcraft-config' && typeof running.getClient === 'function' ? running : undefined;
   if (!def && !node) return undefined;
 
-  const account: DeployedAccount & { node?: LeapcraftAccount } = { node, running: !!node, keyUnresolved: !node, timeoutS: positiveNumber(def?.timeout, 300) };
+  const account: DeployedAccount & { node?: LeapcraftAccount } = { node, running: !!node, keyUnresolved: !node, timeoutS: positiveNumber(def?.timeout, TIMEOUT_MAX_S) };
   try {
     // Where the running account sends its key; else where its settings say it would.
     let client: LeapcraftClient | undefined;

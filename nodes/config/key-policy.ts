@@ -9,6 +9,7 @@
  * `${ENV_VAR}` key is resolved only by a running account.
  */
 import { createHash } from 'node:crypto';
+import { CONCURRENCY_MAX, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S } from '../../lib/api/account-settings';
 import { LeapcraftError, LeapcraftInvalidInputError, MAX_ID_LENGTH, validateBaseUrl } from '../../lib';
 
 /** What the editor shows in a password field that holds a stored credential. */
@@ -57,12 +58,12 @@ export function parseLookupBody(raw: unknown): LookupBody {
   const rawUrl = optionalString(body.baseUrl, 'baseUrl', MAX_URL_LENGTH);
   const baseUrl = rawUrl === undefined ? undefined : validateBaseUrl(rawUrl);
   const key = optionalString(body.apiKey, 'apiKey', MAX_KEY_LENGTH);
-  const concurrency = positiveNumber(body.concurrency, 64);
+  const concurrency = positiveNumber(body.concurrency, CONCURRENCY_MAX);
   return {
     id,
     baseUrl,
     apiKey: key === CREDENTIAL_PLACEHOLDER ? undefined : key,
-    timeoutS: positiveNumber(body.timeout, 300),
+    timeoutS: positiveNumber(body.timeout, TIMEOUT_MAX_S),
     concurrency: concurrency === undefined ? undefined : Math.max(1, Math.floor(concurrency)),
     refresh: body.refresh === true,
   };
@@ -138,7 +139,7 @@ export function decideTarget(body: LookupBody, deployed: DeployedAccount | undef
     custom: typedKey !== undefined,
     asDeployed: asDeployed && deployed.running && !deployed.keyUnresolved,
     cacheKey,
-    timeoutS: body.timeoutS ?? deployed?.timeoutS ?? 30,
+    timeoutS: body.timeoutS ?? deployed?.timeoutS ?? TIMEOUT_DEFAULT_S,
     concurrency: body.concurrency,
   };
 }
