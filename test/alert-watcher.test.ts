@@ -207,6 +207,40 @@ describe('AlertWatcher', () => {
     assert.equal(store.state.order, 'oldest');
   });
 
+  for (const order of ['newest', 'oldest'] as const) {
+    it(`undated alerts ${order} first, never told the order: every new alert once, the order learnt from where they stand`, async () => {
+      const api = new FakeAlerts(order, 57, false);
+      const { watcher, store } = watcherOver(api);
+      const first = await check(watcher);
+      assert.equal(first.alerts.length, 57);
+      const emitted: unknown[] = [];
+      for (const burst of [1, 3, 0, 60, 2, 0, 51]) {
+        const raised = api.raise(burst);
+        const got = await check(watcher);
+        assert.equal(got.alerts.length, burst, `a burst of ${burst}`);
+        assert.deepEqual(new Set(ids(got.alerts)), new Set(ids(raised)));
+        emitted.push(...ids(got.alerts));
+      }
+      assert.equal(new Set(emitted).size, emitted.length, 'none twice');
+      assert.equal(store.state.order, order, 'learnt from positions');
+      // Once learnt, new alerts come oldest first and a quiet check reads the first page and the
+      // last two at most (178 alerts: 4 pages), not the whole list.
+      const raised = api.raise(4);
+      assert.deepEqual(ids((await check(watcher)).alerts), ids(raised));
+      api.requests = [];
+      await check(watcher);
+      assert.ok(api.requests.length <= 3, `${api.requests.length} requests for a quiet check`);
+    });
+  }
+
+  it('reads the time from a field of another name (raised), so an oldest-first list is known at once', async () => {
+    const api = new FakeAlerts('oldest', 3, false);
+    for (const [i, a] of api.list.entries()) a.raised = `2026-01-01 10:0${i}:00`;
+    const { watcher, store } = watcherOver(api);
+    await check(watcher);
+    assert.equal(store.state.order, 'oldest');
+  });
+
   it('concurrent checks run one at a time and hand out each alert once', async () => {
     const api = new FakeAlerts('newest', 57);
     const store = new MemoryStore();

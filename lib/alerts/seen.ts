@@ -12,10 +12,21 @@ export function alertKey(alert: Alert): string {
   return `fp:${fingerprint(alert)}`;
 }
 
+/** Where servers put an alert's time, most likely first (docs/API.md: the field is not documented). */
+const TIME_FIELDS = ['created_at', 'timestamp', 'time', 'date', 'raised', 'raised_at', 'triggered_at', 'occurred_at'];
+/** Any other field holding a date-time (2026-03-29T15:24:05Z, 2020-12-16 13:51:58) is taken for the time. */
+const DATE_TIME_TEXT = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+
 function timeOf(alert: Alert): number | undefined {
-  for (const key of ['created_at', 'timestamp', 'time', 'date']) {
+  for (const key of TIME_FIELDS) {
     const t = parseApiTime(alert[key]);
     if (t !== undefined) return t;
+  }
+  for (const value of Object.values(alert)) {
+    if (typeof value === 'string' && DATE_TIME_TEXT.test(value)) {
+      const t = parseApiTime(value);
+      if (t !== undefined) return t;
+    }
   }
   return undefined;
 }
@@ -65,4 +76,21 @@ export class SeenAlerts {
   toJSON(): string[] {
     return [...this.keys];
   }
+}
+
+/**
+ * The order told by where new alerts stand among those already seen: new ones above the
+ * seen ones, newest first; below them, oldest first. For a list whose alerts carry no time.
+ * Undefined when the page has only seen or only new alerts, or both mixed (no clear side).
+ */
+export function orderFromPositions(page: Alert[], seen: SeenAlerts): 'newest' | 'oldest' | undefined {
+  const isSeen = page.map((alert) => seen.has(alertKey(alert)));
+  const firstSeen = isSeen.indexOf(true);
+  const lastSeen = isSeen.lastIndexOf(true);
+  if (firstSeen === -1 || isSeen.every((v) => v)) return undefined;
+  const newAbove = isSeen.slice(0, firstSeen).length > 0;
+  const newBelow = isSeen.slice(lastSeen + 1).length > 0;
+  if (newAbove && !newBelow) return 'newest';
+  if (newBelow && !newAbove) return 'oldest';
+  return undefined;
 }

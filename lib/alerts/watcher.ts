@@ -5,7 +5,7 @@
  */
 import { Alert } from '../api/types';
 import { NOTIFICATIONS_MAX_LIMIT } from '../api/validation';
-import { alertKey, detectOrder, SeenAlerts } from './seen';
+import { alertKey, detectOrder, orderFromPositions, SeenAlerts } from './seen';
 
 /** The most the API hands out at once: the fewest requests per check. */
 export const ALERT_PAGE_SIZE = NOTIFICATIONS_MAX_LIMIT;
@@ -61,7 +61,8 @@ export interface AlertCheck {
 
 interface Unseen {
   fresh: Alert[];
-  order: 'newest' | 'oldest';
+  /** Undefined while neither times nor positions have told it. */
+  order?: 'newest' | 'oldest';
   total?: number;
 }
 
@@ -92,7 +93,7 @@ export class AlertWatcher {
     const seen = new SeenAlerts(state?.seen, this.maxRemembered);
     const { fresh, order, total } = await this.collectUnseen(seen, state, signal);
     for (const alert of fresh) seen.add(alertKey(alert));
-    await this.options.save({ v: 1, seen: seen.toJSON(), order, ...(total !== undefined ? { total } : {}) });
+    await this.options.save({ v: 1, seen: seen.toJSON(), ...(order ? { order } : {}), ...(total !== undefined ? { total } : {}) });
     return { alerts: fresh, firstStart: state === undefined };
   }
 
@@ -104,8 +105,10 @@ export class AlertWatcher {
   private async collectUnseen(seen: SeenAlerts, state: AlertState | undefined, signal: AbortSignal): Promise<Unseen> {
     const PAGE = this.pageSize;
     const first = await this.page(0, signal);
-    // A page that cannot tell (one alert, equal times) keeps the order learnt earlier.
-    const order = detectOrder(first) ?? state?.order ?? 'newest';
+    // The alerts' times tell the order; without times, where the new alerts stand among the
+    // seen ones does; a page that cannot tell keeps the order learnt earlier.
+    const order = detectOrder(first) ?? orderFromPositions(first, seen) ?? state?.order;
+    if (order === undefined) return this.collectInUnknownOrder(first, seen, state, signal);
     if (order === 'newest') {
       // New alerts are on top: page down until the first one already seen.
       const fresh: Alert[] = [];
@@ -121,7 +124,15 @@ export class AlertWatcher {
         items = await this.page(offset, signal);
       }
     }
-    // Oldest first: new alerts are at the end. Start near where the list ended last time.
+    return this.collectFromEnd(first, seen, state, order, signal);
+  }
+
+  /**
+   * Oldest first (or not known): new alerts are at the end. Start near where the list ended
+   * last time; every unseen alert on the way counts.
+   */
+  private async collectFromEnd(first: Alert[], seen: SeenAlerts, state: AlertState | undefined, order: 'oldest' | undefined, signal: AbortSignal): Promise<Unseen> {
+    const PAGE = this.pageSize;
     let offset = Math.max(0, Math.floor(((state?.total ?? 0) - PAGE) / PAGE) * PAGE);
     let items = offset === 0 ? first : await this.page(offset, signal);
     if (offset > 0 && !items.some((a) => seen.has(alertKey(a)))) {
@@ -131,10 +142,23 @@ export class AlertWatcher {
     }
     const fresh: Alert[] = [];
     for (;;) {
+      // Undated alerts: new ones found below seen ones on the way tell the order for next time.
+      order ??= orderFromPositions(items, seen) === 'oldest' ? 'oldest' : undefined;
       for (const alert of items) if (!seen.has(alertKey(alert))) fresh.push(alert);
       if (items.length < PAGE) return { fresh: fresh.slice(-this.maxRemembered), order, total: offset + items.length };
       offset += PAGE;
       items = await this.page(offset, signal);
     }
+  }
+
+  /**
+   * Alerts without times, and nothing yet to tell the order by (the first check, or a first
+   * page of only seen or only new alerts). No new alert may be missed, so the whole list is
+   * read when its first page is all new; when it is all seen, new alerts can only be at the
+   * end (a newest-first list would show them on top), read from near where it ended last time.
+   */
+  private async collectInUnknownOrder(first: Alert[], seen: SeenAlerts, state: AlertState | undefined, signal: AbortSignal): Promise<Unseen> {
+    const allSeen = first.length > 0 && first.every((alert) => seen.has(alertKey(alert)));
+    return this.collectFromEnd(first, seen, allSeen ? state : undefined, undefined, signal);
   }
 }
