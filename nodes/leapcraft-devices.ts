@@ -3,11 +3,10 @@
  * (node setting `physicalId`, overridden by `msg.physical_id`). The result replaces
  * msg.payload; every other property of the incoming msg is kept.
  */
-import { findAccount, clientOf, showStartStatus } from './common/account';
+import { clientOf } from './common/account';
 import { handleInput } from './common/input';
-import { msgOverride } from './common/overrides';
-import { readSettings } from './common/settings';
-import { NodeStatus } from './common/status';
+import { msgSetting } from './common/overrides';
+import { startAccountNode } from './common/start';
 import type { Msg, Node, NodeAPI, NodeDef } from './common/types';
 import { optionalId, requireId } from '../lib';
 
@@ -18,21 +17,14 @@ interface DevicesDef extends NodeDef {
 
 export = function register(RED: NodeAPI): void {
   function LeapcraftDevicesNode(this: Node, def: DevicesDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const status = new NodeStatus(RED, node);
-    const account = findAccount(RED, def.account);
     // Checked at deploy like every node's settings: a bad id shows red now, not at the first msg.
-    const settings = readSettings(node, status, () => ({ configuredId: optionalId(def.physicalId, 'physicalId') ?? '' }));
-    if (!settings) return;
-    const { configuredId } = settings;
-
-    showStartStatus(RED, status, account);
+    const started = startAccountNode(RED, this, def, () => ({ configuredId: optionalId(def.physicalId, 'physicalId') ?? '' }));
+    if (!started) return;
+    const { node, status, account, settings: { configuredId } } = started;
 
     handleInput(RED, node, status, async (msg: Msg, send, signal) => {
       const client = clientOf(RED, account);
-      const override = msgOverride(msg, 'physical_id');
-      const requested = override !== undefined ? requireId(override, 'msg.physical_id') : configuredId;
+      const requested = msgSetting(msg, 'physical_id', configuredId, requireId);
       status.requesting();
       if (requested) {
         msg.payload = await client.getDevice(requested, { signal });

@@ -5,11 +5,11 @@
  * down are emitted when it comes back.
  */
 import { AlertState, AlertWatcher, LeapcraftClient, optionalId, readAlertState } from '../lib';
-import { findAccount, clientOf, showStartStatus } from './common/account';
+import { clientOf } from './common/account';
+import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
 import { handleInput } from './common/input';
-import { intervalMs, readSettings } from './common/settings';
-import { NodeStatus } from './common/status';
+import { intervalMs } from './common/settings';
 import { clock } from './common/time';
 import type { Msg, Node, NodeAPI, NodeDef, NodeMessage, Send } from './common/types';
 
@@ -35,19 +35,14 @@ export = function register(RED: NodeAPI): void {
   const carried = new Map<string, AlertState>();
 
   function LeapcraftNotificationsNode(this: Node, def: NotificationsDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const status = new NodeStatus(RED, node);
-    const account = findAccount(RED, def.account);
     const store = def.store && def.store.trim() !== '' ? def.store.trim() : undefined;
     const emitExisting = def.emitExisting === true;
-    const settings = readSettings(node, status, () => ({
+    const started = startAccountNode(RED, this, def, () => ({
       physicalId: optionalId(def.physicalId, 'physicalId'),
       pollMs: intervalMs(def.interval, 60),
     }));
-    if (!settings) return;
-    const { physicalId, pollMs } = settings;
-    showStartStatus(RED, status, account);
+    if (!started) return;
+    const { node, status, account, settings: { physicalId, pollMs } } = started;
     const client = (): LeapcraftClient => clientOf(RED, account);
 
     // ---- what was seen, in the node's context -----------------------------------------

@@ -8,13 +8,13 @@ import {
   Device, DEVICE_LIST_KEY, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
   PollHealth, PollOutput, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec,
 } from '../lib';
-import { findAccount, clientOf, showStartStatus } from './common/account';
+import { clientOf } from './common/account';
+import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
 import { idsFromMsg, parseIdList } from './common/ids';
 import { handleInput } from './common/input';
 import { msgOverride, withOverrides } from './common/overrides';
-import { intervalMs, readSettings } from './common/settings';
-import { NodeStatus } from './common/status';
+import { intervalMs } from './common/settings';
 import { clock } from './common/time';
 import type { Msg, Node, NodeAPI, NodeDef, NodeMessage } from './common/types';
 
@@ -36,21 +36,15 @@ const DEVICE_LIST_REFRESH_MS = 10 * 60_000;
 
 export = function register(RED: NodeAPI): void {
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const status = new NodeStatus(RED, node);
-    const account = findAccount(RED, def.account);
     const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
-    const settings = readSettings(node, status, () => {
+    const started = startAccountNode(RED, this, def, () => {
       const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
       // Check the query once now, so a bad setting shows at deploy, not at the first poll.
       telemetryQuery(configured);
       return parsed;
     });
-    if (!settings) return;
-    const { output, explicitIds, pollMs } = settings;
-
-    showStartStatus(RED, status, account);
+    if (!started) return;
+    const { node, status, account, settings: { output, explicitIds, pollMs } } = started;
     const client = (): LeapcraftClient => clientOf(RED, account);
     const text = (key: string, params?: Record<string, string | number>) => RED._(`leapcraft-telemetry.status.${key}`, params);
     const directory = new DeviceDirectory();

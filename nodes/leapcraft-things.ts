@@ -1,10 +1,9 @@
 /** leapcraft-things: the account's things with their parameters (`limit`, -1 for all). */
 import { limitOrAll } from '../lib';
-import { findAccount, clientOf, showStartStatus } from './common/account';
+import { clientOf } from './common/account';
+import { startAccountNode } from './common/start';
 import { handleInput } from './common/input';
-import { msgOverride } from './common/overrides';
-import { readSettings } from './common/settings';
-import { NodeStatus } from './common/status';
+import { msgSetting } from './common/overrides';
 import type { Node, NodeAPI, NodeDef } from './common/types';
 
 interface ThingsDef extends NodeDef {
@@ -14,21 +13,15 @@ interface ThingsDef extends NodeDef {
 
 export = function register(RED: NodeAPI): void {
   function LeapcraftThingsNode(this: Node, def: ThingsDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const status = new NodeStatus(RED, node);
-    const account = findAccount(RED, def.account);
-    const settings = readSettings(node, status, () => ({
+    const started = startAccountNode(RED, this, def, () => ({
       limit: limitOrAll(def.limit === undefined || def.limit === '' ? 10 : def.limit, 'limit'),
     }));
-    if (!settings) return;
-    const { limit } = settings;
-    showStartStatus(RED, status, account);
+    if (!started) return;
+    const { node, status, account, settings: { limit } } = started;
 
     handleInput(RED, node, status, async (msg, send, signal) => {
       const client = clientOf(RED, account);
-      const override = msgOverride(msg, 'limit');
-      const wanted = override !== undefined ? limitOrAll(override, 'msg.limit') : limit;
+      const wanted = msgSetting(msg, 'limit', limit, limitOrAll);
       status.requesting();
       const things = await client.listThings({ limit: wanted }, { signal });
       msg.payload = things;

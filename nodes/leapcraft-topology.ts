@@ -5,11 +5,10 @@
  * joinDevices is lib/api/topologies.ts's policy, shared with the Home Assistant bridge.
  */
 import { deviceDirectory, joinDeviceList, listTopologiesWithDevices, optionalId, requireId } from '../lib';
-import { findAccount, clientOf, showStartStatus } from './common/account';
+import { clientOf } from './common/account';
+import { startAccountNode } from './common/start';
 import { handleInput } from './common/input';
-import { msgOverride } from './common/overrides';
-import { readSettings } from './common/settings';
-import { NodeStatus } from './common/status';
+import { msgSetting } from './common/overrides';
 import type { Node, NodeAPI, NodeDef } from './common/types';
 
 interface TopologyDef extends NodeDef {
@@ -20,20 +19,14 @@ interface TopologyDef extends NodeDef {
 
 export = function register(RED: NodeAPI): void {
   function LeapcraftTopologyNode(this: Node, def: TopologyDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const status = new NodeStatus(RED, node);
-    const account = findAccount(RED, def.account);
     const joinDevices = def.joinDevices === true;
-    const settings = readSettings(node, status, () => ({ topologyId: optionalId(def.topologyId, 'topologyId') }));
-    if (!settings) return;
-    const { topologyId } = settings;
-    showStartStatus(RED, status, account);
+    const started = startAccountNode(RED, this, def, () => ({ topologyId: optionalId(def.topologyId, 'topologyId') }));
+    if (!started) return;
+    const { node, status, account, settings: { topologyId } } = started;
 
     handleInput(RED, node, status, async (msg, send, signal) => {
       const client = clientOf(RED, account);
-      const override = msgOverride(msg, 'topology_id');
-      const id = override !== undefined ? requireId(override, 'msg.topology_id') : topologyId;
+      const id = msgSetting<string | undefined>(msg, 'topology_id', topologyId, requireId);
       status.requesting();
       // Read after the topologies, so an unknown id costs no device-list request.
       const directory = async () => deviceDirectory(await client.listDevices({ signal }));

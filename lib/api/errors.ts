@@ -44,34 +44,25 @@ export class LeapcraftError extends Error {
   }
 }
 
-export class LeapcraftAuthError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_AUTH', message, details); }
+/** A LeapcraftError class for one code: `new LeapcraftAuthError(message)`, `err instanceof LeapcraftAuthError`. */
+function errorWithCode(code: LeapcraftErrorCode) {
+  return class extends LeapcraftError {
+    constructor(message: string, details?: ErrorDetails) {
+      super(code, message, details);
+    }
+  };
 }
-export class LeapcraftNotFoundError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_NOT_FOUND', message, details); }
-}
-export class LeapcraftRateLimitError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_RATE_LIMITED', message, details); }
-}
-export class LeapcraftBadRequestError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_BAD_REQUEST', message, details); }
-}
-export class LeapcraftUnavailableError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_UNAVAILABLE', message, details); }
-}
-export class LeapcraftTimeoutError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_TIMEOUT', message, details); }
-}
-export class LeapcraftInvalidInputError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_INVALID_INPUT', message, details); }
-}
-export class LeapcraftBadResponseError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_BAD_RESPONSE', message, details); }
-}
+
+export class LeapcraftAuthError extends errorWithCode('LEAPCRAFT_AUTH') {}
+export class LeapcraftNotFoundError extends errorWithCode('LEAPCRAFT_NOT_FOUND') {}
+export class LeapcraftRateLimitError extends errorWithCode('LEAPCRAFT_RATE_LIMITED') {}
+export class LeapcraftBadRequestError extends errorWithCode('LEAPCRAFT_BAD_REQUEST') {}
+export class LeapcraftUnavailableError extends errorWithCode('LEAPCRAFT_UNAVAILABLE') {}
+export class LeapcraftTimeoutError extends errorWithCode('LEAPCRAFT_TIMEOUT') {}
+export class LeapcraftInvalidInputError extends errorWithCode('LEAPCRAFT_INVALID_INPUT') {}
+export class LeapcraftBadResponseError extends errorWithCode('LEAPCRAFT_BAD_RESPONSE') {}
 /** The request was cancelled by its owner (a node closing, a redeploy): not a failure of the API. */
-export class LeapcraftAbortedError extends LeapcraftError {
-  constructor(message: string, details?: ErrorDetails) { super('LEAPCRAFT_ABORTED', message, details); }
-}
+export class LeapcraftAbortedError extends errorWithCode('LEAPCRAFT_ABORTED') {}
 
 export function isLeapcraftError(err: unknown): err is LeapcraftError {
   return err instanceof LeapcraftError;

@@ -21,3 +21,12 @@ export function withOverrides<T extends Record<string, unknown>>(msg: Msg, setti
   for (const key of Object.keys(settings)) out[key] = msgOverride(msg, key, blocked) ?? settings[key];
   return out as { [K in keyof T]: unknown };
 }
+
+/**
+ * A msg property that overrides one node setting, checked like the setting: `check` gets the
+ * msg's value (the error names `msg.<property>`), and the setting stands when the msg has none.
+ */
+export function msgSetting<T>(msg: Msg, property: string, setting: T, check: (value: unknown, field: string) => T, blocked = false): T {
+  const value = msgOverride(msg, property, blocked);
+  return value === undefined ? setting : check(value, `msg.${property}`);
+}
