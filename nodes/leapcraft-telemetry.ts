@@ -6,7 +6,7 @@
  */
 import {
   Device, DEVICE_LIST_KEY, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
-  PollHealth, PollOutput, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec,
+  PollHealth, PollOutput, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
 } from '../lib';
 import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
@@ -49,14 +49,24 @@ export = function register(RED: NodeAPI): void {
     const text = (key: string, params?: Record<string, string | number>) => RED._(`leapcraft-telemetry.status.${key}`, params);
     const directory = new DeviceDirectory();
     const health = new PollHealth();
+    const unreadableAnswers = new UnreadableAnswers();
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
     const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping);
     let unsubscribeList: (() => void) | undefined;
+
+    /** Metric mode: an answer with no reading the node can read is said once per shape, and shown. */
+    function unreadable(outcome: Outcome): boolean {
+      const found = output === 'metric' && outcome.value !== undefined ? unreadableAnswers.check(outcome.value) : undefined;
+      if (found?.first) node.warn(RED._('leapcraft-telemetry.warn.noReadings', { id: outcome.id, shape: found.shape }));
+      if (found) status.warning(text('noReadings'));
+      return found !== undefined;
+    }
 
     function onAnswer(outcome: Outcome): void {
       const emission = pollOutput.answer(outcome);
       if (!emission) return;
       if (emission.msgs.length) node.send([emission.msgs]);
+      if (unreadable(outcome)) return;
       const now = health.state();
       if (now.state === 'failing') status.failing(text('failing', { failed: now.failed, count: polled.size }));
       else if (now.state === 'listStale') status.degraded(text('emittedListStale', { count: emission.emitted, time: clock() }));
@@ -97,9 +107,8 @@ export = function register(RED: NodeAPI): void {
 
     if (account && !account.configError) {
       try {
-        // The device list gives names and types (msg.device, metric topics), and "every
-        // device" when no ids are set. One shared subscription per account and refresh rate;
-        // a failed refresh is retried within seconds rather than ten minutes later.
+        // The device list gives names and types, and "every device" when no ids are set; one
+        // subscription per account, a failed refresh retried within seconds, not ten minutes.
         unsubscribeList = account.getScheduler().subscribe<Device[]>(DEVICE_LIST_KEY, DEVICE_LIST_REFRESH_MS, (signal) => client().listDevices({ signal }), {
           next: (list) => { directory.update(list); pollEveryDevice(); },
           error: (err, failure) => { health.listFailed(); reportFailure(undefined, err, failure); },
@@ -132,7 +141,7 @@ export = function register(RED: NodeAPI): void {
       if (output !== 'array') for (const f of failed) node.error(toNodeError(f.error), { ...shaping.clone(msg), physical_id: f.id });
       const msgs = messagesFor(output, msg, outcomes, shaping);
       if (msgs.length) send([msgs]);
-      status.ok(text('emitted', { count: msgs.length, time: clock() }));
+      if (!outcomes.map(unreadable).includes(true)) status.ok(text('emitted', { count: msgs.length, time: clock() }));
     });
   }
 

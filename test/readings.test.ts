@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { useSimulator } from './support/fixtures';
-import { extractMetrics, fingerprint, METRIC_UNITS, readingFingerprint, stableStringify, TelemetryReading } from '../lib';
+import { describeTelemetryShape, extractMetrics, fingerprint, METRIC_UNITS, readingFingerprint, stableStringify, TelemetryReading } from '../lib';
 
 const T = Date.UTC(2026, 2, 29, 15, 24, 5); // 2026-03-29T15:24:05Z
 const NOW = Date.UTC(2030, 0, 1);
@@ -120,6 +120,34 @@ describe('readings', () => {
     });
   });
 
+  describe('extractMetrics on every shape a server may answer (docs/API.md)', () => {
+    const nested = { physical_id: 'x', timestamp: '2026-03-29T15:24:05Z', data: { co2: 612, temperature: 21.5, meta: { fw: 3 } }, created_at: '2026-03-29T15:24:07Z' };
+    const flat = { physical_id: 'x', timestamp: '2026-03-29T15:24:05Z', co2: 612, temperature: 21.5, meta: { fw: 3 }, created_at: '2026-03-29T15:24:07Z' };
+    const expected = [
+      { metric: 'co2', value: 612, timestamp: T, unit: 'ppm' },
+      { metric: 'temperature', value: 21.5, timestamp: T, unit: '°C' },
+    ];
+    const shapes: Array<[string, unknown]> = [
+      ['one object, readings under data', nested],
+      ['one object, readings flat', flat],
+      ['an array of points, nested', [nested]],
+      ['an array of points, flat', [flat]],
+      ['an envelope {data: [points]}, nested', { data: [nested] }],
+      ['an envelope {data: [points]}, flat', { data: [flat], total: 1 }],
+    ];
+    for (const [name, value] of shapes) {
+      it(`${name}`, () => {
+        assert.deepEqual(extractMetrics(value, NOW), expected);
+      });
+    }
+
+    it('names a shape by its keys and types, never its values', () => {
+      assert.equal(describeTelemetryShape({ data: [], total: 0 }), '{data: [0]} with {data, total}');
+      assert.equal(describeTelemetryShape([]), 'an empty array');
+      assert.equal(describeTelemetryShape({ physical_id: 'secret-id', timestamp: 'x' }), 'an object {physical_id, timestamp}');
+    });
+  });
+
   describe('extractMetrics on junk', () => {
     const junk: Array<[string, unknown]> = [
       ['null', null],
@@ -129,7 +157,7 @@ describe('readings', () => {
       ['true', true],
       ['an empty array', []],
       ['an array of junk', [null, 'x', 3, true, []]],
-      ['an object without data', { timestamp: '2026-03-29T15:24:05Z', co2: 612 }],
+      ['an object without data or numbers', { timestamp: '2026-03-29T15:24:05Z', physical_id: 'x', note: 'co2 612' }],
       ['data that is a string', { data: 'co2=612' }],
       ['data that is an array', { data: [612] }],
       ['data that is null', { data: null }],

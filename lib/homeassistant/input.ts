@@ -11,6 +11,7 @@
  *
  * Everything is checked before anything is published: a bad msg is refused as a whole.
  */
+import { pointReadings } from '../telemetry/readings';
 import { HaReadingValue } from './readings';
 import { CONTROL_CHARS, idList, invalid, requireId, UNPAIRED_SURROGATE } from '../api/validation';
 
@@ -92,15 +93,17 @@ function usableKey(key: string): boolean {
 function parseReading(item: Record<string, unknown>, fallbackId: unknown, field: string): HaReadingInput {
   const physicalId = requireId(item.physical_id ?? fallbackId, `${field}.physical_id`);
   const data = item.data;
-  if (!isPlainObject(data)) throw invalid(`${field}.data`, 'expected an object of readings');
+  if ('data' in item && !isPlainObject(data)) throw invalid(`${field}.data`, 'expected an object of readings');
+  // Readings under `data`, or flat beside the timestamp: servers differ (docs/API.md).
+  const source = isPlainObject(data) ? data : pointReadings(item);
   const values: Array<[string, HaReadingValue]> = [];
-  for (const [key, raw] of Object.entries(data)) {
+  for (const [key, raw] of Object.entries(source)) {
     if (!usableKey(key)) continue;
     const value = readingValue(raw);
     if (value !== undefined) values.push([key, value]);
   }
   const reading: HaReadingInput = { physicalId, values };
-  const meta = data.meta;
+  const meta = isPlainObject(data) ? data.meta : item.meta;
   const firmware = isPlainObject(meta) ? cleanText(meta.firmware, 64) : undefined;
   if (firmware) reading.firmware = firmware;
   return reading;
@@ -139,7 +142,8 @@ function parseData(msg: Record<string, unknown>): HaCommand {
   items.forEach((item, i) => {
     const field = single ? 'msg.payload' : `msg.payload[${i}]`;
     if (!isPlainObject(item)) throw invalid(field, 'expected an object');
-    if ('data' in item) readings.push(parseReading(item, fallbackId, field));
+    // A reading has its readings under `data` or a time beside them; a device-list entry has neither.
+    if ('data' in item || 'timestamp' in item) readings.push(parseReading(item, fallbackId, field));
     else devices.push(parseDevice(item, fallbackId, field));
   });
   // msg.device: the telemetry node's device-list entry of the msg's device.
