@@ -20,3 +20,7 @@ export * from './telemetry/health';
 export * from './telemetry/on-demand';
 export * from './telemetry/polled-devices';
 export * from './telemetry/poll-output';
+export {
+  runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
+  DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,
+} from './api/doctor';

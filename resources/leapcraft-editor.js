@@ -279,15 +279,16 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
     /**
      * POSTs JSON to one of the package's admin routes (a relative URL, so httpAdminRoot keeps
      * working) and calls done(error, data). error: {status, code, reason, message}.
+     * options: timeout (ms, default 30000; the API check takes longer).
      */
-    function lookup(path, body, done) {
+    function lookup(path, body, done, options) {
         $.ajax({
             url: path,
             type: "POST",
             contentType: "application/json",
             data: JSON.stringify(body || {}),
             dataType: "json",
-            timeout: 30000
+            timeout: (options && options.timeout) || 30000
         }).done(function (data) {
             done(null, data || {});
         }).fail(function (xhr, status) {

@@ -6,13 +6,17 @@
  *        200 {ok: true, devices: <count>} | 4xx/5xx {ok: false, code, message, reason?}
  *   POST leapcraft/devices          {id?, baseUrl?, apiKey?, concurrency?, timeout?, refresh?}
  *        200 {devices: [{physical_id, name, type}]} (sorted by name) | 4xx/5xx as above
+ *   POST leapcraft/check-api        {id?, baseUrl?, apiKey?, timeout?}
+ *        200 {ok: true, outcome, requests, report: <text>, points: {<point>: {reading, value?, evidence}}}
+ *        | 4xx/5xx as above (the account dialog's "Check API": lib/api/doctor.ts)
  *
- * Both need the `leapcraft-config.read` permission; a typed key also needs
+ * All need the `leapcraft-config.read` permission; a typed key also needs
  * `leapcraft-config.write` (which key may go where: nodes/config/key-policy.ts).
  *
  * The API key and tokens never leave the server and are never logged: responses carry
  * counts, device names/ids/types, error codes and LeapcraftError messages (already redacted,
- * and redacted once more here). Device lists are cached for 30 s per account, base URL and
+ * and redacted once more here); the check's report carries field names, types, counts,
+ * statuses and timings only. Device lists are cached for 30 s per account, base URL and
  * key, so a user typing in a picker does not hammer the API.
  */
 import type { NextFunction, Request, Response } from 'express';
@@ -20,18 +24,24 @@ import {
   DEFAULT_BASE_URL, isLeapcraftError, LeapcraftClient, LeapcraftError, LeapcraftTimeoutError, redactSecrets, validateBaseUrl,
 } from '../../lib';
 import type { Device } from '../../lib';
+import { formatDoctorReport, runDoctor } from '../../lib/api/doctor';
 import type { LeapcraftAccount, LeapcraftCredentials, NodeAPI } from '../common/types';
 import { TIMEOUT_MAX_S } from '../../lib/api/account-settings';
-import { decideTarget, DeployedAccount, LookupBody, LookupError, parseLookupBody, positiveNumber } from './key-policy';
+import { decideTarget, DeployedAccount, LookupBody, LookupError, parseLookupBody, positiveNumber, TargetDecision } from './key-policy';
 
 export { CREDENTIAL_PLACEHOLDER } from './key-policy';
 
 export const TEST_CONNECTION_PATH = '/leapcraft/test-connection';
 export const DEVICES_PATH = '/leapcraft/devices';
+export const CHECK_API_PATH = '/leapcraft/check-api';
 export const READ_PERMISSION = 'leapcraft-config.read';
 export const WRITE_PERMISSION = 'leapcraft-config.write';
 /** A look-up answers within this, whatever the account's own timeout. */
 export const LOOKUP_TIMEOUT_MS = 15_000;
+/** The API check (at most 15 requests, one at a time) answers within this. */
+export const CHECK_API_TIMEOUT_MS = 45_000;
+/** Each request of the API check, at most (the account's timeout when shorter). */
+export const CHECK_API_REQUEST_TIMEOUT_MS = 10_000;
 export const DEVICE_CACHE_TTL_MS = 30_000;
 /** A refresh (the picker's button) re-reads the list only when the cached one is older than this. */
 export const MIN_REFRESH_MS = 5_000;
@@ -74,41 +84,68 @@ function findDeployed(RED: NodeAPI, id: string): (DeployedAccount & { node?: Lea
   return account;
 }
 
-interface Target {
-  client: LeapcraftClient;
-  /** The deployed account's own client: not closed after the look-up. */
-  shared: boolean;
+/**
+ * Where a decided look-up goes: the running account's own client, or a short-lived one made on
+ * first use (closed by release()). The key and base URL are there for the API check, which
+ * makes its own requests.
+ */
+class Target {
+  private own?: LeapcraftClient;
+
+  constructor(readonly decision: TargetDecision, private readonly sharedClient?: LeapcraftClient) {}
+
+  /** The deployed account's own client serves the look-up: not closed after it. */
+  get shared(): boolean {
+    return this.sharedClient !== undefined;
+  }
+
   /** A key the caller typed (to any URL): needs the write permission. */
-  custom: boolean;
-  cacheKey: string;
-  secrets: string[];
+  get custom(): boolean {
+    return this.decision.custom;
+  }
+
+  get cacheKey(): string {
+    return this.decision.cacheKey;
+  }
+
+  get secrets(): string[] {
+    return [this.decision.apiKey];
+  }
+
+  get client(): LeapcraftClient {
+    if (this.sharedClient) return this.sharedClient;
+    this.own ??= new LeapcraftClient({
+      baseUrl: this.decision.baseUrl,
+      apiKey: this.decision.apiKey,
+      concurrency: Math.min(this.decision.concurrency ?? 4, 8),
+      timeoutMs: Math.min(this.decision.timeoutS * 1000, LOOKUP_TIMEOUT_MS),
+      maxRetries: 1,
+      backoffBaseMs: 250,
+      backoffMaxMs: 2000,
+      maxRetryAfterMs: 5000,
+    });
+    return this.own;
+  }
+
+  /** Closes the short-lived client, if one was made. */
+  release(): void {
+    this.own?.close();
+  }
 }
 
-/** The client a decided look-up runs on: the running account's own, or a short-lived one. */
+/** The target of a look-up: the running account's own client when key and URL are its own. */
 function resolveTarget(RED: NodeAPI, body: LookupBody): Target {
   const deployed = body.id ? findDeployed(RED, body.id) : undefined;
   const decision = decideTarget(body, deployed, DEFAULT_BASE_URL);
-  const { baseUrl, apiKey, custom, cacheKey } = decision;
-  const secrets = [apiKey];
   if (decision.asDeployed && deployed?.node) {
     try {
       const client = deployed.node.getClient();
-      if (client.hasApiKey && client.baseUrl === baseUrl && !client.closed) return { client, shared: true, custom, cacheKey, secrets };
+      if (client.hasApiKey && client.baseUrl === decision.baseUrl && !client.closed) return new Target(decision, client);
     } catch {
       // the deployed account has no client (configuration error): use a short-lived one
     }
   }
-  const client = new LeapcraftClient({
-    baseUrl,
-    apiKey,
-    concurrency: Math.min(decision.concurrency ?? 4, 8),
-    timeoutMs: Math.min(decision.timeoutS * 1000, LOOKUP_TIMEOUT_MS),
-    maxRetries: 1,
-    backoffBaseMs: 250,
-    backoffMaxMs: 2000,
-    maxRetryAfterMs: 5000,
-  });
-  return { client, shared: false, custom, cacheKey, secrets };
+  return new Target(decision);
 }
 
 const HTTP_STATUS: Record<string, number> = {
@@ -219,6 +256,19 @@ export class EditorLookups {
     });
   };
 
+  /**
+   * The account dialog's "Check API": lib/api/doctor.ts with the look-up's key and base URL, at
+   * most 15 read-only requests of its own (not the account's client: its token and settings
+   * stay untouched). The report is redacted by the check; sendJson redacts the key once more.
+   */
+  checkApi = (req: Request, res: Response): void => {
+    void this.run(req, res, async (target, signal) => {
+      const { baseUrl, apiKey, timeoutS } = target.decision;
+      const report = await runDoctor({ baseUrl, apiKey, signal, timeoutMs: Math.min(timeoutS * 1000, CHECK_API_REQUEST_TIMEOUT_MS) });
+      return { ok: true, outcome: report.outcome, requests: report.requests, report: formatDoctorReport(report), points: report.points };
+    }, CHECK_API_TIMEOUT_MS);
+  };
+
   private cached(key: string, refresh: boolean): DeviceSummary[] | undefined {
     const entry = this.cache.get(key);
     if (!entry) return undefined;
@@ -249,11 +299,12 @@ export class EditorLookups {
     req: Request,
     res: Response,
     work: (target: Target, signal: AbortSignal, body: LookupBody) => Promise<unknown>,
+    deadlineMs: number = LOOKUP_TIMEOUT_MS,
   ): Promise<void> {
     let target: Target | undefined;
     let secrets: string[] = [];
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), LOOKUP_TIMEOUT_MS);
+    const timer = setTimeout(() => controller.abort(), deadlineMs);
     const onClose = () => { if (!res.writableEnded) controller.abort(); };
     res.once('close', onClose);
     try {
@@ -267,13 +318,13 @@ export class EditorLookups {
     } catch (err) {
       // Aborted: the deadline passed (or the browser left, and then no one reads this).
       if (isLeapcraftError(err) && err.code === 'LEAPCRAFT_ABORTED') {
-        err = new LeapcraftTimeoutError(`no answer within ${LOOKUP_TIMEOUT_MS / 1000} s`);
+        err = new LeapcraftTimeoutError(`no answer within ${deadlineMs / 1000} s`);
       }
       sendError(this.RED, res, err, secrets);
     } finally {
       clearTimeout(timer);
       res.off('close', onClose);
-      if (target && !target.shared) target.client.close();
+      target?.release();
     }
   }
 }
@@ -282,8 +333,9 @@ export class EditorLookups {
 const registeredOn = new WeakSet<object>();
 
 /**
- * Adds the look-up routes to RED.httpAdmin, once per admin app (the config module's register
- * function runs once per start; the test helper makes a new app per flow load).
+ * Adds the look-up routes (test connection, devices, check API) to RED.httpAdmin, once per
+ * admin app (the config module's register function runs once per start; the test helper makes
+ * a new app per flow load).
  */
 export function registerAdminRoutes(RED: NodeAPI): boolean {
   const app = RED.httpAdmin as unknown as { post?: (...args: unknown[]) => unknown } | undefined;
@@ -295,5 +347,6 @@ export function registerAdminRoutes(RED: NodeAPI): boolean {
     : (_req: Request, _res: Response, next: NextFunction) => next();
   app.post(TEST_CONNECTION_PATH, needsRead, lookups.testConnection);
   app.post(DEVICES_PATH, needsRead, lookups.devices);
+  app.post(CHECK_API_PATH, needsRead, lookups.checkApi);
   return true;
 }
