@@ -12,7 +12,8 @@
  *      from scripts/demo/flow.json, and the tab "Leapcraft dashboard" filled with the example
  *      examples/dashboard.json (the one copy of the dashboard flow), both on that example's account
  *      with its key as a credential (encrypted by Node-RED into flows_cred.json),
- *   5. prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM stops all it started.
+ *   5. prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM stops all it started, also when
+ *      the signal went to the `npm start` process alone (npm then exits without passing it on).
  *
  * Each run starts Node-RED with an empty flow and redeploys the demo: edits to the demo tabs do
  * not survive `npm start` (export them first).
@@ -377,6 +378,16 @@ async function main() {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // npm does not pass a SIGINT or SIGTERM sent to `npm start` alone on to this script: npm
+  // exits and this process is left to init. Its parent changing is the sign to stop too.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(parentWatch);
+      shutdown('parent process gone');
+    }
+  }, 500);
+  parentWatch.unref();
   // Last resort, whatever the reason this process goes: no Node-RED left behind.
   process.on('exit', () => {
     if (demo && demo.nodeRed.exitCode === null && demo.nodeRed.signalCode === null) demo.nodeRed.kill('SIGKILL');
