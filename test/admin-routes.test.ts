@@ -8,7 +8,7 @@ import sinon from 'sinon';
 import { LeapcraftClient } from '../lib';
 import { LeapcraftSimulator } from '../simulator';
 import {
-  CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, summarizeDevices, TEST_CONNECTION_PATH,
+  CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, summarizeDevices, TEST_CONNECTION_PATH,
 } from '../nodes/config/admin-routes';
 import { freePort, RealNodeRed } from './support/real-nodered';
 import { helper, TestNode } from './support/nodered';
@@ -272,7 +272,7 @@ describe('editor look-up routes (admin API)', function () {
   });
 
   describe('registration', () => {
-    it('adds the two routes once per admin app, behind leapcraft-config.read', () => {
+    it('adds the three routes once per admin app, behind leapcraft-config.read', () => {
       const routes: Array<{ path: string; handlers: number }> = [];
       const permissions: string[] = [];
       const app = { post: (path: string, ...handlers: unknown[]) => { routes.push({ path, handlers: handlers.length }); } };
@@ -282,11 +282,11 @@ describe('editor look-up routes (admin API)', function () {
       };
       assert.equal(registerAdminRoutes(RED as never), true);
       assert.equal(registerAdminRoutes(RED as never), false);
-      assert.deepEqual(routes, [{ path: TEST_CONNECTION_PATH, handlers: 2 }, { path: DEVICES_PATH, handlers: 2 }]);
+      assert.deepEqual(routes, [{ path: TEST_CONNECTION_PATH, handlers: 2 }, { path: DEVICES_PATH, handlers: 2 }, { path: CHECK_API_PATH, handlers: 2 }]);
       assert.deepEqual(permissions, ['leapcraft-config.read']);
       const other = { ...RED, httpAdmin: { post: app.post } };
       assert.equal(registerAdminRoutes(other as never), true);
-      assert.equal(routes.length, 4);
+      assert.equal(routes.length, 6);
     });
 
     it('sorts names naturally, keeps nameless devices, drops items without a physical id', () => {
