@@ -30,6 +30,7 @@
  */
 'use strict';
 
+const crypto = require('node:crypto');
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -167,13 +168,27 @@ function readDemoFlow() {
   for (const n of all) {
     if (n.account !== undefined && n.account !== ACCOUNT_ID) throw new Error(`${n.id}: account ${n.account}, not the demo's account ${ACCOUNT_ID}`);
   }
-  return all;
+  // The example's nodes get ids of their own in the demo, so that importing the dashboard
+  // example (or any other) into the demo meets no "nodes already exist" conflict.
+  const renamed = new Set(dashboard.map((n) => n.id));
+  const rename = (value) => {
+    if (typeof value === 'string') return renamed.has(value) ? demoNodeId(value) : value;
+    if (Array.isArray(value)) return value.map(rename);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rename(v)]));
+    return value;
+  };
+  return all.map(rename);
+}
+
+/** The id the demo gives a node of examples/dashboard.json (16 hex digits, as Node-RED's own). */
+function demoNodeId(exampleId) {
+  return crypto.createHash('sha1').update(`leapcraft-demo:${exampleId}`).digest('hex').slice(0, 16);
 }
 
 /** The demo flow with this run's account: base URL, key (a credential) and polling rates. */
 function demoFlow(o, baseUrl) {
   const flow = readDemoFlow();
-  const account = flow.find((n) => n.id === ACCOUNT_ID && n.type === 'leapcraft-config');
+  const account = flow.find((n) => n.id === demoNodeId(ACCOUNT_ID) && n.type === 'leapcraft-config');
   if (!account) throw new Error(`${DASHBOARD_FLOW_FILE} has no account ${ACCOUNT_ID}`);
   account.baseUrl = baseUrl;
   account.name = o.apiKey ? 'Leapcraft account (LEAPCRAFT_API_KEY)' : 'Leapcraft simulator';
@@ -414,4 +429,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { startDemo, resolveOptions };
+module.exports = { startDemo, resolveOptions, demoNodeId, demoFlow };

@@ -23,6 +23,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { isListening, startDemo, type RunningDemo } from './support/demo';
 
 const ROOT = path.resolve(__dirname, '..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { demoNodeId } = require('../scripts/start.js') as { demoNodeId: (id: string) => string };
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(ROOT, process.env.ARTIFACTS_DIR || '.artifacts');
 const DOCS_IMAGES = path.join(ROOT, 'docs', 'images');
@@ -32,14 +34,14 @@ function publish(name: string): void {
 }
 const LEAPCRAFT_TYPES = ['leapcraft-devices', 'leapcraft-telemetry', 'leapcraft-topology', 'leapcraft-notifications', 'leapcraft-things'];
 const VIEWPORT = { width: 1280, height: 800 };
-/** Widget ids of examples/dashboard.json, which npm start deploys (ids unchanged) as the dashboard tab. */
+/** Widget ids of examples/dashboard.json, as npm start deploys them (ids of its own: see demoNodeId). */
 const WIDGET = {
-  co2Chart: 'c0a1e0d1f0000604',
-  temperatureChart: 'c0a1e0d1f0000605',
-  humidityChart: 'c0a1e0d1f0000606',
-  gauges: ['c0a1e0d1f0000608', 'c0a1e0d1f0000609', 'c0a1e0d1f000060a', 'c0a1e0d1f000060b'],
-  alertsTable: 'c0a1e0d1f000060f',
-  topologyTable: 'c0a1e0d1f0000613',
+  co2Chart: demoNodeId('c0a1e0d1f0000604'),
+  temperatureChart: demoNodeId('c0a1e0d1f0000605'),
+  humidityChart: demoNodeId('c0a1e0d1f0000606'),
+  gauges: ['c0a1e0d1f0000608', 'c0a1e0d1f0000609', 'c0a1e0d1f000060a', 'c0a1e0d1f000060b'].map(demoNodeId),
+  alertsTable: demoNodeId('c0a1e0d1f000060f'),
+  topologyTable: demoNodeId('c0a1e0d1f0000613'),
 };
 
 interface SimDevice {
