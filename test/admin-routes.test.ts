@@ -1,14 +1,15 @@
 /**
  * The admin routes behind the editor's look-ups (nodes/config/admin-routes.ts): the account dialog's
- * "Test connection" and the device pickers. Against the simulator on 127.0.0.1, through the
- * test helper's admin app; permissions in a real Node-RED with adminAuth.
+ * "Test connection" and the device and gateway pickers. Against the simulator on 127.0.0.1, through
+ * the test helper's admin app; permissions in a real Node-RED with adminAuth.
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { LeapcraftClient } from '../lib';
 import { LeapcraftSimulator } from '../simulator';
 import {
-  CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, summarizeDevices, TEST_CONNECTION_PATH,
+  CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, summarizeDevices, summarizeTopologies, TEST_CONNECTION_PATH,
+  TOPOLOGIES_PATH,
 } from '../nodes/config/admin-routes';
 import { freePort, RealNodeRed } from './support/real-nodered';
 import { helper, TestNode } from './support/nodered';
@@ -58,6 +59,20 @@ describe('editor look-up routes (admin API)', function () {
     const answer = { status: res.status, body: res.body as Record<string, unknown>, text: res.text };
     answers.push(answer);
     return answer;
+  }
+
+  /** The simulator's topologies as the picker lists them, read with a client of its own (the stats reset after). */
+  async function expectedTopologies() {
+    const client = new LeapcraftClient({ baseUrl: sim.baseUrl, apiKey: sim.apiKey });
+    try {
+      const list = await client.listTopologies();
+      sim.resetStats();
+      return list
+        .map((t) => ({ gateway_id: String(t.gateway_id), name: typeof t.name === 'string' ? t.name : '' }))
+        .sort((a, b) => collator.compare(a.name || a.gateway_id, b.name || b.gateway_id) || collator.compare(a.gateway_id, b.gateway_id));
+    } finally {
+      client.close();
+    }
   }
 
   function expectedDevices() {
@@ -271,8 +286,76 @@ describe('editor look-up routes (admin API)', function () {
     });
   });
 
+  describe('POST /leapcraft/topologies', () => {
+    it('lists {gateway_id, name} of every topology, sorted by name, and nothing else of the answer', async () => {
+      const expected = await expectedTopologies();
+      await deployed();
+      const a = await post(TOPOLOGIES_PATH, { id: 'acct' });
+      assert.equal(a.status, 200, a.text);
+      assert.deepEqual(Object.keys(a.body), ['topologies']);
+      const topologies = a.body.topologies as Array<Record<string, string>>;
+      assert.ok(topologies.length >= 2, a.text);
+      for (const t of topologies) assert.deepEqual(Object.keys(t), ['gateway_id', 'name']);
+      assert.deepEqual(topologies, expected);
+      // Every gateway of the device list is there.
+      for (const d of sim.devices()) assert.ok(topologies.some((t) => t.gateway_id === d.topology_id), d.topology_id);
+      assert.doesNotMatch(a.text, /device_count|created_at|devices/);
+    });
+
+    it('works before deploy with a typed key; without any key: 400 with reason noKey', async () => {
+      const expected = await expectedTopologies();
+      await notDeployed();
+      const a = await post(TOPOLOGIES_PATH, { id: 'acct', baseUrl: sim.baseUrl, apiKey: sim.apiKey });
+      assert.equal(a.status, 200, a.text);
+      assert.deepEqual(a.body.topologies, expected);
+      const b = await post(TOPOLOGIES_PATH, { id: 'acct', baseUrl: sim.baseUrl, apiKey: CREDENTIAL_PLACEHOLDER });
+      assert.equal(b.status, 400);
+      assert.equal(b.body.reason, 'noKey');
+    });
+
+    it('caches the list for 30 s apart from the device list; concurrent look-ups share one request', async () => {
+      const expected = await expectedTopologies();
+      await deployed();
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+      await post(TOPOLOGIES_PATH, { id: 'acct' });
+      const topologyRequests = sim.stats.byEndpoint.topologies;
+      assert.equal(topologyRequests, 1);
+      // The device list is a list of its own: not answered from the topologies' cache, nor the other way round.
+      const devices = await post(DEVICES_PATH, { id: 'acct' });
+      assert.deepEqual(devices.body.devices, expectedDevices());
+      clock.tick(20_000);
+      const again = await post(TOPOLOGIES_PATH, { id: 'acct', baseUrl: sim.baseUrl, apiKey: CREDENTIAL_PLACEHOLDER });
+      assert.deepEqual(again.body.topologies, expected);
+      assert.equal(sim.stats.byEndpoint.topologies, topologyRequests, 'answered from the cache');
+      const refreshed = await post(TOPOLOGIES_PATH, { id: 'acct', refresh: true });
+      assert.equal(refreshed.status, 200);
+      assert.equal(sim.stats.byEndpoint.topologies, topologyRequests + 1, 'refresh (older than 5 s) reads the list again');
+      clock.tick(31_000);
+      await post(TOPOLOGIES_PATH, { id: 'acct' });
+      assert.equal(sim.stats.byEndpoint.topologies, topologyRequests + 2, 'expired after 30 s');
+      clock.restore();
+
+      await helper.unload();
+      await deployed();
+      sim.set({ latencyMs: 100 });
+      const before = sim.stats.byEndpoint.topologies;
+      const all = await Promise.all([1, 2, 3].map(() => post(TOPOLOGIES_PATH, { id: 'acct' })));
+      for (const r of all) assert.deepEqual(r.body.topologies, expected);
+      assert.equal(sim.stats.byEndpoint.topologies - before, 1);
+    });
+
+    it('reports the API\'s failure with its code', async () => {
+      await deployed();
+      sim.injectFault({ kind: 'status', status: 404, endpoint: 'topologies' });
+      const a = await post(TOPOLOGIES_PATH, { id: 'acct' });
+      assert.equal(a.status, 502, a.text);
+      assert.equal(a.body.ok, false);
+      assert.equal(a.body.code, 'LEAPCRAFT_NOT_FOUND');
+    });
+  });
+
   describe('registration', () => {
-    it('adds the three routes once per admin app, behind leapcraft-config.read', () => {
+    it('adds the four routes once per admin app, behind leapcraft-config.read', () => {
       const routes: Array<{ path: string; handlers: number }> = [];
       const permissions: string[] = [];
       const app = { post: (path: string, ...handlers: unknown[]) => { routes.push({ path, handlers: handlers.length }); } };
@@ -282,11 +365,13 @@ describe('editor look-up routes (admin API)', function () {
       };
       assert.equal(registerAdminRoutes(RED as never), true);
       assert.equal(registerAdminRoutes(RED as never), false);
-      assert.deepEqual(routes, [{ path: TEST_CONNECTION_PATH, handlers: 2 }, { path: DEVICES_PATH, handlers: 2 }, { path: CHECK_API_PATH, handlers: 2 }]);
+      assert.deepEqual(routes, [
+        { path: TEST_CONNECTION_PATH, handlers: 2 }, { path: DEVICES_PATH, handlers: 2 }, { path: TOPOLOGIES_PATH, handlers: 2 }, { path: CHECK_API_PATH, handlers: 2 },
+      ]);
       assert.deepEqual(permissions, ['leapcraft-config.read']);
       const other = { ...RED, httpAdmin: { post: app.post } };
       assert.equal(registerAdminRoutes(other as never), true);
-      assert.equal(routes.length, 6);
+      assert.equal(routes.length, 8);
     });
 
     it('sorts names naturally, keeps nameless devices, drops items without a physical id', () => {
@@ -299,6 +384,17 @@ describe('editor look-up routes (admin API)', function () {
         { physical_id: 'c', name: '', type: '' },
         { physical_id: 'a', name: 'room 2', type: '' },
         { physical_id: 'b', name: 'Room 10', type: 'airbird' },
+      ]);
+      assert.deepEqual(summarizeTopologies([
+        { gateway_id: 'g2', name: 'Gateway 10', device_count: 4 },
+        { gateway_id: 'g1', name: null },
+        { gateway_id: 'g3', name: 'gateway 2', devices: [{ physical_id: 'x' }] },
+        { name: 'no id' },
+        { gateway_id: '' },
+      ]), [
+        { gateway_id: 'g1', name: '' },
+        { gateway_id: 'g3', name: 'gateway 2' },
+        { gateway_id: 'g2', name: 'Gateway 10' },
       ]);
     });
   });
@@ -351,7 +447,7 @@ describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
 
   it('refuses a request without a token (401) and sends nothing', async () => {
     sim.resetStats();
-    for (const path of [TEST_CONNECTION_PATH, DEVICES_PATH]) {
+    for (const path of [TEST_CONNECTION_PATH, DEVICES_PATH, TOPOLOGIES_PATH]) {
       const r = await call(path, { id: 'acct1' });
       assert.equal(r.status, 401);
       const typed = await call(path, { baseUrl: sim.baseUrl, apiKey: sim.apiKey });
@@ -381,6 +477,8 @@ describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
     assert.deepEqual(JSON.parse(a.text), { ok: true, devices: 5 });
     const b = await call(DEVICES_PATH, { id: 'acct1' }, token);
     assert.equal(b.status, 200);
+    const c = await call(TOPOLOGIES_PATH, { id: 'acct1' }, token);
+    assert.equal(c.status, 200, c.text);
 
     sim.resetStats();
     // A typed key or another base URL needs leapcraft-config.write, which "read" lacks.
@@ -388,6 +486,8 @@ describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
     assert.equal(typed.status, 401);
     const typedDevices = await call(DEVICES_PATH, { id: 'acct1', apiKey: 'wrong-key-123' }, token);
     assert.equal(typedDevices.status, 401);
+    const typedTopologies = await call(TOPOLOGIES_PATH, { id: 'acct1', apiKey: 'wrong-key-123' }, token);
+    assert.equal(typedTopologies.status, 401);
     // Not even the right key: the answer must not confirm a guess of the stored key.
     const guess = await call(TEST_CONNECTION_PATH, { id: 'acct1', baseUrl: sim.baseUrl, apiKey: sim.apiKey }, token);
     assert.equal(guess.status, 401);

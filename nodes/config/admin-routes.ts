@@ -1,11 +1,13 @@
 /**
  * Admin routes behind the editor's look-ups: the account dialog's "Test connection" button
- * and the device pickers of the flow nodes.
+ * and the device and gateway pickers of the flow nodes.
  *
  *   POST leapcraft/test-connection  {id?, baseUrl?, apiKey?, concurrency?, timeout?}
  *        200 {ok: true, devices: <count>} | 4xx/5xx {ok: false, code, message, reason?}
  *   POST leapcraft/devices          {id?, baseUrl?, apiKey?, concurrency?, timeout?, refresh?}
  *        200 {devices: [{physical_id, name, type}]} (sorted by name) | 4xx/5xx as above
+ *   POST leapcraft/topologies       {id?, baseUrl?, apiKey?, concurrency?, timeout?, refresh?}
+ *        200 {topologies: [{gateway_id, name}]} (sorted by name) | 4xx/5xx as above (the gateway picker)
  *   POST leapcraft/check-api        {id?, baseUrl?, apiKey?, timeout?}
  *        200 {ok: true, outcome, requests, report: <text>, points: {<point>: {reading, value?, evidence}}}
  *        | 4xx/5xx as above (the account dialog's "Check API": lib/api/doctor.ts)
@@ -16,14 +18,14 @@
  * The API key and tokens never leave the server and are never logged: responses carry
  * counts, device names/ids/types, error codes and LeapcraftError messages (already redacted,
  * and redacted once more here); the check's report carries field names, types, counts,
- * statuses and timings only. Device lists are cached for 30 s per account, base URL and
- * key, so a user typing in a picker does not hammer the API.
+ * statuses and timings only. Device and gateway lists are cached for 30 s per account, base
+ * URL and key, so a user typing in a picker does not hammer the API.
  */
 import type { NextFunction, Request, Response } from 'express';
 import {
   DEFAULT_BASE_URL, isLeapcraftError, LeapcraftClient, LeapcraftError, LeapcraftTimeoutError, redactSecrets, validateBaseUrl,
 } from '../../lib';
-import type { Device } from '../../lib';
+import type { Device, Topology } from '../../lib';
 import { formatDoctorReport, runDoctor } from '../../lib/api/doctor';
 import type { LeapcraftAccount, LeapcraftCredentials, NodeAPI } from '../common/types';
 import { TIMEOUT_MAX_S } from '../../lib/api/account-settings';
@@ -33,6 +35,7 @@ export { CREDENTIAL_PLACEHOLDER } from './key-policy';
 
 export const TEST_CONNECTION_PATH = '/leapcraft/test-connection';
 export const DEVICES_PATH = '/leapcraft/devices';
+export const TOPOLOGIES_PATH = '/leapcraft/topologies';
 export const CHECK_API_PATH = '/leapcraft/check-api';
 export const READ_PERMISSION = 'leapcraft-config.read';
 export const WRITE_PERMISSION = 'leapcraft-config.write';
@@ -192,9 +195,26 @@ export function summarizeDevices(devices: readonly Device[]): DeviceSummary[] {
     .sort((a, b) => collator.compare(a.name || a.physical_id, b.name || b.physical_id) || collator.compare(a.physical_id, b.physical_id));
 }
 
+export interface TopologySummary {
+  gateway_id: string;
+  name: string;
+}
+
+/** The gateway picker's list: id and name of each topology (nothing else of the answer), sorted by name. */
+export function summarizeTopologies(topologies: readonly Topology[]): TopologySummary[] {
+  const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+  return topologies
+    .filter((t) => t && typeof t.gateway_id === 'string' && t.gateway_id !== '')
+    .map((t) => ({ gateway_id: t.gateway_id as string, name: typeof t.name === 'string' ? t.name : '' }))
+    .sort((a, b) => collator.compare(a.name || a.gateway_id, b.name || b.gateway_id) || collator.compare(a.gateway_id, b.gateway_id));
+}
+
+/** The lists the pickers read, each cached on its own. */
+type ListKind = 'devices' | 'topologies';
+
 interface CacheEntry {
   at: number;
-  devices: DeviceSummary[];
+  list: unknown[];
 }
 
 /** Calls the needsPermission middleware for one more permission; false when it has answered 401. */
@@ -219,7 +239,7 @@ function hasPermission(RED: NodeAPI, permission: string, req: Request, res: Resp
 /** One Node-RED start's look-ups: the device-list cache and the requests in flight. */
 export class EditorLookups {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly inFlight = new Map<string, Promise<DeviceSummary[]>>();
+  private readonly inFlight = new Map<string, Promise<unknown[]>>();
 
   constructor(private readonly RED: NodeAPI, private readonly now: () => number = () => Date.now()) {}
 
@@ -228,32 +248,22 @@ export class EditorLookups {
       // The button is how a user says "I fixed the key": try it now, not after the cool-down.
       await target.client.authenticate({ signal, retryRefusedKey: true });
       const devices = await target.client.listDevices({ signal });
-      this.store(target.cacheKey, summarizeDevices(devices));
+      this.store('devices', target.cacheKey, summarizeDevices(devices));
       return { ok: true, devices: devices.length };
     });
   };
 
   devices = (req: Request, res: Response): void => {
-    void this.run(req, res, async (target, _signal, body) => {
-      const cached = this.cached(target.cacheKey, body.refresh);
-      if (cached) return { devices: cached };
-      // Requests for the same list while one is on its way share it. It is bounded by the
-      // look-up deadline only: one browser going away must not fail the others' answer.
-      const key = target.cacheKey;
-      let pending = this.inFlight.get(key);
-      if (!pending) {
-        const fetching = target.client.listDevices({ signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) }).then((list) => {
-          const devices = summarizeDevices(list);
-          this.store(key, devices);
-          return devices;
-        });
-        const forget = () => { if (this.inFlight.get(key) === fetching) this.inFlight.delete(key); };
-        fetching.then(forget, forget);
-        this.inFlight.set(key, fetching);
-        pending = fetching;
-      }
-      return { devices: await pending };
-    });
+    void this.run(req, res, async (target, _signal, body) => ({
+      devices: await this.list('devices', target, body.refresh, async (signal) => summarizeDevices(await target.client.listDevices({ signal }))),
+    }));
+  };
+
+  /** The gateway picker (topology node): `[{gateway_id, name}]`, cached like the device list. */
+  topologies = (req: Request, res: Response): void => {
+    void this.run(req, res, async (target, _signal, body) => ({
+      topologies: await this.list('topologies', target, body.refresh, async (signal) => summarizeTopologies(await target.client.listTopologies({ signal }))),
+    }));
   };
 
   /**
@@ -269,7 +279,31 @@ export class EditorLookups {
     }, CHECK_API_TIMEOUT_MS);
   };
 
-  private cached(key: string, refresh: boolean): DeviceSummary[] | undefined {
+  /**
+   * A picker's list from the cache, or read once however many ask: requests for the same list
+   * while one is on its way share it. It is bounded by the look-up deadline only: one browser
+   * going away must not fail the others' answer.
+   */
+  private async list<T>(kind: ListKind, target: Target, refresh: boolean, read: (signal: AbortSignal) => Promise<T[]>): Promise<T[]> {
+    const cached = this.cached(kind, target.cacheKey, refresh);
+    if (cached) return cached as T[];
+    const key = `${kind}\n${target.cacheKey}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      const fetching = read(AbortSignal.timeout(LOOKUP_TIMEOUT_MS)).then((list) => {
+        this.store(kind, target.cacheKey, list);
+        return list;
+      });
+      const forget = () => { if (this.inFlight.get(key) === fetching) this.inFlight.delete(key); };
+      fetching.then(forget, forget);
+      this.inFlight.set(key, fetching);
+      pending = fetching;
+    }
+    return (await pending) as T[];
+  }
+
+  private cached(kind: ListKind, cacheKey: string, refresh: boolean): unknown[] | undefined {
+    const key = `${kind}\n${cacheKey}`;
     const entry = this.cache.get(key);
     if (!entry) return undefined;
     const age = this.now() - entry.at;
@@ -278,13 +312,14 @@ export class EditorLookups {
       return undefined;
     }
     if (refresh && age >= MIN_REFRESH_MS) return undefined;
-    return entry.devices;
+    return entry.list;
   }
 
-  private store(key: string, devices: DeviceSummary[]): void {
+  private store(kind: ListKind, cacheKey: string, list: unknown[]): void {
     const now = this.now();
+    const key = `${kind}\n${cacheKey}`;
     this.cache.delete(key);
-    this.cache.set(key, { at: now, devices });
+    this.cache.set(key, { at: now, list });
     for (const [k, entry] of this.cache) {
       if (this.cache.size <= MAX_CACHE_ENTRIES && now - entry.at < DEVICE_CACHE_TTL_MS) break;
       this.cache.delete(k);
@@ -333,7 +368,7 @@ export class EditorLookups {
 const registeredOn = new WeakSet<object>();
 
 /**
- * Adds the look-up routes (test connection, devices, check API) to RED.httpAdmin, once per
+ * Adds the look-up routes (test connection, devices, topologies, check API) to RED.httpAdmin, once per
  * admin app (the config module's register function runs once per start; the test helper makes
  * a new app per flow load).
  */
@@ -347,6 +382,7 @@ export function registerAdminRoutes(RED: NodeAPI): boolean {
     : (_req: Request, _res: Response, next: NextFunction) => next();
   app.post(TEST_CONNECTION_PATH, needsRead, lookups.testConnection);
   app.post(DEVICES_PATH, needsRead, lookups.devices);
+  app.post(TOPOLOGIES_PATH, needsRead, lookups.topologies);
   app.post(CHECK_API_PATH, needsRead, lookups.checkApi);
   return true;
 }
