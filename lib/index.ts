@@ -7,6 +7,12 @@ export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_
 export * from './api/topologies';
 export { parseRetryAfter, backoffDelay } from './api/retry';
 export { PollScheduler, Fetch, Listener, Failure, SchedulerOptions } from './poll/scheduler';
+export { SubscribeOptions, CadenceSource, CadenceView } from './poll/scheduler';
+export { CadenceLearner, CadenceOptions, CadenceContext, CadenceMode, fitPeriod, commonPeriod } from './poll/cadence';
+export {
+  BudgetState, BudgetReason, RequestBudget, RequestWindow, stretchFactors, loweredBudget, MIN_BUDGET_PER_HOUR, PLAN_SHARE,
+} from './poll/budget';
+export { parseRateLimitHeaders, RateLimitInfo } from './api/rate-limit';
 export * from './telemetry/readings';
 export * from './alerts/seen';
 export * from './homeassistant';
