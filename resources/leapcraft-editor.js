@@ -233,6 +233,53 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
     // ---- node definitions --------------------------------------------------------------------
 
     /**
+     * The class of the wrapper round every Leapcraft dialog's rows: a label column wide enough
+     * for each label in English and German on one line (Node-RED's own is 100px), as core nodes
+     * widen theirs. The style is added to the page once.
+     */
+    var FORM_CLASS = "leapcraft-form";
+    var FORM_STYLE = "." + FORM_CLASS + " .form-row > label:first-child { width: 125px; }";
+
+    function addFormStyle() {
+        if (typeof document === "undefined" || !document.head || document.getElementById("leapcraft-editor-style")) {
+            return;
+        }
+        var style = document.createElement("style");
+        style.id = "leapcraft-editor-style";
+        style.appendChild(document.createTextNode(FORM_STYLE));
+        document.head.appendChild(style);
+    }
+    addFormStyle();
+
+    /**
+     * A node without an account gets the account when exactly one can be chosen in the dialog's
+     * select (every Leapcraft example and the demo bring one): selected, saved with Done, as if
+     * picked by hand. Returns true when it chose one.
+     */
+    function preselectAccount(node, selector) {
+        if (typeof $ !== "function" || (node && node.account)) {
+            return false;
+        }
+        var select = $(selector || "#node-input-account");
+        if (!select.is("select")) {
+            return false;
+        }
+        var value = select.val();
+        if (value && value !== "_ADD_") {
+            return false;
+        }
+        var choices = select.find("option").filter(function () {
+            var v = String(this.value || "");
+            return v !== "" && v !== "_ADD_" && v.indexOf("${") !== 0;
+        });
+        if (choices.length !== 1) {
+            return false;
+        }
+        select.val(choices.first().val());
+        return true;
+    }
+
+    /**
      * What every Leapcraft flow node's definition shares, as values for its
      * RED.nodes.registerType(type, {...}) call: the common defaults (name; account, a
      * leapcraft-config), the palette label, the label (the name, else the node's own, else
@@ -242,6 +289,10 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
      * The call itself stays a literal in each .html with category, color, icon, inputs and
      * outputs written out, and every property named (no spread): the Flow Library reads the
      * definition from the .html without running it, and its parser stops at a spread.
+     *
+     * oneditprepare is what every dialog does first: each node's own oneditprepare calls it
+     * (base.oneditprepare.call(this)) before anything else. It selects the account of a new
+     * node when there is exactly one (preselectAccount).
      *
      * options: label (function, `this` the node: its own label, or "" for the palette label);
      * accountRequired (default true).
@@ -270,6 +321,9 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
             },
             outputLabels: function () {
                 return this._(key("outputLabel"));
+            },
+            oneditprepare: function () {
+                preselectAccount(this);
             }
         };
     }
@@ -346,46 +400,92 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         return body;
     }
 
-    /** Device lists per account for this editor session: one request serves every keystroke. */
-    var deviceLists = {};
-    var DEVICE_LIST_TTL_MS = 30000;
+    /**
+     * What each picker lists: the admin route, the answer's field, the item's id, its text in
+     * the menu and under the field, what a search looks at, and its texts (common.editor.picker.*,
+     * each a literal call so the i18n test finds it).
+     */
+    var SOURCES = {
+        devices: {
+            path: "leapcraft/devices",
+            field: "devices",
+            id: "physical_id",
+            label: function (d) { return deviceLabel(d); },
+            name: function (d) { return d.name ? (d.type ? d.name + " \u00b7 " + d.type : d.name) : text(d.type); },
+            haystack: function (d) { return [d.name, d.physical_id, d.type]; },
+            texts: {
+                refresh: function () { return common("editor.picker.refresh"); },
+                noAccount: function () { return common("editor.picker.noAccount"); },
+                empty: function () { return common("editor.picker.empty"); },
+                unknown: function (id) { return common("editor.picker.unknown", { id: id }); }
+            }
+        },
+        topologies: {
+            path: "leapcraft/topologies",
+            field: "topologies",
+            id: "gateway_id",
+            label: function (g) { return gatewayLabel(g); },
+            name: function (g) { return text(g.name); },
+            haystack: function (g) { return [g.name, g.gateway_id]; },
+            texts: {
+                refresh: function () { return common("editor.picker.refreshGateways"); },
+                noAccount: function () { return common("editor.picker.noAccountGateways"); },
+                empty: function () { return common("editor.picker.emptyGateways"); },
+                unknown: function (id) { return common("editor.picker.unknownGateway", { id: id }); }
+            }
+        }
+    };
 
-    function deviceListKey(body) {
-        return [body.id, body.baseUrl || "", body.apiKey || ""].join("\n");
+    /** The lists per kind and account for this editor session: one request serves every keystroke. */
+    var lists = {};
+    var LIST_TTL_MS = 30000;
+
+    function listKey(kind, body) {
+        return [kind, body.id, body.baseUrl || "", body.apiKey || ""].join("\n");
     }
 
-    function loadDevices(accountId, refresh, done) {
+    /** The list of one kind ("devices", "topologies") of an account: done(error, list). */
+    function loadList(kind, accountId, refresh, done) {
+        var source = SOURCES[kind];
         var body = accountRequest(accountId);
         if (refresh) {
             body.refresh = true;
         }
-        var key = deviceListKey(body);
-        var entry = deviceLists[key];
+        var key = listKey(kind, body);
+        var entry = lists[key];
         if (entry && !refresh) {
             if (entry.pending) {
                 entry.pending.push(done);
                 return;
             }
-            if (Date.now() - entry.at < DEVICE_LIST_TTL_MS) {
-                done(null, entry.devices);
+            if (Date.now() - entry.at < LIST_TTL_MS) {
+                done(null, entry.list);
                 return;
             }
         }
-        entry = deviceLists[key] = { pending: [done] };
-        lookup("leapcraft/devices", body, function (err, data) {
+        entry = lists[key] = { pending: [done] };
+        lookup(source.path, body, function (err, data) {
             var waiting = entry.pending;
             entry.pending = null;
-            if (err || !data || !Array.isArray(data.devices)) {
-                if (deviceLists[key] === entry) {
-                    delete deviceLists[key];
+            if (err || !data || !Array.isArray(data[source.field])) {
+                if (lists[key] === entry) {
+                    delete lists[key];
                 }
                 err = err || { status: 200, message: "" };
             } else {
-                entry.devices = data.devices;
+                entry.list = data[source.field];
                 entry.at = Date.now();
             }
-            waiting.forEach(function (cb) { cb(err || null, err ? null : entry.devices); });
+            waiting.forEach(function (cb) { cb(err || null, err ? null : entry.list); });
         });
+    }
+
+    function loadDevices(accountId, refresh, done) {
+        loadList("devices", accountId, refresh, done);
+    }
+
+    function loadTopologies(accountId, refresh, done) {
+        loadList("topologies", accountId, refresh, done);
     }
 
     /** "Conference Room B (D2:C1:AA:FF:3E:09) · airbird" */
@@ -394,15 +494,31 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         return device.type ? label + " \u00b7 " + device.type : label;
     }
 
+    /** "Gateway 1F (eb7119f94da3f7f644)"; "eb7119f94da3f7f644 (no name)" for a gateway without one. */
+    function gatewayLabel(gateway) {
+        return gateway.name ? gateway.name + " (" + gateway.gateway_id + ")" : String(gateway.gateway_id) + " (" + common("editor.picker.noName") + ")";
+    }
+
+    /** Room between an element and the edges of the edit tray it is in (the window without one). */
+    function roomAround(element) {
+        var tray = element.closest(".red-ui-tray");
+        var box = tray.length ? tray[0].getBoundingClientRect() : { left: 0, top: 0, right: window.innerWidth, bottom: window.innerHeight };
+        var own = element[0].getBoundingClientRect();
+        return { tray: tray, box: box, below: box.bottom - own.bottom, above: own.top - box.top };
+    }
+
     /**
-     * A device picker on a text input: suggestions from the selected account's device list
-     * (POST leapcraft/devices) as the user types, a refresh button beside the field, and a hint
-     * row when the list cannot be had. Anything typed stays accepted.
+     * A picker on a text input, filled from an admin route of the selected account (devices or
+     * gateways): the list opens when the field gets the focus and narrows as the user types, it
+     * stays inside the edit dialog (as wide as the dialog allows, scrolling when long), a refresh
+     * button beside the field reads the list again, the name of what the field holds shows
+     * below it, and a hint row says why there is no list. Anything typed stays accepted.
      *
      * options: input (selector or jQuery), account (the account select; default
      * #node-input-account), multiple (true: a comma-separated list; a pick is appended).
      */
-    function devicePicker(options) {
+    function listPicker(kind, options) {
+        var source = SOURCES[kind];
         var input = $(options.input);
         var account = $(options.account || "#node-input-account");
         var multiple = !!options.multiple;
@@ -411,15 +527,21 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         }
         var row = input.closest(".form-row");
         var refreshButton = $('<button type="button" class="red-ui-button leapcraft-picker-refresh" style="margin-left:4px;"><i class="fa fa-refresh"></i></button>')
-            .attr("title", common("editor.picker.refresh"));
+            .attr("title", source.texts.refresh());
         input.css("width", "calc(70% - 40px)");
         input.after(refreshButton);
+        // What the field holds, by name (e.g. "Kitchen · airbird"), under the field.
+        var names = $('<div class="form-row leapcraft-picker-names" style="display:none; margin-top:-6px;"><label>&nbsp;</label><span class="leapcraft-picker-name"></span></div>');
+        names.find("span").css({ color: "var(--red-ui-secondary-text-color, #777)", display: "inline-block", width: "70%", "vertical-align": "top" });
+        names.insertAfter(row);
         var hint = $('<div class="form-row form-tips leapcraft-picker-hint" style="display:none; margin-top:-6px;"></div>');
-        hint.insertAfter(row);
-        var devices = null;
+        hint.insertAfter(names);
+        var items = null;
         var generation = 0;
-        /** The refresh button shows the whole list, not only what matches the field. */
+        /** The refresh button and the focus show the whole list, not only what matches the field. */
         var showAll = false;
+        /** The focus that follows a pick (jQuery UI gives it back to the field) opens nothing. */
+        var picking = false;
 
         function accountId() {
             var id = account.val();
@@ -434,53 +556,86 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
             hint.text(message).css("color", isError ? "var(--red-ui-text-color-error, #d6615f)" : "").show();
         }
 
+        function byId(id) {
+            for (var i = 0; items && i < items.length; i++) {
+                if (String(items[i][source.id]) === id) {
+                    return items[i];
+                }
+            }
+            return null;
+        }
+
+        /** The names of what the field holds, once the list is known; an id not in it is said so. */
+        function showNames() {
+            var ids = multiple ? splitIds(input.val()) : (text(input.val()).trim() === "" ? [] : [text(input.val()).trim()]);
+            if (!items || ids.length === 0) {
+                names.hide();
+                return;
+            }
+            var parts = [];
+            for (var i = 0; i < ids.length; i++) {
+                var item = byId(ids[i]);
+                var name = item ? source.name(item) : "";
+                parts.push(item ? (name || ids[i]) : source.texts.unknown(ids[i]));
+            }
+            names.find("span").text(parts.join(", "));
+            names.show();
+        }
+
+        function load(refresh, then, quiet) {
+            var id = accountId();
+            if (!id) {
+                items = null;
+                showNames();
+                if (!quiet) {
+                    showHint(source.texts.noAccount(), false);
+                }
+                if (then) { then(); }
+                return;
+            }
+            var mine = ++generation;
+            refreshButton.prop("disabled", true).find("i").addClass("fa-spin");
+            loadList(kind, id, refresh, function (err, list) {
+                if (mine !== generation) {
+                    return; // the account changed meanwhile
+                }
+                refreshButton.prop("disabled", false).find("i").removeClass("fa-spin");
+                if (err) {
+                    items = null;
+                    if (!quiet) {
+                        showHint(errorText(err), !err.reason);
+                    }
+                } else {
+                    items = list;
+                    showHint(list.length === 0 ? source.texts.empty() : "", false);
+                }
+                showNames();
+                if (then) { then(); }
+            });
+        }
+
         /** The part of the field a pick replaces: all of it, or the last comma entry. */
         function currentTerm() {
             var value = text(input.val());
             return multiple ? value.slice(value.lastIndexOf(",") + 1).trim() : value.trim();
         }
 
-        function load(refresh, then) {
-            var id = accountId();
-            if (!id) {
-                devices = null;
-                showHint(common("editor.picker.noAccount"), false);
-                if (then) { then(); }
-                return;
-            }
-            var mine = ++generation;
-            refreshButton.prop("disabled", true).find("i").addClass("fa-spin");
-            loadDevices(id, refresh, function (err, list) {
-                if (mine !== generation) {
-                    return; // the account changed meanwhile
-                }
-                refreshButton.prop("disabled", false).find("i").removeClass("fa-spin");
-                if (err) {
-                    devices = null;
-                    showHint(errorText(err), !err.reason);
-                } else {
-                    devices = list;
-                    showHint(list.length === 0 ? common("editor.picker.empty") : "", false);
-                }
-                if (then) { then(); }
-            });
-        }
-
         function suggestions(term) {
-            if (!devices) {
+            if (!items) {
                 return [];
             }
             var needle = text(term).toLowerCase();
             var taken = multiple ? splitIds(input.val()) : [];
             var out = [];
-            for (var i = 0; i < devices.length && out.length < 200; i++) {
-                var d = devices[i];
-                if (taken.indexOf(d.physical_id) !== -1) {
+            for (var i = 0; i < items.length && out.length < 200; i++) {
+                var item = items[i];
+                var id = String(item[source.id]);
+                if (taken.indexOf(id) !== -1) {
                     continue;
                 }
-                var haystack = (text(d.name) + "\n" + text(d.physical_id) + "\n" + text(d.type)).toLowerCase();
+                var haystack = source.haystack(item).map(text).join("\n").toLowerCase();
                 if (needle === "" || haystack.indexOf(needle) !== -1) {
-                    out.push({ label: deviceLabel(d), value: d.physical_id });
+                    out.push({ label: source.label(item), value: id });
                 }
             }
             return out;
@@ -499,13 +654,27 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
             input.trigger("change");
         }
 
+        /** Opens the whole list (what is already picked left out), reading it first when needed. */
+        function openAll() {
+            showAll = true;
+            input.autocomplete("search", "");
+        }
+
         input.autocomplete({
             minLength: 0,
             delay: 150,
+            // Inside the edit tray, so it scrolls and closes with it; positioned within it.
+            appendTo: input.closest(".red-ui-tray").length ? input.closest(".red-ui-tray") : null,
+            position: { my: "left top", at: "left bottom", collision: "flipfit", within: input.closest(".red-ui-tray").length ? input.closest(".red-ui-tray") : window },
             source: function (request, respond) {
-                var term = showAll ? "" : currentTerm();
+                var term = currentTerm();
+                // The whole list when asked for, or when the field holds exactly a listed id
+                // (the user wants to change it), else what matches the field.
+                if (showAll || (!multiple && byId(term))) {
+                    term = "";
+                }
                 showAll = false;
-                if (devices) {
+                if (items) {
                     respond(suggestions(term));
                 } else {
                     load(false, function () { respond(suggestions(term)); });
@@ -515,32 +684,72 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
                 return false; // keep what is typed while arrowing through the list
             },
             select: function (event, ui) {
+                picking = true;
                 insert(ui.item.value);
+                showNames();
+                setTimeout(function () { picking = false; }, 0);
                 return false;
             },
             open: function () {
-                // Above the edit tray.
                 input.autocomplete("widget").css("z-index", 2000);
             }
+        });
+
+        // The menu: at least as wide as the field and its button, at most as wide as the tray (it
+        // is then moved left to fit: position collision "fit"); as high as the room below (or
+        // above) the field, then scrolling.
+        var instance = input.autocomplete("instance");
+        instance._resizeMenu = function () {
+            var menu = this.menu.element;
+            var room = roomAround(input);
+            var widest = Math.max(input.outerWidth() + refreshButton.outerWidth() + 4, 160);
+            menu.css({ "max-width": Math.max(widest, room.box.right - room.box.left - 24) + "px", "min-width": widest + "px", width: "auto",
+                "max-height": Math.max(120, Math.min(320, Math.max(room.below, room.above) - 12)) + "px",
+                "overflow-y": "auto", "overflow-x": "hidden", "box-sizing": "border-box" });
+            menu.find("li, .ui-menu-item-wrapper").css({ "white-space": "nowrap", overflow: "hidden", "text-overflow": "ellipsis" });
+        };
+
+        input.on("focus", function () {
+            if (picking || input.prop("readonly")) {
+                return;
+            }
+            if (multiple ? currentTerm() === "" : (currentTerm() === "" || !items || byId(currentTerm()))) {
+                openAll();
+            } else {
+                input.autocomplete("search", currentTerm());
+            }
+        });
+        input.on("change keyup", function () {
+            showNames();
         });
 
         refreshButton.on("click", function (event) {
             event.preventDefault();
             load(true, function () {
-                if (devices && devices.length) {
+                if (items && items.length) {
+                    picking = true;
                     input.trigger("focus");
-                    showAll = true;
-                    input.autocomplete("search", "");
+                    picking = false;
+                    openAll();
                 }
             });
         });
 
         account.on("change", function () {
             generation++;
-            devices = null;
+            items = null;
             refreshButton.prop("disabled", false).find("i").removeClass("fa-spin");
             showHint("", false);
+            showNames();
+            if (text(input.val()).trim() !== "") {
+                load(false, null, true);
+            }
         });
+
+        // A field that holds an id already: its name, quietly (no hint when the list cannot be had).
+        if (text(input.val()).trim() !== "") {
+            load(false, null, true);
+        }
 
         return {
             refresh: function () { load(true); },
@@ -550,9 +759,20 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
                     input.autocomplete("destroy");
                 }
                 refreshButton.remove();
+                names.remove();
                 hint.remove();
             }
         };
+    }
+
+    /** The device picker (devices, telemetry, alerts nodes): POST leapcraft/devices. */
+    function devicePicker(options) {
+        return listPicker("devices", options);
+    }
+
+    /** The gateway picker (topology node): POST leapcraft/topologies. */
+    function gatewayPicker(options) {
+        return listPicker("topologies", options);
     }
 
     return {
@@ -583,8 +803,14 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         lookup: lookup,
         errorText: errorText,
         accountRequest: accountRequest,
+        loadList: loadList,
         loadDevices: loadDevices,
+        loadTopologies: loadTopologies,
         deviceLabel: deviceLabel,
-        devicePicker: devicePicker
+        gatewayLabel: gatewayLabel,
+        devicePicker: devicePicker,
+        gatewayPicker: gatewayPicker,
+        preselectAccount: preselectAccount,
+        FORM_CLASS: FORM_CLASS
     };
 })();
