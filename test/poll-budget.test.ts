@@ -304,6 +304,21 @@ describe('request budget', () => {
       assert.deepEqual(s.budgetState(), { neededPerHour: 660, plannedPerHour: 660, stretch: 1, alertsStretch: 1 });
     });
 
+    it('a 429 the transport retried by itself (noteRateLimited) lowers the budget too, once per burst', async () => {
+      const s = scheduler({ budgetPerHour: 1000 });
+      keys(s, 10, MIN);
+      await clock.tickAsync(30 * MIN);
+      s.noteRateLimited();
+      const lowered = s.budgetState();
+      assert.equal(lowered.reason, 'rate-limited');
+      assert.equal(lowered.effectivePerHour, Math.floor(0.8 * 602));
+      s.noteRateLimited(); // the same overload's echo, within a minute
+      assert.equal(s.budgetState().effectivePerHour, lowered.effectivePerHour);
+      await clock.tickAsync(2 * MIN);
+      s.noteRateLimited(); // still too fast two minutes later: lower again
+      assert.ok(s.budgetState().effectivePerHour! < lowered.effectivePerHour!);
+    });
+
     it('rate-limit headers: no request while none remain until the reset; a policy caps the plan', async () => {
       const s = scheduler();
       const { starts } = keys(s, 10, MIN);

@@ -329,6 +329,14 @@ export class PollScheduler {
     this.slots.reopen();
   }
 
+  /**
+   * The API answered 429 to a request the scheduler did not see fail (the transport waited
+   * out a short Retry-After and retried it): lowers the working budget as a 429 rejection does.
+   */
+  noteRateLimited(): void {
+    this.rateLimited();
+  }
+
   /** The budget now: configured, working, why, and how far the intervals are stretched. */
   budgetState(): BudgetState {
     const now = this.now();
