@@ -9,7 +9,7 @@
  */
 import { DEFAULT_BASE_URL } from './api/client';
 import {
-  CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S,
+  BUDGET_MAX_PER_HOUR, BUDGET_MIN_PER_HOUR, CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S,
 } from './api/account-settings';
 import {
   CONTROL_CHARS, INTEGER, ISO_DATE_TIME, LOOPBACK_HOSTS, MAX_DATE_TIME_MS, MAX_ID_LENGTH, NOTIFICATIONS_MAX_LIMIT,
@@ -43,7 +43,7 @@ export interface EditorRules {
   /** Poll intervals in seconds: 0 is "only on input", polls run at least `min` apart. */
   interval: RangeRule;
   /** The account's settings: concurrency (requests at once) and timeout (seconds). */
-  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number } };
+  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule };
   telemetry: { types: string[]; resolutions: string[]; outputs: string[] };
   notifications: { maxLimit: number };
   homeassistant: {
@@ -69,6 +69,7 @@ export function editorRules(): EditorRules {
     account: {
       concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
+      budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
     },
     telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },

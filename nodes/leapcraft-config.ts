@@ -6,7 +6,7 @@
  * failure of the account reaches each node through its own requests or polls.
  */
 import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactUrlCredentials } from '../lib';
-import { concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
+import { budgetSetting, concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
 import { registerAdminRoutes } from './config/admin-routes';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, NodeAPI } from './common/types';
 
@@ -31,7 +31,11 @@ export = function register(RED: NodeAPI): void {
         // A full deploy restarts this node: the account's token outlives it (in memory only).
         shareToken: true,
         onWarning: (message) => node.warn(message),
+        // The account's request budget learns from the API: each 429, and its rate-limit headers.
+        onRateLimited: () => scheduler.noteRateLimited(),
+        onRateLimit: (info) => scheduler.noteApiLimit(info),
       });
+      scheduler.setBudget(budgetSetting(def.budget));
       if (!client.hasApiKey) {
         node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
       }

@@ -6,9 +6,9 @@
  */
 import {
   Device, DEVICE_LIST_KEY, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
-  PollHealth, PollOutput, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
+  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
 } from '../lib';
-import { clientOf } from './common/account';
+import { clientOf, paceOf } from './common/account';
 import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
 import { idsFromMsg, parseIdList } from './common/ids';
@@ -29,6 +29,8 @@ interface TelemetryDef extends NodeDef {
   output?: string;
   changesOnly?: boolean;
   blockOverrides?: boolean;
+  /** Cadence-aware polling of latest readings; on unless set false. */
+  cadence?: boolean;
 }
 
 /** How often "every device" re-reads the device list, so new sensors join the poll. */
@@ -45,6 +47,8 @@ export = function register(RED: NodeAPI): void {
     });
     if (!started) return;
     const { node, status, account, settings: { output, explicitIds, pollMs } } = started;
+    // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
+    const cadenceAware = def.cadence !== false && configured.type === 'latest';
     const client = (): LeapcraftClient => clientOf(RED, account);
     const text = (key: string, params?: Record<string, string | number>) => RED._(`leapcraft-telemetry.status.${key}`, params);
     const directory = new DeviceDirectory();
@@ -67,10 +71,9 @@ export = function register(RED: NodeAPI): void {
       if (!emission) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
-      const now = health.state();
-      if (now.state === 'failing') status.failing(text('failing', { failed: now.failed, count: polled.size }));
-      else if (now.state === 'listStale') status.degraded(text('emittedListStale', { count: emission.emitted, time: clock() }));
-      else status.ok(text('emitted', { count: emission.emitted, time: clock() }));
+      const view = pollStatusView(health.state(), emission.emitted, polled.size, clock());
+      const paced = paceOf(account, pollMs);
+      status[view.kind](text(view.key, view.params) + (paced ? `; ${text('paced', { seconds: paced.seconds, reason: text(`pace.${paced.reason}`) })}` : ''));
     }
 
     /** `id` undefined: the device list itself failed. The scheduler says when a failure is news. */
@@ -86,13 +89,9 @@ export = function register(RED: NodeAPI): void {
       // Relative from/to are resolved at each fetch, so "-24h" moves with time.
       telemetryKey(id, configured), pollMs, (signal) => client().getTelemetry(id, configured, { signal }), {
         next: (value) => onAnswer({ id, value }),
-        error: (err, failure) => {
-          health.deviceFailed(id);
-          reportFailure(id, err, failure);
-          onAnswer({ id, error: err });
-        },
+        error: (err, failure) => { health.deviceFailed(id); reportFailure(id, err, failure); onAnswer({ id, error: err }); },
         recovered: () => health.deviceRecovered(id),
-      }), {
+      }, cadenceAware ? { cadence: { timeOf: readingTime } } : {}), {
       joined: (id) => pollOutput.joined(id),
       // A failing device that leaves the list no longer counts as failing.
       left: (id) => { health.deviceRecovered(id); pollOutput.left(id); },

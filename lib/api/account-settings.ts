@@ -33,3 +33,12 @@ export function timeoutMsSetting(value: unknown): number {
   }
   return Math.round(seconds * 1000);
 }
+
+/** Requests per hour the account may send, all its nodes together (empty: no budget). */
+export const BUDGET_MIN_PER_HOUR = 60;
+export const BUDGET_MAX_PER_HOUR = 1_000_000;
+
+/** The budget setting: undefined when blank, else whole requests per hour in range. */
+export function budgetSetting(value: unknown): number | undefined {
+  return isBlank(value) ? undefined : integerInRange(value, 'budget', BUDGET_MIN_PER_HOUR, BUDGET_MAX_PER_HOUR);
+}

@@ -13,6 +13,7 @@ import { apiErrorText, expectObject, extractList, parseJsonBody } from './respon
 import { parseRetryAfter } from './retry';
 import { Alert, Device, DeviceDetails, TelemetryResponse, Thing, Topology } from './types';
 import { packageInfo } from '../package';
+import { RateLimitInfo } from './rate-limit';
 import { redactSecrets } from './redact';
 import {
   formatApiDateTime, integerInRange, limitOrAll, optionalId, requireId, telemetryQuery,
@@ -36,6 +37,10 @@ export interface ClientOptions {
   devicePageSize?: number;
   /** Told of what the API did that the client worked around but a user should know (a truncated list). */
   onWarning?: (message: string) => void;
+  /** Told of every HTTP 429 (the account's request budget lowers itself). */
+  onRateLimited?: () => void;
+  /** Told of what the API's rate-limit headers say (the budget stays under it). */
+  onRateLimit?: (info: RateLimitInfo) => void;
   /**
    * Keep the token in this process's memory for the next client of the same account (base URL
    * and key): a redeployed config node then needs no new exchange. For an account's own client.
@@ -125,6 +130,8 @@ export class LeapcraftClient {
       maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
       userAgent: options.userAgent ?? `node-red-contrib-leapcraft/${packageInfo.version}`,
       random: options.random,
+      onRateLimited: options.onRateLimited,
+      onRateLimit: options.onRateLimit,
     });
     this.tokens = new TokenManager(() => this.exchangeToken(), {
       authRetryBaseMs: options.authRetryBaseMs ?? 30_000,

@@ -10,6 +10,7 @@ import https from 'node:https';
 import axios, { AxiosInstance } from 'axios';
 import { HttpsProxyAgent } from 'hpagent';
 import { getProxyForUrl } from 'proxy-from-env';
+import { parseRateLimitHeaders, RateLimitInfo } from './rate-limit';
 import { anySignal, sleep } from './abort';
 import { LeapcraftAbortedError, LeapcraftError, LeapcraftRateLimitError, LeapcraftTimeoutError, LeapcraftUnavailableError } from './errors';
 import { backoffDelay, parseRetryAfter } from './retry';
@@ -34,6 +35,10 @@ export interface TransportOptions {
   maxRetryAfterMs: number;
   userAgent: string;
   random?: () => number;
+  /** Told of every HTTP 429, retried here or not: a request budget learns from each. */
+  onRateLimited?: () => void;
+  /** Told of what an answer's rate-limit headers say (`RateLimit-*`, `X-RateLimit-*`). */
+  onRateLimit?: (info: RateLimitInfo) => void;
 }
 
 export interface WireRequest {
@@ -148,8 +153,10 @@ export class Transport {
         const isLast = attempt >= this.options.maxRetries;
         if ('response' in outcome) {
           const { response } = outcome;
+          this.noteLimits(response);
           if (response.status === 429) {
             this.counters.rateLimited++;
+            this.notify(() => this.options.onRateLimited?.());
             const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
             if (retryAfterMs !== undefined) this.blockedUntil = Math.max(this.blockedUntil, Date.now() + retryAfterMs);
             if (isLast || (retryAfterMs ?? 0) > this.options.maxRetryAfterMs) return response;
@@ -172,6 +179,21 @@ export class Transport {
       throw this.translateAbort(err, req, signal);
     } finally {
       dispose();
+    }
+  }
+
+  private noteLimits(response: WireResponse): void {
+    if (!this.options.onRateLimit) return;
+    const info = parseRateLimitHeaders(response.headers);
+    if (info) this.notify(() => this.options.onRateLimit?.(info));
+  }
+
+  /** A listener that throws (a bug elsewhere) must not fail the request. */
+  private notify(call: () => void): void {
+    try {
+      call();
+    } catch {
+      // ignored: see above
     }
   }
 

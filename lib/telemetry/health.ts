@@ -36,3 +36,16 @@ export class PollHealth {
     return this.listFailing ? { state: 'listStale' } : { state: 'ok' };
   }
 }
+
+/** The status a poll answer leaves: its colour, and the catalog key and parameters of its text. */
+export interface PollStatusView {
+  kind: 'failing' | 'degraded' | 'ok';
+  key: 'failing' | 'emittedListStale' | 'emitted';
+  params: Record<string, string | number>;
+}
+
+export function pollStatusView(state: PollState, emitted: number, polled: number, time: string): PollStatusView {
+  if (state.state === 'failing') return { kind: 'failing', key: 'failing', params: { failed: state.failed, count: polled } };
+  if (state.state === 'listStale') return { kind: 'degraded', key: 'emittedListStale', params: { count: emitted, time } };
+  return { kind: 'ok', key: 'emitted', params: { count: emitted, time } };
+}

@@ -135,3 +135,9 @@ export class UnreadableAnswers {
     return { shape, first };
   }
 }
+
+/** The time of a latest reading (its first point's `timestamp`), for cadence-aware polling. */
+export function readingTime(value: unknown): number | undefined {
+  const point = telemetryPoints(value)[0];
+  return point ? parseApiTime(point.timestamp) ?? parseApiTime(point.created_at) : undefined;
+}

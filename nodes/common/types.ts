@@ -11,6 +11,8 @@ export interface LeapcraftConfigDef extends NodeDef {
   baseUrl: string;
   concurrency: number | string;
   timeout: number | string;
+  /** Requests per hour for the whole account; empty for none. */
+  budget?: number | string;
 }
 
 /** What a flow node may use of its account (the config node). */
