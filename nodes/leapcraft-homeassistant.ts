@@ -1,15 +1,17 @@
 /**
  * leapcraft-homeassistant: every Leapcraft sensor as a Home Assistant device, through MQTT
- * discovery. Telemetry (and device lists) in; msgs for the core `mqtt out` node out
+ * discovery. Telemetry, device lists and alerts in; msgs for the core `mqtt out` node out
  * (`msg.topic`, `msg.payload`, `msg.retain`, `msg.qos`). Every decision lives in
- * lib/homeassistant/ (settings.ts, bridge.ts, status.ts) and the gateway look-up in
- * lib/api/topologies.ts; this node wires them to Node-RED: its timers, events and status.
+ * lib/homeassistant/ (service.ts: timers and readiness; bridge.ts: what to publish; settings.ts,
+ * status.ts) and the gateway look-up in lib/api/topologies.ts; this node wires them to
+ * Node-RED: its account, context store, events, status and msgs.
  */
 import {
-  HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, HA_TOPOLOGY_WAIT_MS, haAnnounceDelayMs, haBridgeOptions, HaGatewayIndex, HaMessage,
-  HaSettingsInput, haStaleCheck, HaStatusTracker, HomeAssistantBridge, listTopologiesWithDevices, parseHaInput, parseHaSettings, Topology,
+  Device, DEVICE_LIST_KEY, HA_DEFAULT_MAX_DEVICES, HA_DEVICE_LIST_REFRESH_MS, HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, HaBridgeService, HaMessage,
+  HaRecord, HaSettingsInput, HaStatusTracker, listTopologiesWithDevices, parseHaInput, parseHaSettings, readHaRecord, Topology,
 } from '../lib';
-import { findAccount, clientOf } from './common/account';
+import { clientOf, findAccount } from './common/account';
+import { nodeMemory } from './common/context';
 import { noAccountError, toNodeError } from './common/errors';
 import { handleInput } from './common/input';
 import { readSettings } from './common/settings';
@@ -18,8 +20,12 @@ import { clock } from './common/time';
 import type { Node, NodeAPI, NodeDef, NodeMessage, Send } from './common/types';
 
 type HomeAssistantDef = NodeDef & HaSettingsInput & { account?: string };
+const CONTEXT_KEY = 'leapcraft-homeassistant';
 
 export = function register(RED: NodeAPI): void {
+  /** What each bridge announced, by node id, carried across redeploys (see nodes/common/context.ts). */
+  const carried = new Map<string, HaRecord>();
+
   function LeapcraftHomeAssistantNode(this: Node, def: HomeAssistantDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -27,22 +33,21 @@ export = function register(RED: NodeAPI): void {
     const settings = readSettings(node, status, () => parseHaSettings(def));
     if (!settings) return;
 
-    // The account is optional: it only tells which gateway each sensor reports through.
+    // The account is optional: it tells the gateways, the device list (clean-up) and the API's health.
     const account = def.account ? findAccount(RED, def.account) : undefined;
     const accountProblem = def.account ? (account ? account.configError : noAccountError(RED)) : undefined;
-    const bridge = new HomeAssistantBridge(haBridgeOptions(settings));
+    const usable = account && !accountProblem ? account : undefined;
+    const memory = nodeMemory<HaRecord>(node, CONTEXT_KEY, settings.store, carried, (v) => readHaRecord(v, HA_DEFAULT_MAX_DEVICES));
     const tracker = new HaStatusTracker();
+    const warn = (key: string, err: unknown) => node.warn(RED._(`leapcraft-homeassistant.warn.${key}`, { message: toNodeError(err).message }));
 
     let closed = false;
-    const emitFromTimer: Send = (msgs) => {
-      if (!closed) node.send(msgs as never);
-    };
-    function emit(msgs: HaMessage[], send: Send = emitFromTimer): void {
-      if (msgs.length) send([msgs as unknown as NodeMessage[]]);
+    function emit(msgs: HaMessage[], send?: Send): void {
+      if (msgs.length && (send || !closed)) (send ?? ((m) => node.send(m as never)))([msgs as unknown as NodeMessage[]]);
     }
 
     function showStatus(): void {
-      const { view, warnTooManyKeys } = tracker.update(bridge.stats());
+      const { view, warnTooManyKeys } = tracker.update(service.bridge.stats());
       if (warnTooManyKeys) node.warn(RED._('leapcraft-homeassistant.warn.tooManyKeys'));
       if (view.kind === 'waiting') return status.waiting(RED._('leapcraft-homeassistant.status.waiting'));
       const { devices, entities, offline, lastStateAt } = view.params;
@@ -51,78 +56,67 @@ export = function register(RED: NodeAPI): void {
       else status.ok(RED._('leapcraft-homeassistant.status.announced', params));
     }
 
-    // ---- gateways (via_device), from the account's topologies ----------------------------------
+    let saveWarned = false;
+    const service = new HaBridgeService(settings, {
+      send: (msgs) => emit(msgs),
+      changed: showStatus,
+      save: (record) => memory.save(record).then(() => { saveWarned = false; }),
+      saveFailed: (err) => { if (!saveWarned) warn('store', err); saveWarned = true; },
+      rateLimitRemainingMs: usable ? () => usable.getClient().rateLimitRemainingMs() : undefined,
+    }, usable !== undefined);
+    memory.load().then((stored) => service.load(stored), (err: unknown) => {
+      warn('store', err);
+      service.load(undefined);
+    });
 
-    let markReady = () => {};
-    const ready = new Promise<void>((resolve) => { markReady = resolve; });
-    let readyTimer: NodeJS.Timeout | undefined;
-    let unsubscribeTopologies: (() => void) | undefined;
-    const warnTopology = (err: unknown) => node.warn(RED._('leapcraft-homeassistant.warn.topology', { message: toNodeError(err).message }));
+    // ---- the account: gateways (via_device), the device list (clean-up), the API's health ------
 
-    if (account && !accountProblem) {
-      readyTimer = setTimeout(markReady, HA_TOPOLOGY_WAIT_MS);
-      const fetchTopologies = (signal: AbortSignal) => listTopologiesWithDevices(clientOf(RED, account), { signal });
+    const client = () => clientOf(RED, usable);
+    const listDevices = (signal?: AbortSignal) => client().listDevices({ signal });
+    const unsubscribe: Array<() => void> = [];
+    function subscribe<T>(key: string, everyMs: number, fetch: (signal: AbortSignal) => Promise<T>, next: (value: T) => void, warnKey: string): void {
       try {
-        unsubscribeTopologies = account.getScheduler().subscribe<Topology[]>(HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, fetchTopologies, {
-          next: (list) => {
-            emit(bridge.setGatewayIndex(new HaGatewayIndex(list)));
-            markReady();
-            showStatus();
-          },
-          // Not fatal: the sensors are bridged without via_device (or with the last gateways) until a retry works.
+        unsubscribe.push(usable!.getScheduler().subscribe<T>(key, everyMs, fetch, {
+          next,
+          // Not fatal: the bridge goes on without (the gateways, the clean-up) until a retry works.
           error: (err, failure) => {
-            if (failure.first) warnTopology(err);
-            markReady();
+            if (failure.first) warn(warnKey, err);
+            service.accountFailed(err, failure);
           },
-        }, { retryFailures: true });
+          recovered: () => service.accountRecovered(),
+        }, { retryFailures: true }));
       } catch (err) {
-        warnTopology(err);
-        markReady();
+        warn(warnKey, err);
+        service.accountFailed(err, { code: toNodeError(err).code ?? 'error', since: Date.now() });
       }
-    } else {
-      markReady();
-      if (accountProblem) node.warn(RED._('leapcraft-homeassistant.warn.account', { message: accountProblem.message }));
+    }
+    if (usable) {
+      subscribe<Topology[]>(HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, (signal) => listTopologiesWithDevices(client(), { signal }), (list) => service.topologies(list), 'topology');
+      if (settings.removeAfterMs > 0) subscribe<Device[]>(DEVICE_LIST_KEY, HA_DEVICE_LIST_REFRESH_MS, listDevices, (list) => service.deviceList(list), 'deviceList');
+    } else if (accountProblem) {
+      node.warn(RED._('leapcraft-homeassistant.warn.account', { message: accountProblem.message }));
     }
 
-    // ---- timers: stale devices, re-announcing ---------------------------------------------------
-
-    const stale = haStaleCheck(settings);
-    const staleTimer = stale && setInterval(() => {
-      const msgs = bridge.markStale(Date.now(), stale.maxAgeMs);
-      if (msgs.length) {
-        emit(msgs);
-        showStatus();
-      }
-    }, stale.everyMs);
-
-    let announceTimer: NodeJS.Timeout | undefined;
-    /** Announces everything again after the delay; several triggers within it give one announcement. */
-    const scheduleAnnounce = (): void => {
-      if (announceTimer || closed) return;
-      announceTimer = setTimeout(() => {
-        announceTimer = undefined;
-        void ready.then(() => {
-          emit(bridge.announceAll());
-          showStatus();
-        });
-      }, haAnnounceDelayMs(settings));
-    };
+    /** A device whose poll answered "not found" may have left the account: the device list now, shared with any read under way. */
+    function checkDeviceList(): void {
+      usable!.getScheduler().fetchNow<Device[]>(DEVICE_LIST_KEY, listDevices).then(
+        (list) => { if (!closed) service.deviceList(list); },
+        (err: unknown) => warn('deviceList', err),
+      );
+    }
 
     // The bridge is online once the flows run (its msgs then reach the mqtt out node).
-    const onFlowsStarted = () => emit([bridge.bridgeAvailability(true)]);
+    const onFlowsStarted = () => service.flowsStarted();
     RED.events.once('flows:started', onFlowsStarted);
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       // Best effort (the mqtt out node may be stopping too): the broker's last will, set to
       // the same topic and payload, covers the rest.
-      emit([bridge.bridgeAvailability(false)]);
+      emit(service.close());
       closed = true;
       RED.events.removeListener('flows:started', onFlowsStarted);
-      clearTimeout(readyTimer);
-      clearTimeout(announceTimer);
-      clearInterval(staleTimer);
-      unsubscribeTopologies?.();
-      markReady();
+      for (const stop of unsubscribe) stop();
+      if (removed) memory.forget();
       done();
     });
 
@@ -132,12 +126,10 @@ export = function register(RED: NodeAPI): void {
     handleInput(RED, node, status, async (msg, send, signal) => {
       // Checked at once: a bad msg is refused before it waits for anything, and nothing is sent.
       const command = parseHaInput(msg, settings.birthTopic);
-      await ready;
+      await service.ready;
       if (signal.aborted || closed) return;
-      const { messages, reannounce } = bridge.apply(command, Date.now());
-      emit(messages, send);
-      if (reannounce) scheduleAnnounce();
-      showStatus();
+      emit(service.handle(command), send);
+      if (usable && service.wantsDeviceList(command)) checkDeviceList();
     });
   }
 

@@ -2,21 +2,27 @@
  * leapcraft-homeassistant in Node-RED (the test helper), fed by a real leapcraft-telemetry
  * node polling the simulator over 127.0.0.1: what it announces, when it announces again,
  * availability (failed polls through a Catch node, stale data), birth messages, removal,
- * bad input, its settings and its lifecycle.
+ * bad input, its settings and its lifecycle; then device-based discovery with a
+ * leapcraft-notifications node wired in (alerts as events), the bridge's health and the
+ * clean-up of devices that left the account. The flows without a `discovery` setting are
+ * nodes saved before device-based discovery existed: they keep per-entity discovery.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
-import { haTopicSetting, integerInRange } from '../lib';
+import { haDeviceKey, haTopicSetting, integerInRange, parseHaSettings } from '../lib';
 import { LeapcraftSimulator } from '../simulator';
 import type { DeviceListItem } from '../simulator';
 import { catchNode, collect, helper, sleep, TestNode } from './support/nodered';
+import { readJsonLines, RealNodeRed, waitFor as waitForFile } from './support/real-nodered';
 import configNode = require('../nodes/leapcraft-config');
 import telemetryNode = require('../nodes/leapcraft-telemetry');
 import haNode = require('../nodes/leapcraft-homeassistant');
+import notificationsNode = require('../nodes/leapcraft-notifications');
+import { deviceConfigProblems, isDeviceConfigTopic, isEntityConfigTopic, renderTemplate } from './homeassistant-schema.test';
 
-const NODES = [configNode, telemetryNode, haNode, catchNode];
+const NODES = [configNode, telemetryNode, haNode, notificationsNode, catchNode];
 type Msg = Record<string, unknown> & { topic: string; payload: string; kind: string };
 type Config = Record<string, unknown> & { unique_id: string; device: Record<string, unknown>; availability: Array<{ topic: string }> };
 
@@ -76,6 +82,10 @@ function lastStatus(node: TestNode): { fill?: string; text?: string } {
 
 const configsOf = (msgs: Msg[]) => msgs.filter((m) => m.kind === 'config');
 const parsed = (m: Msg) => JSON.parse(m.payload) as Config;
+/** The configs of sensors' readings: not their `last seen` and `alert`, not the gateways' or the bridge's own. */
+const readingConfigsOf = (msgs: Msg[]) => configsOf(msgs).filter((m) => m.physical_id && !/\/(last_seen|alert)\/config$/.test(m.topic));
+/** The bridge's own device and health (announced when the flows start and with every announcement). */
+const isBridgeOwn = (m: { topic?: unknown }) => typeof m.topic === 'string' && (m.topic.includes('/leapcraft-bridge_') || m.topic === 'leapcraft/bridge/state');
 
 describe('leapcraft-homeassistant node', function () {
   this.timeout(30_000);
@@ -144,9 +154,11 @@ describe('leapcraft-homeassistant node', function () {
       const bridgeOnline = first.filter((m) => m.topic === 'leapcraft/bridge/availability');
       assert.ok(bridgeOnline.length <= 1);
       const configs = configsOf(first).map(parsed);
-      const sensorConfigs = configs.filter((c) => c.device.manufacturer === 'Leapcraft' && c.device.model !== 'Gateway');
+      const sensorConfigs = readingConfigsOf(first).map(parsed);
       // AirBird: co2, temperature, humidity, battery; Ambinode: co2, temperature, humidity, pm2_5, noise.
       assert.equal(sensorConfigs.length, 9);
+      // And each its `last seen` and `alert`.
+      assert.equal(configsOf(first).filter((m) => m.physical_id && /\/(last_seen|alert)\/config$/.test(m.topic)).length, 4);
       assert.equal(new Set(sensorConfigs.map((c) => c.unique_id)).size, 9, 'unique ids are unique');
       for (const [device, keys] of [[airbird, ['co2', 'temperature', 'humidity', 'battery']], [ambinode, ['co2', 'temperature', 'humidity', 'pm2_5', 'noise']]] as const) {
         const mine = sensorConfigs.filter((c) => (c.device.identifiers as string[])[0] === `leapcraft_${device.physical_id}`);
@@ -165,7 +177,7 @@ describe('leapcraft-homeassistant node', function () {
         assert.deepEqual(avail.map((m) => m.payload), ['online']);
         const states = first.filter((m) => m.kind === 'state' && m.physical_id === device.physical_id);
         assert.equal(states.length, 1);
-        assert.deepEqual(Object.keys(JSON.parse(states[0].payload)).sort(), [...keys].sort());
+        assert.deepEqual(Object.keys(JSON.parse(states[0].payload)).sort(), [...keys, 'last_seen'].sort());
       }
       const gateways = configs.filter((c) => c.device.model === 'Gateway');
       assert.equal(gateways.length, new Set([airbird.topology_id, ambinode.topology_id]).size);
@@ -183,7 +195,7 @@ describe('leapcraft-homeassistant node', function () {
       const msgs = await output(() => poll());
       assert.equal(sim.stats.requests.filter((r) => r.endpoint === 'topologies').length, 0);
       const configs = configsOf(msgs).map(parsed);
-      assert.equal(configs.length, 9);
+      assert.equal(readingConfigsOf(msgs).length, 9);
       assert.ok(configs.every((c) => c.device.via_device === undefined));
 
       const withGateway = await output(() => ha().receive({
@@ -199,8 +211,8 @@ describe('leapcraft-homeassistant node', function () {
     it('takes the telemetry node\'s "one array per poll" output too', async () => {
       await helper.load(NODES, flow({ account: '' }, { output: 'array' }), creds());
       const msgs = await output(() => poll());
-      assert.equal(configsOf(msgs).length, 9);
-      assert.deepEqual(msgs.filter((m) => m.kind === 'state').map((m) => m.physical_id).sort(), [airbird.physical_id, ambinode.physical_id].sort());
+      assert.equal(readingConfigsOf(msgs).length, 9);
+      assert.deepEqual(msgs.filter((m) => m.kind === 'state' && !isBridgeOwn(m)).map((m) => m.physical_id).sort(), [airbird.physical_id, ambinode.physical_id].sort());
     });
 
     it('announces only a new reading key; a new device name announces the device again', async () => {
@@ -209,31 +221,32 @@ describe('leapcraft-homeassistant node', function () {
         payload: { physical_id: 'x-1', timestamp: '2026-03-29T15:24:05Z', data: { ...data, meta: { firmware: '1.0' } } }, ...(device ? { device } : {}),
       } as never), 200);
       const a = await send({ co2: 500, temperature: 21 });
-      assert.equal(configsOf(a).length, 2);
+      assert.equal(readingConfigsOf(a).length, 2);
       const b = await send({ co2: 510, temperature: 21, light_level: 300 });
       assert.deepEqual(configsOf(b).map((m) => parsed(m).name), ['Light level']);
-      assert.deepEqual(JSON.parse(b.find((m) => m.kind === 'state')!.payload), { co2: 510, temperature: 21, light_level: 300 });
+      const stateOf = (msgs: Msg[]) => JSON.parse(msgs.find((m) => m.kind === 'state' && m.physical_id)!.payload);
+      const at = '2026-03-29T15:24:05Z';
+      assert.deepEqual(stateOf(b), { co2: 510, temperature: 21, light_level: 300, last_seen: at });
       const c = await send({ co2: 520 });
       assert.equal(configsOf(c).length, 0);
-      assert.deepEqual(JSON.parse(c.find((m) => m.kind === 'state')!.payload), { co2: 520, temperature: null, light_level: null }, 'a missing key is null (unknown), not the old value');
+      assert.deepEqual(stateOf(c), { co2: 520, temperature: null, light_level: null, last_seen: at }, 'a missing key is null (unknown), not the old value');
       const d = await send({ co2: 530 }, { name: 'Kitchen', type: 'airbird' });
-      assert.equal(configsOf(d).length, 3, 'all three entities again, with the new device block');
+      assert.equal(readingConfigsOf(d).length, 3, 'all three entities again, with the new device block');
       assert.ok(configsOf(d).map(parsed).every((cfg) => cfg.device.name === 'Kitchen' && cfg.device.model === 'AirBird' && cfg.device.sw_version === '1.0'));
     });
 
     it('a device list announces each device with its model\'s readings before the first reading', async () => {
       await helper.load(NODES, flow({ account: '' }), creds());
       const msgs = await output(() => ha().receive({ payload: sim.devices() } as never));
-      const configs = configsOf(msgs).map(parsed);
       const airbirds = sim.devices().filter((d) => d.type === 'airbird').length;
       const ambinodes = sim.devices().filter((d) => d.type === 'ambinode').length;
-      assert.equal(configs.length, airbirds * 4 + ambinodes * 5);
+      assert.equal(readingConfigsOf(msgs).length, airbirds * 4 + ambinodes * 5);
       assert.equal(msgs.filter((m) => m.kind !== 'config' && m.physical_id).length, 0, 'no state and no availability before a reading');
       // The first reading brings the firmware (data.meta.firmware) into the device block: the polled
       // devices are announced again, once; the next reading adds nothing.
       const next = await output(() => poll());
       assert.deepEqual([...new Set(configsOf(next).map((m) => m.physical_id))].sort(), [airbird.physical_id, ambinode.physical_id].sort());
-      assert.equal(configsOf(next).length, 9);
+      assert.equal(readingConfigsOf(next).length, 9);
       assert.ok(configsOf(next).map(parsed).every((c) => typeof c.device.sw_version === 'string'));
       const after = await output(() => poll());
       assert.equal(configsOf(after).length, 0);
@@ -255,9 +268,11 @@ describe('leapcraft-homeassistant node', function () {
     it('a device without a reading for 3 expected intervals goes offline once; expire_after is 3 intervals', async () => {
       await helper.load(NODES, flow({ interval: 1 }), creds());
       const first = await output(() => poll(), 200);
-      assert.ok(configsOf(first).filter((m) => m.physical_id).every((m) => parsed(m).expire_after === 3));
+      assert.ok(readingConfigsOf(first).every((m) => parsed(m).expire_after === 3));
+      // `last seen` does not expire: it is what tells how long a device has been silent.
+      assert.ok(configsOf(first).filter((m) => m.topic.endsWith('/last_seen/config')).every((m) => parsed(m).expire_after === undefined));
       const later = await until(out(), (got) => got.filter((m) => m.payload === 'offline').length >= 2, 6000);
-      assert.deepEqual(later.map((m) => m.physical_id).sort(), [airbird.physical_id, ambinode.physical_id].sort());
+      assert.deepEqual(later.filter((m) => !isBridgeOwn(m)).map((m) => m.physical_id).sort(), [airbird.physical_id, ambinode.physical_id].sort());
       // Once: no repeats while it stays stale.
       const quiet = await settle(out(), 1000, 1000);
       assert.deepEqual(quiet, []);
@@ -267,17 +282,19 @@ describe('leapcraft-homeassistant node', function () {
   describe('birth message, reconnects, actions', () => {
     it('Home Assistant\'s birth message re-announces everything once after the delay; offline does nothing', async () => {
       await helper.load(NODES, flow({ announceDelay: 1 }), creds());
-      const first = await output(() => poll());
+      const first = (await output(() => poll())).filter((m) => !isBridgeOwn(m));
       const announced = configsOf(first).length;
       const started = Date.now();
-      const p = until(out(), (got) => configsOf(got).length >= announced);
+      const p = until(out(), (got) => configsOf(got).filter((m) => !isBridgeOwn(m)).length >= announced);
       for (let i = 0; i < 3; i++) ha().receive({ topic: 'homeassistant/status', payload: 'online' } as never);
       ha().receive({ topic: 'homeassistant/status', payload: Buffer.from('offline') } as never);
       const again = await p;
       assert.ok(Date.now() - started >= 900, 'not before the delay\'s 1 s minimum');
       assert.equal(again[0].topic, 'leapcraft/bridge/availability');
       assert.equal(again[0].payload, 'online');
-      assert.deepEqual(configsOf(again).map((m) => m.topic).sort(), configsOf(first).map((m) => m.topic).sort());
+      assert.deepEqual(configsOf(again).filter((m) => !isBridgeOwn(m)).map((m) => m.topic).sort(), configsOf(first).map((m) => m.topic).sort());
+      // The bridge's own device and health again too (Home Assistant forgot them as well).
+      assert.ok(again.some((m) => m.topic === 'leapcraft/bridge/state') && configsOf(again).some(isBridgeOwn));
       const rest = await settle(out(), 1500, 1500);
       assert.equal(configsOf(rest).length, 0, 'three births within the delay: one announcement');
     });
@@ -292,13 +309,14 @@ describe('leapcraft-homeassistant node', function () {
       const again = await output(() => ha().receive({
         status: { fill: 'green', shape: 'dot', text: 'node-red:common.status.connected', source: { type: 'mqtt out' } },
       } as never), 300);
-      assert.equal(configsOf(again).length, 9 + new Set([airbird.topology_id, ambinode.topology_id]).size);
+      assert.equal(readingConfigsOf(again).length, 9);
+      assert.equal(configsOf(again).filter((m) => m.gateway_id).length, new Set([airbird.topology_id, ambinode.topology_id]).size);
       assert.equal(again.filter((m) => m.kind === 'state' && m.physical_id).length, 2, 'with the last states');
     });
 
     it('remove: empty retained configs for what was announced, states and availability cleared; one device with msg.physical_id', async () => {
       await helper.load(NODES, flow(), creds());
-      const first = await output(() => poll());
+      const first = (await output(() => poll())).filter((m) => !isBridgeOwn(m));
       const one = await output(() => ha().receive({ action: 'remove', physical_id: ambinode.physical_id } as never), 200);
       // Its entities, and its gateway when no other announced sensor reports through it.
       const expected = configsOf(first).filter((m) => m.physical_id === ambinode.physical_id
@@ -307,11 +325,14 @@ describe('leapcraft-homeassistant node', function () {
       assert.ok(one.every((m) => m.payload === '' && m.retain === true));
       assert.ok(one.some((m) => m.kind === 'state' && m.topic.endsWith('/state')) && one.some((m) => m.kind === 'availability'));
       const all = await output(() => ha().receive({ action: 'remove' } as never), 200);
-      const removedTopics = new Set([...configsOf(one), ...configsOf(all)].map((m) => m.topic));
+      const removedTopics = new Set([...configsOf(one), ...configsOf(all)].filter((m) => !isBridgeOwn(m)).map((m) => m.topic));
       assert.deepEqual([...removedTopics].sort(), configsOf(first).map((m) => m.topic).sort(), 'every config, gateways included');
+      // And the bridge's own device (announced again with the next announcement of everything).
+      assert.equal(configsOf(all).filter(isBridgeOwn).length, 5);
+      assert.ok(all.filter(isBridgeOwn).every((m) => m.payload === ''));
       const nothingLeft = await output(() => ha().receive({ action: 'remove' } as never), 200, 300);
       assert.deepEqual(nothingLeft, []);
-      // A device it does not remember: the configs of every known reading.
+      // A device it does not remember: the configs of every known reading (and of both discovery forms).
       const unknown = await output(() => ha().receive({ action: 'remove', physical_id: 'D2:C1:AA:FF:3E:09' } as never), 200);
       assert.ok(configsOf(unknown).some((m) => /^homeassistant\/sensor\/leapcraft_D2_C1_AA_FF_3E_09_[0-9a-f]{8}\/co2\/config$/.test(m.topic)));
     });
@@ -338,7 +359,172 @@ describe('leapcraft-homeassistant node', function () {
       await sleep(300);
       assert.equal(caught.length, bad.length);
       for (const c of caught) assert.equal((c.error as { code: string }).code, 'LEAPCRAFT_INVALID_INPUT', (c.error as { message: string }).message);
-      assert.deepEqual(published.filter((m) => m.topic !== 'leapcraft/bridge/availability'), []);
+      assert.deepEqual(published.filter((m) => m.topic !== 'leapcraft/bridge/availability' && !isBridgeOwn(m)), []);
+    });
+  });
+
+  describe('device-based discovery, alerts, health, clean-up', () => {
+    const deviceTopic = (physicalId: string) => `homeassistant/device/leapcraft_${haDeviceKey(physicalId)}/config`;
+    const waitFor = async (check: () => boolean, what: string, ms = 8000) => {
+      const until = Date.now() + ms;
+      while (!check()) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+        await sleep(25);
+      }
+    };
+
+    it('one retained config per device with its components, the gateways\' and the bridge\'s; an alert raised in the simulator arrives as one event of its device', async () => {
+      const nodes: Array<Record<string, unknown>> = flow({ discovery: 'device' });
+      // The notifications node wired into the bridge, as in examples/home-assistant.json.
+      nodes.push({ id: 'ntf', type: 'leapcraft-notifications', z: 'tab', x: 100, y: 400, account: 'acct', interval: 1, physicalId: '', emitExisting: false, store: '', wires: [['ha']] });
+      await helper.load(NODES, nodes as never, creds());
+      const seen = collect(out()) as unknown as Msg[];
+      await output(() => poll());
+      const configs = configsOf(seen);
+      assert.deepEqual(configs.filter((m) => isEntityConfigTopic(m.topic)), [], 'no per-entity config');
+      const devices = configs.filter((m) => m.physical_id);
+      assert.deepEqual(devices.map((m) => m.topic).sort(), [deviceTopic(airbird.physical_id), deviceTopic(ambinode.physical_id)].sort(), 'one config per device');
+      assert.ok(configs.some((m) => m.topic === 'homeassistant/device/leapcraft-bridge_leapcraft/config'), 'the bridge\'s');
+      assert.equal(configs.filter((m) => m.gateway_id).length, new Set([airbird.topology_id, ambinode.topology_id]).size, 'the gateways\'');
+      for (const m of configs) assert.deepEqual(deviceConfigProblems(m.topic, JSON.parse(m.payload)), [], m.topic);
+      const airbirdConfig = JSON.parse(devices.find((m) => m.physical_id === airbird.physical_id)!.payload);
+      assert.deepEqual(Object.keys(airbirdConfig.cmps), ['co2', 'temperature', 'humidity', 'battery', 'last_seen', 'alert']);
+      assert.equal(airbirdConfig.dev.via_device, `leapcraft-gateway_${airbird.topology_id}`);
+      // The area: the gateway's name, when the gateway has one (the simulator leaves one gateway unnamed).
+      const gatewayConfig = JSON.parse(configs.find((m) => m.gateway_id === airbird.topology_id)!.payload);
+      assert.equal(airbirdConfig.dev.sa, gatewayConfig.dev.name.startsWith('Leapcraft gateway') ? undefined : gatewayConfig.dev.name);
+      const state = JSON.parse(seen.filter((m) => m.kind === 'state' && m.physical_id === airbird.physical_id).pop()!.payload);
+      assert.match(renderTemplate(airbirdConfig.cmps.last_seen.val_tpl, state), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'last seen renders to an ISO time');
+
+      // The notifications node has recorded the backlog; a new alert is sent on, the bridge makes it an event.
+      await waitFor(() => sim.stats.requests.some((r) => r.endpoint === 'notifications'), 'the first alert check');
+      await sleep(300);
+      const from = seen.length;
+      const raised = sim.raiseAlert({ physical_id: airbird.physical_id, type: 'co2_high', value: 1450, threshold: 1000 });
+      await waitFor(() => seen.slice(from).some((m) => m.kind === 'event'), 'the event');
+      await sleep(1500);
+      const events = seen.slice(from).filter((m) => m.kind === 'event');
+      assert.equal(events.length, 1, 'one event');
+      assert.equal(events[0].topic, `leapcraft/device/${haDeviceKey(airbird.physical_id)}/alert`);
+      assert.equal(events[0].retain, false);
+      const event = JSON.parse(events[0].payload);
+      assert.equal(event.event_type, 'co2_high');
+      assert.ok(airbirdConfig.cmps.alert.evt_typ.includes(event.event_type));
+      assert.deepEqual([event.id, event.physical_id, event.value, event.threshold, event.message], [raised.id, raised.physical_id, 1450, 1000, raised.message]);
+      assert.ok(!JSON.stringify(seen).includes(sim.apiKey), 'the API key leaked into a msg');
+    });
+
+    it('the bridge\'s health: API reachable and the last poll from readings, not reachable with the reason when the key is refused', async () => {
+      await helper.load(NODES, flow({ discovery: 'device' }, {}, true), creds());
+      const healthOf = (msgs: Msg[]) => msgs.filter((m) => m.topic === 'leapcraft/bridge/state').map((m) => JSON.parse(m.payload));
+      const [first] = healthOf(await output(() => poll())).slice(-1);
+      assert.equal(first.api, 'ON');
+      // Published with the msg that turned the API reachable (the first device's); counts follow with the periodic look.
+      assert.ok(first.devices_polled >= 1);
+      assert.match(first.last_poll, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      // The key refused: the telemetry node's failures reach the bridge through the Catch node.
+      sim.setKeyValid(false);
+      const refused = healthOf(await output(() => poll(), 300));
+      assert.equal(refused.length, 1, 'published with the msg that changed it');
+      assert.equal(refused[0].api, 'OFF');
+      assert.deepEqual([refused[0].api_problem.error, refused[0].api_problem.code], ['key refused', 'LEAPCRAFT_AUTH']);
+      assert.equal(renderTemplate('{{ value_json.api_problem | tojson }}', refused[0]), JSON.stringify(refused[0].api_problem));
+    });
+
+    it('a device removed from the estate: its poll answers "not found", the bridge reads the device list and removes the device after the grace period', async () => {
+      const leaver = sim.devices()[5];
+      await helper.load(NODES, flow({ discovery: 'device', removeAfter: 2, removeAfterUnit: 's' }, { devices: `${airbird.physical_id}, ${leaver.physical_id}` }, true), creds());
+      const seen = collect(out()) as unknown as Msg[];
+      await output(() => poll());
+      assert.ok(seen.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload !== ''));
+      sim.set({ deviceCount: 5 });
+      assert.ok(!sim.devices().some((d) => d.physical_id === leaver.physical_id));
+      const polledAt = Date.now();
+      const listReads = () => sim.stats.requests.filter((r) => r.endpoint === 'devices').length;
+      const listsBefore = listReads();
+      poll();
+      await waitFor(() => seen.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 'the removal', 10_000);
+      const removedAfter = Date.now() - polledAt;
+      assert.ok(removedAfter >= 1900, `not before the grace period: ${removedAfter} ms`);
+      const removal = seen.filter((m) => m.physical_id === leaver.physical_id && m.payload === '');
+      assert.deepEqual(removal.map((m) => m.topic).sort(), [
+        deviceTopic(leaver.physical_id), `leapcraft/device/${haDeviceKey(leaver.physical_id)}/availability`, `leapcraft/device/${haDeviceKey(leaver.physical_id)}/state`,
+      ].sort());
+      assert.ok(!seen.some((m) => m.physical_id === airbird.physical_id && m.payload === ''), 'the device that stays is left alone');
+      // The device list was read for it at once (the next refresh is ten minutes away).
+      assert.ok(listReads() > listsBefore);
+    });
+
+    it('a device that left unnoticed is removed after a full redeploy: what was announced is carried in the node\'s context', async () => {
+      const leaver = sim.devices()[5];
+      const nodes = (extra = {}) => flow({ discovery: 'device', removeAfter: 1, removeAfterUnit: 's', ...extra }, { devices: `${airbird.physical_id}, ${leaver.physical_id}` });
+      await helper.load(NODES, nodes(), creds());
+      await output(() => poll());
+      // The device leaves the account with no poll to notice (the device list is read every ten minutes);
+      // then every node restarts, the account too: the new bridge knows the leaver only from its context.
+      sim.set({ deviceCount: 5 });
+      await helper.setFlows(nodes({ announceDelay: 1 }), 'full', creds());
+      const fresh = collect(out()) as unknown as Msg[];
+      await waitFor(() => fresh.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 'the removal', 10_000);
+      assert.ok(!fresh.some((m) => m.physical_id === airbird.physical_id && m.payload === ''));
+    });
+
+    it('switching a node from per entity to per device migrates each device the way Home Assistant documents', async () => {
+      await helper.load(NODES, flow({ discovery: 'entity' }), creds());
+      await output(() => poll());
+      await helper.setFlows(flow({ discovery: 'device' }), 'nodes', creds());
+      const msgs = await output(() => poll(), 300);
+      const mine = configsOf(msgs).filter((m) => m.physical_id === airbird.physical_id);
+      const kind = (m: Msg) => (m.payload === '' ? 'empty' : m.payload.includes('migrate_discovery') ? 'migrate' : 'config');
+      assert.deepEqual([...new Set(mine.map(kind))], ['migrate', 'config', 'empty']);
+      assert.equal(mine.filter((m) => kind(m) === 'config').length, 1);
+      assert.equal(mine.find((m) => kind(m) === 'config')!.topic, deviceTopic(airbird.physical_id));
+      assert.deepEqual(mine.filter((m) => kind(m) === 'migrate').map((m) => m.topic), mine.filter((m) => kind(m) === 'empty').map((m) => m.topic));
+    });
+  });
+
+  describe('across restarts of a real Node-RED with a file-backed context store', function () {
+    this.timeout(90_000);
+    let red: RealNodeRed | undefined;
+    afterEach(async () => { await red?.dispose(); red = undefined; });
+
+    it('a device that left the account while Node-RED was down is removed after the restart (needs npm run build)', async () => {
+      const leaver = sim.devices()[5];
+      red = new RealNodeRed({
+        settingsSource: `contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 1 } } },`,
+      });
+      const outFile = path.join(red.userDir, 'mqtt.jsonl');
+      const flows = [
+        { id: 'tab1', type: 'tab', label: 'home assistant' },
+        { id: 'acct1', type: 'leapcraft-config', name: 'sim', baseUrl: sim.baseUrl, concurrency: 8, timeout: 30, credentials: { apiKey: sim.apiKey } },
+        {
+          id: 'tel1', type: 'leapcraft-telemetry', z: 'tab1', x: 120, y: 80, account: 'acct1', devices: `${airbird.physical_id}, ${leaver.physical_id}`,
+          telemetryType: 'latest', resolution: 'daily', from: '-7d', to: 'now', interval: 2, output: 'device', changesOnly: false, blockOverrides: false, wires: [['ha1']],
+        },
+        {
+          id: 'ha1', type: 'leapcraft-homeassistant', z: 'tab1', x: 320, y: 80, account: 'acct1', discoveryPrefix: 'homeassistant', baseTopic: 'leapcraft',
+          birthTopic: 'homeassistant/status', interval: 60, qos: '1', announceDelay: 0, discovery: 'device', area: 'gateway', areaField: '',
+          removeAfter: 1, removeAfterUnit: 's', store: 'file', wires: [['chg1']],
+        },
+        // What the mqtt out node would publish: topic and payload, one JSON line each.
+        { id: 'chg1', type: 'change', z: 'tab1', x: 520, y: 80, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"topic": topic, "payload": payload}', tot: 'jsonata' }], wires: [['file1']] },
+        { id: 'file1', type: 'file', z: 'tab1', x: 720, y: 80, filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] },
+      ];
+      const published = () => readJsonLines(outFile) as Array<{ topic: string; payload: string }>;
+      const topic = `homeassistant/device/leapcraft_${haDeviceKey(leaver.physical_id)}/config`;
+      await red.start();
+      await red.deploy(flows);
+      await waitForFile(() => published().some((m) => m.topic === topic && m.payload !== ''), 15_000, 'the leaver announced');
+      // The record is stored a second after it changed; the file store flushes every second.
+      await sleep(2500);
+      await red.stop();
+      sim.set({ deviceCount: 5 });
+      const before = published().length;
+      await red.start();
+      await waitForFile(() => published().slice(before).some((m) => m.topic === topic && m.payload === ''), 20_000, 'the removal after the restart');
+      const after = published().slice(before);
+      assert.ok(!after.some((m) => m.topic.includes(haDeviceKey(airbird.physical_id)) && m.payload === ''), 'the device that stays is left alone');
+      console.log(`      after the restart: ${after.filter((m) => m.payload === '').map((m) => m.topic).join(', ')} emptied`);
     });
   });
 
@@ -347,7 +533,8 @@ describe('leapcraft-homeassistant node', function () {
       await helper.load(NODES, flow({ interval: 1 }), creds());
       const got = collect(out());
       await sleep(200);
-      assert.deepEqual(got.map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'online']]);
+      assert.deepEqual(got.filter((m) => !isBridgeOwn(m)).map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'online']]);
+      assert.equal(got[0].topic, 'leapcraft/bridge/availability', 'online first, then the bridge\'s own device');
       await output(() => poll(), 200);
       const old = ha();
       const before = got.length;
@@ -355,11 +542,12 @@ describe('leapcraft-homeassistant node', function () {
       await helper.setFlows(flow({ interval: 1, announceDelay: 2 }), 'nodes', creds());
       await sleep(200);
       assert.notEqual(ha(), old);
-      assert.deepEqual(got.slice(before).map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'offline'], ['leapcraft/bridge/availability', 'online']]);
+      assert.deepEqual(got.slice(before).filter((m) => !isBridgeOwn(m)).map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'offline'], ['leapcraft/bridge/availability', 'online']]);
       const sentByOld = callsOf(old, 'send').length;
       const next = await output(() => poll(), 300);
       const topics = configsOf(next).map((m) => m.topic);
-      assert.equal(topics.length, 9 + new Set([airbird.topology_id, ambinode.topology_id]).size);
+      // Its readings, last seen and alert, and the gateways, from the new node (the old one is gone).
+      assert.equal(topics.length, 9 + 2 * 2 + new Set([airbird.topology_id, ambinode.topology_id]).size);
       assert.equal(new Set(topics).size, topics.length, 'each config once');
       // The old node's stale check (1 s) would mark both devices offline within 3 s if its timer survived.
       await sleep(3500);
@@ -401,6 +589,21 @@ describe('leapcraft-homeassistant node', function () {
         assert.equal(def.defaults.interval.validate!(v) === true, accepts(() => integerInRange(v, 'interval', 0, 604800)), `interval ${v}`);
         assert.equal(def.defaults.announceDelay.validate!(v) === true, accepts(() => integerInRange(v, 'announceDelay', 0, 60)), `announceDelay ${v}`);
       }
+      // The settings that came with device-based discovery (their defaults are literals in the editor for now).
+      const cases: Record<string, unknown[]> = {
+        discovery: ['device', 'entity', '', 'both', 'Device'],
+        area: ['gateway', 'device', 'none', '', 'room'],
+        removeAfterUnit: ['s', 'min', 'h', 'd', '', 'w', 'hours'],
+        removeAfter: ['0', '24', '8760', '8761', '-1', '1.5', 'x', ''],
+        store: ['', 'file', ' file ', 'x'.repeat(64), 'x'.repeat(65), 'a\u0007b'],
+        areaField: ['', 'zone', 'x'.repeat(64), 'x'.repeat(65), 'a\u0000'],
+      };
+      for (const [prop, values] of Object.entries(cases)) {
+        for (const v of values) assert.equal(def.defaults[prop].validate!(v) === true, accepts(() => parseHaSettings({ [prop]: v })), `${prop} ${JSON.stringify(v)}`);
+      }
+      assert.deepEqual(Object.fromEntries(Object.keys(cases).map((k) => [k, def.defaults[k].value])), {
+        discovery: 'device', area: 'gateway', removeAfterUnit: 'h', removeAfter: 24, store: '', areaField: '',
+      }, 'a new node: device-based, the gateway\'s name, removed after 24 h, the default store');
     });
   });
 });

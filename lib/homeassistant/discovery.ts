@@ -1,9 +1,18 @@
 /**
  * Home Assistant MQTT discovery payloads (https://www.home-assistant.io/integrations/mqtt/,
- * "MQTT Discovery"; sensor options: https://www.home-assistant.io/integrations/sensor.mqtt/).
- * Full option names, not the abbreviations: the payloads are read by people debugging
- * their broker more often than they are short of memory.
+ * "MQTT Discovery"; sensor, binary sensor and event options in their pages).
+ *
+ * Two forms, each consistent in itself:
+ * - per-entity (`<prefix>/<platform>/<node id>/<object id>/config`, every Home Assistant
+ *   version): full option names, as this package always published them, so an existing
+ *   installation's reading entities get the very same config text;
+ * - device-based (`<prefix>/device/<node id>/config`, Home Assistant 2024.11+): one message
+ *   per device, every key in Home Assistant's official abbreviation where it has one
+ *   (`dev`, `o`, `cmps`, `p`, `uniq_id`, `stat_t` …; `via_device` has none), which keeps a
+ *   device's config about half the size. State topic, availability and QoS are shared at the
+ *   root; a component that needs its own (the alert event, `last seen`) sets them itself.
  */
+import { HaPlatform } from './ids';
 import { HaReadingSpec } from './readings';
 
 export interface HaOrigin {
@@ -20,6 +29,8 @@ export interface HaDeviceBlock {
   model?: string;
   serial_number?: string;
   sw_version?: string;
+  /** Home Assistant applies it only when it first sees the device. */
+  suggested_area?: string;
   /** An identifier of another device, here the gateway the sensor reports through. */
   via_device?: string;
 }
@@ -28,17 +39,38 @@ export interface HaAvailabilityEntry {
   topic: string;
 }
 
-export interface HaSensorConfig extends HaReadingSpec {
+/** One entity of a device: its id under `cmps` (and per-entity object id), platform and options in full names. */
+export interface HaComponent {
+  id: string;
+  platform: HaPlatform;
+  /** name, unique_id, value_template, device_class … (not device, origin, state topic, availability, qos). */
+  options: HaEntityOptions;
+  /** Its own state topic, when not the device's. */
+  stateTopic?: string;
+  /** Its own availability, when not the device's. */
+  availability?: HaAvailabilityEntry[];
+}
+
+export interface HaEntityOptions extends Partial<HaReadingSpec> {
+  name: string;
   unique_id: string;
-  state_topic: string;
-  value_template: string;
-  availability: HaAvailabilityEntry[];
-  availability_mode?: 'all';
+  value_template?: string;
+  icon?: string;
   expire_after?: number;
-  qos: number;
+  event_types?: string[];
+  json_attributes_topic?: string;
+  json_attributes_template?: string;
+}
+
+/** Everything about one device's announcement, in either form. */
+export interface HaDeviceConfig {
   device: HaDeviceBlock;
   origin: HaOrigin;
-  icon?: string;
+  stateTopic: string;
+  availability: HaAvailabilityEntry[];
+  availabilityMode?: 'all';
+  qos: number;
+  components: HaComponent[];
 }
 
 export const HA_MANUFACTURER = 'Leapcraft';
@@ -57,22 +89,82 @@ export function haValueTemplate(objectId: string): string {
   return `{{ value_json['${objectId}'] }}`;
 }
 
-/** Key order fixed, so the same entity always gives the same text (Home Assistant skips unchanged configs). */
-export function haSensorConfig(config: HaSensorConfig): string {
-  const ordered: Record<string, unknown> = {
-    name: config.name,
-    unique_id: config.unique_id,
-    state_topic: config.state_topic,
-    value_template: config.value_template,
-  };
-  for (const key of ['device_class', 'unit_of_measurement', 'state_class', 'entity_category', 'suggested_display_precision', 'icon'] as const) {
-    if (config[key] !== undefined) ordered[key] = config[key];
-  }
-  if (config.expire_after !== undefined) ordered.expire_after = config.expire_after;
-  ordered.availability = config.availability;
-  if (config.availability_mode) ordered.availability_mode = config.availability_mode;
-  ordered.qos = config.qos;
-  ordered.device = config.device;
-  ordered.origin = config.origin;
-  return JSON.stringify(ordered);
+/** The platform options in a fixed order (Home Assistant skips a config whose text did not change). */
+const OPTION_ORDER = [
+  'name', 'unique_id', 'state_topic', 'value_template', 'event_types', 'device_class', 'unit_of_measurement', 'state_class',
+  'entity_category', 'suggested_display_precision', 'icon', 'json_attributes_topic', 'json_attributes_template', 'expire_after',
+] as const;
+
+function orderedOptions(component: HaComponent, stateTopic: string | undefined): Record<string, unknown> {
+  const source: Record<string, unknown> = { ...component.options, state_topic: stateTopic };
+  const out: Record<string, unknown> = {};
+  for (const key of OPTION_ORDER) if (source[key] !== undefined) out[key] = source[key];
+  return out;
 }
+
+/**
+ * A per-entity config (full option names). For a reading's sensor the text is what this
+ * package published before device-based discovery existed (plus `suggested_area` when set).
+ */
+export function haEntityConfig(config: HaDeviceConfig, component: HaComponent): string {
+  const out = orderedOptions(component, component.stateTopic ?? config.stateTopic);
+  const own = component.availability;
+  out.availability = own ?? config.availability;
+  if (!own && config.availabilityMode) out.availability_mode = config.availabilityMode;
+  out.qos = config.qos;
+  out.device = config.device;
+  out.origin = config.origin;
+  return JSON.stringify(out);
+}
+
+// ---- device-based discovery: Home Assistant's abbreviations -----------------------------------
+
+/** Full option name → Home Assistant's abbreviation (homeassistant/components/mqtt/abbreviations.py). */
+export const HA_ABBREVIATIONS: Readonly<Record<string, string>> = Object.freeze({
+  availability: 'avty', availability_mode: 'avty_mode', components: 'cmps', device: 'dev', device_class: 'dev_cla',
+  entity_category: 'ent_cat', event_types: 'evt_typ', expire_after: 'exp_aft', icon: 'ic', json_attributes_template: 'json_attr_tpl',
+  json_attributes_topic: 'json_attr_t', origin: 'o', platform: 'p', state_class: 'stat_cla', state_topic: 'stat_t',
+  suggested_display_precision: 'sug_dsp_prc', unique_id: 'uniq_id', unit_of_measurement: 'unit_of_meas', value_template: 'val_tpl',
+  topic: 't',
+});
+export const HA_DEVICE_ABBREVIATIONS: Readonly<Record<string, string>> = Object.freeze({
+  identifiers: 'ids', manufacturer: 'mf', model: 'mdl', serial_number: 'sn', sw_version: 'sw', suggested_area: 'sa',
+});
+export const HA_ORIGIN_ABBREVIATIONS: Readonly<Record<string, string>> = Object.freeze({ sw_version: 'sw', support_url: 'url' });
+
+function abbreviate(object: object, table: Readonly<Record<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[table[key] ?? key] = value;
+  return out;
+}
+
+const abbreviateAvailability = (entries: HaAvailabilityEntry[]) => entries.map((e) => abbreviate(e, HA_ABBREVIATIONS));
+
+/**
+ * A device-based config: `dev`, `o`, `cmps` keyed by component id (each with its platform `p`
+ * and options), and the shared state topic, availability and QoS. `removed` components are
+ * sent reduced to their platform, which is how Home Assistant is told to delete them.
+ */
+export function haDeviceConfig(config: HaDeviceConfig, removed: ReadonlyArray<{ id: string; platform: HaPlatform }> = []): string {
+  const components: Record<string, unknown> = {};
+  for (const c of config.components) {
+    const options = abbreviate(orderedOptions(c, c.stateTopic), HA_ABBREVIATIONS);
+    const entry: Record<string, unknown> = { p: c.platform, ...options };
+    if (c.availability) entry.avty = abbreviateAvailability(c.availability);
+    components[c.id] = entry;
+  }
+  for (const r of removed) if (!(r.id in components)) components[r.id] = { p: r.platform };
+  const out: Record<string, unknown> = {
+    dev: abbreviate(config.device, HA_DEVICE_ABBREVIATIONS),
+    o: abbreviate(config.origin, HA_ORIGIN_ABBREVIATIONS),
+    cmps: components,
+    stat_t: config.stateTopic,
+    avty: abbreviateAvailability(config.availability),
+  };
+  if (config.availabilityMode) out.avty_mode = config.availabilityMode;
+  out.qos = config.qos;
+  return JSON.stringify(out);
+}
+
+/** Home Assistant's hand-over between the two forms: sent to the topic a device leaves. */
+export const HA_MIGRATE_PAYLOAD = JSON.stringify({ migrate_discovery: true });

@@ -34,6 +34,21 @@ export function haObjectId(key: string): string {
   return `${key.replace(/[^A-Za-z0-9_-]/g, '_')}_${shortHash(key)}`;
 }
 
+/** The ids of the components every sensor device gets besides its readings. */
+export const HA_LAST_SEEN_ID = 'last_seen';
+export const HA_ALERT_ID = 'alert';
+const RESERVED_IDS = new Set([HA_LAST_SEEN_ID, HA_ALERT_ID]);
+
+/**
+ * A reading key's component id: its object id, unless that is one of the bridge's own
+ * components (a reading called `last_seen` or `alert`), which then gets the hash too. Every
+ * other reading keeps the object id, and so the unique id, it had before those existed.
+ */
+export function haReadingId(key: string): string {
+  const id = haObjectId(key);
+  return RESERVED_IDS.has(id) ? `${id}_${shortHash(key)}` : id;
+}
+
 /** The node id of a sensor in discovery topics. */
 export function haNodeId(deviceKey: string): string {
   return `${HA_NAMESPACE}_${deviceKey}`;
@@ -42,6 +57,11 @@ export function haNodeId(deviceKey: string): string {
 /** The node id of a gateway: `leapcraft-gw_…`, which no sensor's `leapcraft_…` can equal. */
 export function haGatewayNodeId(gatewayKey: string): string {
   return `${HA_NAMESPACE}-gw_${gatewayKey}`;
+}
+
+/** The node id of the bridge itself, one per base topic: `leapcraft-bridge_…`. */
+export function haBridgeNodeId(baseTopic: string): string {
+  return `${HA_NAMESPACE}-bridge_${haDeviceKey(baseTopic)}`;
 }
 
 /**
@@ -63,6 +83,10 @@ export function haDeviceIdentifier(physicalId: string): string {
 
 export function haGatewayIdentifier(gatewayId: string): string {
   return `${HA_NAMESPACE}-gateway_${gatewayId}`;
+}
+
+export function haBridgeIdentifier(baseTopic: string): string {
+  return `${HA_NAMESPACE}-bridge_${baseTopic}`;
 }
 
 // ---- topics ---------------------------------------------------------------------------------
@@ -87,13 +111,25 @@ export function haTopicSetting(value: unknown, field: string): string {
   return text;
 }
 
+/** The Home Assistant platforms the bridge announces. */
+export type HaPlatform = 'sensor' | 'binary_sensor' | 'event';
+
 /** Where the bridge publishes, from its two topic settings. */
 export class HaTopics {
   constructor(readonly discoveryPrefix: string, readonly baseTopic: string) {}
 
-  /** `<prefix>/sensor/<node id>/<object id>/config` */
-  config(nodeId: string, objectId: string): string {
-    return `${this.discoveryPrefix}/sensor/${nodeId}/${objectId}/config`;
+  /** Per-entity discovery: `<prefix>/<platform>/<node id>/<object id>/config` (a sensor unless said). */
+  config(nodeId: string, objectId: string, platform: HaPlatform = 'sensor'): string {
+    return `${this.discoveryPrefix}/${platform}/${nodeId}/${objectId}/config`;
+  }
+
+  /**
+   * Device-based discovery (Home Assistant 2024.11+): `<prefix>/device/<node id>/config`. The
+   * per-entity node id is the device's object id, so each component's discovery id
+   * (`<node id> <component id>`) is the one its per-entity config had.
+   */
+  deviceConfig(nodeId: string): string {
+    return `${this.discoveryPrefix}/device/${nodeId}/config`;
   }
 
   /** The bridge's own availability: online while the node runs (set the same as the broker's last will). */
@@ -111,5 +147,20 @@ export class HaTopics {
 
   gatewayState(gatewayKey: string): string {
     return `${this.baseTopic}/gateway/${gatewayKey}/state`;
+  }
+
+  /** A device's alert events (not retained). */
+  deviceAlert(deviceKey: string): string {
+    return `${this.baseTopic}/device/${deviceKey}/alert`;
+  }
+
+  /** The bridge's health: API reachable, rate-limited, devices polled, last poll. */
+  bridgeState(): string {
+    return `${this.baseTopic}/bridge/state`;
+  }
+
+  /** Alerts of devices the bridge does not know (not retained). */
+  bridgeAlert(): string {
+    return `${this.baseTopic}/bridge/alert`;
   }
 }

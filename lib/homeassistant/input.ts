@@ -5,13 +5,18 @@
  * - `msg.action` `"remove"` (optionally `msg.physical_id`) or `"announce"`;
  * - `msg.topic` = the birth topic (`homeassistant/status`), payload `online`/`offline`;
  * - a Status node's msg (`msg.status`): green and "connected" means the broker (re)connected;
- * - a Catch node's msg (`msg.error` with `msg.physical_id`): that device's poll failed;
- * - otherwise `msg.payload`: telemetry (objects with `data`) or devices (objects without),
- *   one object or an array.
+ * - a Catch node's msg (`msg.error` with `msg.physical_id`): that device's poll failed
+ *   (without a device: the account's health, from `msg.error.code`);
+ * - otherwise `msg.payload`: telemetry (objects with `data`, or a `timestamp` beside flat
+ *   readings), alerts from leapcraft-notifications (lib/homeassistant/alerts.ts) or devices
+ *   (objects that are neither), one object or an array; `msg.action = "alert"` takes the
+ *   payload as alerts whatever their shape.
  *
  * Everything is checked before anything is published: a bad msg is refused as a whole.
  */
+import { parseApiTime } from '../api/time';
 import { pointReadings } from '../telemetry/readings';
+import { HaAlertInput, isAlertShaped, parseAlert } from './alerts';
 import { HaReadingValue } from './readings';
 import { CONTROL_CHARS, idList, invalid, requireId, UNPAIRED_SURROGATE } from '../api/validation';
 
@@ -22,6 +27,8 @@ export interface HaDeviceInput {
   serial?: string;
   topologyId?: string | number;
   gatewayId?: string;
+  /** The entry's `meta` fields as text (placement data: floor, zone …), for the area. */
+  meta?: Record<string, string>;
 }
 
 export interface HaReadingInput {
@@ -29,18 +36,27 @@ export interface HaReadingInput {
   /** Reading keys and their values, in the order the API sent them; `meta` and non-scalars left out. */
   values: Array<[string, HaReadingValue]>;
   firmware?: string;
+  /** The reading's own time (its `timestamp`), epoch ms. */
+  time?: number;
+  /** The reading's `meta` fields as text. */
+  meta?: Record<string, string>;
 }
 
 export type HaCommand =
-  | { kind: 'data'; devices: HaDeviceInput[]; readings: HaReadingInput[] }
+  | { kind: 'data'; devices: HaDeviceInput[]; readings: HaReadingInput[]; alerts: HaAlertInput[] }
   | { kind: 'birth'; online: boolean }
   | { kind: 'connected' }
-  | { kind: 'failed'; ids: string[] }
-  | { kind: 'remove'; ids?: string[] }
+  /** Failed polls: those devices (none: a failure of the account, e.g. its device list), and the error's code. */
+  | { kind: 'failed'; ids: string[]; code?: string }
+  /** Without ids: everything; with keys: only those readings' entities of the devices. */
+  | { kind: 'remove'; ids?: string[]; keys?: string[] }
   | { kind: 'announce' }
   | { kind: 'ignore' };
 
-export const HA_ACTIONS = ['remove', 'announce'] as const;
+export const HA_ACTIONS = ['remove', 'announce', 'alert'] as const;
+/** Fields of a `meta` object the bridge keeps (for the area), and their length. */
+const MAX_META_FIELDS = 32;
+const MAX_META_TEXT = 128;
 export const HA_MAX_ITEMS_PER_MSG = 10_000;
 export const HA_MAX_READING_KEY_LENGTH = 64;
 /** Home Assistant's limit for a state. */
@@ -90,6 +106,23 @@ function usableKey(key: string): boolean {
     && !hasUnpairedSurrogate(key);
 }
 
+/** A `meta` object's scalar fields as cleaned text (at most 32); undefined when there are none. */
+function metaFields(meta: unknown): Record<string, string> | undefined {
+  if (!isPlainObject(meta)) return undefined;
+  const out: Record<string, string> = {};
+  let count = 0;
+  for (const [key, raw] of Object.entries(meta)) {
+    if (count >= MAX_META_FIELDS) break;
+    if (!usableKey(key)) continue;
+    const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : cleanText(raw, MAX_META_TEXT);
+    if (text !== undefined) {
+      out[key] = text;
+      count++;
+    }
+  }
+  return count > 0 ? out : undefined;
+}
+
 function parseReading(item: Record<string, unknown>, fallbackId: unknown, field: string): HaReadingInput {
   const physicalId = requireId(item.physical_id ?? fallbackId, `${field}.physical_id`);
   const data = item.data;
@@ -106,6 +139,10 @@ function parseReading(item: Record<string, unknown>, fallbackId: unknown, field:
   const meta = isPlainObject(data) ? data.meta : item.meta;
   const firmware = isPlainObject(meta) ? cleanText(meta.firmware, 64) : undefined;
   if (firmware) reading.firmware = firmware;
+  const fields = metaFields(meta);
+  if (fields) reading.meta = fields;
+  const time = parseApiTime(item.timestamp);
+  if (time !== undefined) reading.time = time;
   return reading;
 }
 
@@ -124,10 +161,12 @@ function parseDevice(item: Record<string, unknown>, fallbackId: unknown, field: 
   if (item.gateway_id !== undefined && item.gateway_id !== null && item.gateway_id !== '') {
     device.gatewayId = requireId(item.gateway_id, `${field}.gateway_id`);
   }
+  const meta = metaFields(item.meta);
+  if (meta) device.meta = meta;
   return device;
 }
 
-function parseData(msg: Record<string, unknown>): HaCommand {
+function parseData(msg: Record<string, unknown>, alertsOnly = false): HaCommand {
   const payload = msg.payload;
   const single = isPlainObject(payload);
   if (!single && !Array.isArray(payload)) {
@@ -135,15 +174,22 @@ function parseData(msg: Record<string, unknown>): HaCommand {
   }
   const items = single ? [payload] : (payload as unknown[]);
   if (items.length > HA_MAX_ITEMS_PER_MSG) throw invalid('msg.payload', `more than ${HA_MAX_ITEMS_PER_MSG} items`);
-  // msg.physical_id stands in for a missing payload.physical_id only when there is one item.
+  // msg.physical_id stands in for a missing payload.physical_id only when there is one item
+  // (for an alert, msg.topic too: the notifications node puts its physical id there).
   const fallbackId = single ? msg.physical_id : undefined;
+  const alertFallbackId = single ? msg.physical_id ?? msg.topic : undefined;
+  // The telemetry node's msgs carry their device-list entry: never alerts, whatever a reading holds.
+  const fromTelemetry = msg.device !== undefined && msg.device !== null;
   const readings: HaReadingInput[] = [];
   const devices: HaDeviceInput[] = [];
+  const alerts: HaAlertInput[] = [];
   items.forEach((item, i) => {
     const field = single ? 'msg.payload' : `msg.payload[${i}]`;
     if (!isPlainObject(item)) throw invalid(field, 'expected an object');
-    // A reading has its readings under `data` or a time beside them; a device-list entry has neither.
-    if ('data' in item || 'timestamp' in item) readings.push(parseReading(item, fallbackId, field));
+    // An alert first (it may carry a time called timestamp); then a reading, with its readings
+    // under `data` or a time beside them; a device-list entry has neither.
+    if (alertsOnly || (!fromTelemetry && isAlertShaped(item))) alerts.push(parseAlert(item, alertFallbackId, field));
+    else if ('data' in item || 'timestamp' in item) readings.push(parseReading(item, fallbackId, field));
     else devices.push(parseDevice(item, fallbackId, field));
   });
   // msg.device: the telemetry node's device-list entry of the msg's device.
@@ -152,7 +198,23 @@ function parseData(msg: Record<string, unknown>): HaCommand {
     const ownerId = msg.device.physical_id ?? msg.physical_id ?? (readings.length === 1 ? readings[0].physicalId : undefined);
     if (ownerId !== undefined) devices.push(parseDevice(msg.device, ownerId, 'msg.device'));
   }
-  return { kind: 'data', devices, readings };
+  return { kind: 'data', devices, readings, alerts };
+}
+
+/** msg.key of a remove: reading keys (an array or one). */
+function keyList(value: unknown): string[] | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || list.length > 256 || !list.every((k) => typeof k === 'string' && usableKey(k))) {
+    throw invalid('msg.key', 'expected a reading key or an array of them');
+  }
+  return [...new Set(list as string[])];
+}
+
+/** A Catch node's error code, when it has a LEAPCRAFT_ one. */
+function errorCode(error: unknown): string | undefined {
+  const code = isPlainObject(error) ? error.code : undefined;
+  return typeof code === 'string' && /^[A-Z_]{1,64}$/.test(code) ? code : undefined;
 }
 
 export function parseHaInput(msg: Record<string, unknown>, birthTopic: string): HaCommand {
@@ -161,8 +223,11 @@ export function parseHaInput(msg: Record<string, unknown>, birthTopic: string): 
       throw invalid('msg.action', `expected ${HA_ACTIONS.map((a) => `"${a}"`).join(' or ')}, got ${JSON.stringify(String(msg.action).slice(0, 40))}`);
     }
     if (msg.action === 'announce') return { kind: 'announce' };
+    if (msg.action === 'alert') return parseData(msg, true);
     const ids = msg.physical_id === undefined || msg.physical_id === null || msg.physical_id === '' ? undefined : idList(msg.physical_id, 'msg.physical_id');
-    return ids ? { kind: 'remove', ids } : { kind: 'remove' };
+    const keys = keyList(msg.key);
+    if (keys && !ids) throw invalid('msg.key', 'name the devices (msg.physical_id) whose readings to remove');
+    return ids ? { kind: 'remove', ids, ...(keys ? { keys } : {}) } : { kind: 'remove' };
   }
   if (msg.topic === birthTopic) {
     const text = payloadText(msg.payload);
@@ -174,9 +239,12 @@ export function parseHaInput(msg: Record<string, unknown>, birthTopic: string): 
     return isConnectedStatus(msg.status) ? { kind: 'connected' } : { kind: 'ignore' };
   }
   if (msg.error !== undefined && msg.error !== null) {
-    // A Catch node's msg: without a device it is not about one sensor (the device list failed).
-    if (msg.physical_id === undefined || msg.physical_id === null || msg.physical_id === '') return { kind: 'ignore' };
-    return { kind: 'failed', ids: idList(msg.physical_id, 'msg.physical_id') };
+    // A Catch node's msg: without a device it is not about one sensor (the device list failed),
+    // but its code still tells the bridge's health.
+    const code = errorCode(msg.error);
+    const about = code ? { code } : {};
+    if (msg.physical_id === undefined || msg.physical_id === null || msg.physical_id === '') return code ? { kind: 'failed', ids: [], ...about } : { kind: 'ignore' };
+    return { kind: 'failed', ids: idList(msg.physical_id, 'msg.physical_id'), ...about };
   }
   return parseData(msg);
 }
