@@ -6,6 +6,7 @@
  */
 import { AlertState, AlertWatcher, LeapcraftClient, optionalId, readAlertState } from '../lib';
 import { clientOf } from './common/account';
+import { nodeMemory } from './common/context';
 import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
 import { handleInput } from './common/input';
@@ -45,31 +46,11 @@ export = function register(RED: NodeAPI): void {
     const { node, status, account, settings: { physicalId, pollMs } } = started;
     const client = (): LeapcraftClient => clientOf(RED, account);
 
-    // ---- what was seen, in the node's context -----------------------------------------
-
-    /** Runs a context get/set, whose store may be async (callback) or throw at once. */
-    function viaContext<T>(call: (cb: (err?: Error | null, value?: unknown) => void) => void, then: (value: unknown) => T): Promise<T> {
-      return new Promise((resolve, reject) => {
-        try {
-          call((err, value) => (err ? reject(err) : resolve(then(value))));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    }
-
+    // What was seen lives in the node's context, in the store the user picked.
+    const memory = nodeMemory<AlertState>(node, CONTEXT_KEY, store, carried, readAlertState);
     const watcher = new AlertWatcher({
-      load: () => viaContext(
-        (cb) => (store ? node.context().get(CONTEXT_KEY, store, cb as never) : node.context().get(CONTEXT_KEY, cb as never)),
-        (value) => readAlertState(value) ?? carried.get(node.id),
-      ),
-      save: (state) => {
-        carried.set(node.id, state);
-        return viaContext(
-          (cb) => (store ? node.context().set(CONTEXT_KEY, state, store, cb as never) : node.context().set(CONTEXT_KEY, state, cb as never)),
-          () => undefined,
-        );
-      },
+      load: () => memory.load(),
+      save: (state) => memory.save(state),
       fetchPage: (offset, signal, limit) => client().listNotifications({ physical_id: physicalId, limit, offset }, { signal }),
     });
 
@@ -116,7 +97,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       unsubscribe?.();
-      if (removed) carried.delete(node.id);
+      if (removed) memory.forget();
       done();
     });
 
