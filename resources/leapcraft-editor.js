@@ -3,7 +3,8 @@
  *
  * Node-RED serves this file at resources/node-red-contrib-leapcraft/leapcraft-editor.js; each
  * node's .html loads it with a relative <script src> before its own script, so it may run
- * several times: the first run defines window.LeapcraftEditor, later runs keep it.
+ * several times: the first run defines window.LeapcraftEditor, later runs keep it. (Node-RED 4
+ * loads those files in parallel: when this one runs before the rules, see the first lines.)
  *
  * Plain ES5, no build step of its own. The runtime's rules (limits, patterns, defaults,
  * ranges) come from window.LeapcraftRules, which resources/leapcraft-rules.js defines: the
@@ -11,7 +12,51 @@
  * file. The validators give the runtime's answers (lib/api/validation.ts is the reference;
  * test/editor-resources.test.ts compares them on a table of inputs).
  */
-window.LeapcraftEditor = window.LeapcraftEditor || (function () {
+window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
+    "use strict";
+
+    // Node-RED 4 inserts a module's relative <script src> files as separate script elements,
+    // which the browser loads in parallel and runs in whatever order they arrive: this file may
+    // run while leapcraft-rules.js is still on its way. Node-RED runs the nodes' own scripts
+    // only once every file has loaded, so then LeapcraftEditor is made on first use (a getter
+    // until the rules are there). Without a rules script at all, build() says what is missing.
+    function rulesOnTheirWay() {
+        if (typeof document === "undefined" || typeof document.getElementsByTagName !== "function") {
+            return false;
+        }
+        var scripts = document.getElementsByTagName("script");
+        for (var i = 0; i < scripts.length; i++) {
+            if (/\/leapcraft-rules\.js(\?|#|$)/.test(String(scripts[i].src || ""))) {
+                return true;
+            }
+        }
+        return false;
+    }
+    if (window.LeapcraftRules || !rulesOnTheirWay() || typeof Object.defineProperty !== "function") {
+        return build();
+    }
+    function settle(value) {
+        Object.defineProperty(window, "LeapcraftEditor", { value: value, writable: true, configurable: true, enumerable: true });
+    }
+    Object.defineProperty(window, "LeapcraftEditor", {
+        configurable: true,
+        enumerable: true,
+        get: function () {
+            if (!window.LeapcraftRules) {
+                return undefined;
+            }
+            var editor = build();
+            settle(editor);
+            return editor;
+        },
+        set: function (value) {
+            if (value !== undefined) {
+                settle(value);
+            }
+        }
+    });
+    return undefined;
+})(function () {
     "use strict";
 
     var MODULE = "node-red-contrib-leapcraft";
@@ -813,4 +858,4 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function () {
         preselectAccount: preselectAccount,
         FORM_CLASS: FORM_CLASS
     };
-})();
+});
