@@ -61,7 +61,7 @@ const WIDGET = {
 };
 /** The gauges' scale (examples/dashboard.json). */
 const GAUGE_MIN = 400;
-/** The account id examples/dashboard.json brings; home-assistant.json shares it until its rework gives it ids of its own. */
+/** The account id examples/dashboard.json brings (the demo deploys it as demoNodeId of it). */
 const DASHBOARD_ACCOUNT = 'c0a1e0d1f00000aa';
 
 interface SimDevice {
@@ -335,15 +335,10 @@ interface Example {
   file: string;
   nodes: Array<{ id: string; type: string }>;
 }
-/**
- * Every example, except home-assistant.json while it still shares the dashboard example's account
- * id (another rework gives it ids of its own): it is imported here as soon as it has them.
- */
-function examplesToImport(): { imported: Example[]; left: string[] } {
-  const all: Example[] = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort()
+/** Every example of examples/. */
+function examples(): Example[] {
+  return fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort()
     .map((file) => ({ file, nodes: JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')) as Example['nodes'] }));
-  const pending = (e: Example) => e.file === 'home-assistant.json' && e.nodes.some((n) => n.id === DASHBOARD_ACCOUNT);
-  return { imported: all.filter((e) => !pending(e)), left: all.filter(pending).map((e) => e.file) };
 }
 
 describe('demo in a browser (npm start, Chromium via playwright-core)', function () {
@@ -782,9 +777,8 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
   });
 
   it('(d) every example imports into the running demo without a "nodes already exist" conflict', async function () {
-    const { imported, left } = examplesToImport();
-    assert.ok(imported.length >= 7, `examples to import: ${imported.map((e) => e.file).join(', ')}`);
-    if (left.length) console.log(`      (not imported yet, it still shares the account id ${DASHBOARD_ACCOUNT}: ${left.join(', ')})`);
+    const imported = examples();
+    assert.ok(imported.length >= 8, `examples to import: ${imported.map((e) => e.file).join(', ')}`);
 
     // Statically: no id of an example is one of the demo's, nor one of another example's.
     const demoIds = new Set(demoFlow({}, 'http://127.0.0.1:1/v1').map((n) => n.id));

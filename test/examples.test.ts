@@ -181,9 +181,6 @@ describe('example flows', function () {
   });
 
   it('each example has ids of its own: no id in two examples, none of the npm start demo (they import side by side, no "nodes already exist")', () => {
-    // home-assistant.json still shares the dashboard example's account (c0a1e0d1f00000aa) until
-    // its rework gives it ids of its own; until then it is held to this only beside the demo.
-    const pending = (file: string) => file === 'home-assistant.json' && nodesOf(file).some((n) => n.id === 'c0a1e0d1f00000aa');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { demoFlow } = require('../scripts/start.js') as { demoFlow: (o: object, baseUrl: string) => Array<{ id: string }> };
     const demoIds = new Set(demoFlow({}, SIMULATOR_URL).map((n) => n.id));
@@ -191,7 +188,6 @@ describe('example flows', function () {
     for (const file of EXAMPLE_FILES) {
       for (const node of nodesOf(file)) {
         assert.ok(!demoIds.has(node.id), `${file}: ${node.id} (${node.type}) is also a node of the npm start demo`);
-        if (pending(file)) continue;
         assert.ok(!seen.has(node.id), `${file}: ${node.id} (${node.type}) is also in ${seen.get(node.id)}`);
         seen.set(node.id, file);
       }
