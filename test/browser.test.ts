@@ -551,17 +551,29 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     }, async () => JSON.stringify(await latest()));
     const recorded = await page.evaluate(() => (window as unknown as { gaugeSamples: GaugeSample[] }).gaugeSamples);
     assert.ok(recorded.length > 0, 'the gauges were recorded');
+    // Dashboard 2.0 draws a gauge a moment before its last value (and, now and then, the
+    // dashboard's style) arrives, and shows 0 meanwhile: a flash of at most FLASH_MS right after
+    // the gauge first shows is Dashboard's own page load, anything later or longer is not.
+    const FLASH_MS = 300;
+    const drawnAt: number[] = [];
+    let longestFlashMs = 0;
     for (const sample of recorded) {
       for (const [i, g] of sample.gauges.entries()) {
         if (!g) continue;
+        drawnAt[i] ??= sample.at;
         const when = `${sample.at - demo!.readyAt} ms after npm start was ready`;
         assert.equal(g.label, rooms[i], `gauge ${i + 1} shows "${g.label}" ${when}, not its room ${rooms[i]}`);
         if (g.valueShown) {
           assert.match(g.value, /^\d+$/, `gauge ${i + 1} (${rooms[i]}) shows "${g.value}" ${when}`);
-          assert.ok(Number(g.value) >= GAUGE_MIN, `gauge ${i + 1} (${rooms[i]}) shows ${g.value} ppm ${when}, below its minimum ${GAUGE_MIN}`);
+          if (Number(g.value) < GAUGE_MIN) {
+            longestFlashMs = Math.max(longestFlashMs, sample.at - drawnAt[i]);
+            assert.ok(sample.at - drawnAt[i] <= FLASH_MS,
+              `gauge ${i + 1} (${rooms[i]}) shows ${g.value} ppm ${when}, below its minimum ${GAUGE_MIN}, ${sample.at - drawnAt[i]} ms after it was drawn`);
+          }
         }
       }
     }
+    timings.gaugeBelowMinimumAtPageLoadMs = longestFlashMs;
     const first = recorded.find((s) => s.gauges.every((g) => g));
     timings.dashboardOpenedAfterReadyMs = dashboardOpenedAfterReadyMs;
     timings.gaugesFirstDrawnAfterReadyMs = first ? first.at - demo!.readyAt : -1;
