@@ -18,7 +18,7 @@ import {
   OUTPUT_MODES, parseDateTime, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
 } from '../lib';
 import {
-  CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, concurrencySetting, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S, timeoutMsSetting,
+  BUDGET_MAX_PER_HOUR, BUDGET_MIN_PER_HOUR, CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, concurrencySetting, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S, timeoutMsSetting,
 } from '../lib/api/account-settings';
 import { editorRules, EditorRules } from '../lib/editor-rules';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../lib/poll/interval';
@@ -320,6 +320,7 @@ describe('generated rules resources/leapcraft-rules.js (npm run build, from lib/
     assert.deepEqual(rules.account, {
       concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
+      budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
     });
     assert.deepEqual(rules.telemetry, { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] });
     assert.deepEqual(rules.notifications, { maxLimit: NOTIFICATIONS_MAX_LIMIT });
