@@ -71,7 +71,7 @@ export = function register(RED: NodeAPI): void {
       if (!emission) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
-      const view = pollStatusView(health.state(), emission.emitted, polled.size, clock());
+      const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());
       const paced = paceOf(account, pollMs);
       status[view.kind](text(view.key, view.params) + (paced ? `; ${text('paced', { seconds: paced.seconds, reason: text(`pace.${paced.reason}`) })}` : ''));
     }
@@ -140,7 +140,9 @@ export = function register(RED: NodeAPI): void {
       if (output !== 'array') for (const f of failed) node.error(toNodeError(f.error), { ...shaping.clone(msg), physical_id: f.id });
       const msgs = messagesFor(output, msg, outcomes, shaping);
       if (msgs.length) send([msgs]);
-      if (!outcomes.map(unreadable).includes(true)) status.ok(text('emitted', { count: msgs.length, time: clock() }));
+      const readings = output === 'array' ? outcomes.length - failed.length : msgs.length;
+      const view = pollStatusView({ state: 'ok' }, { msgs: msgs.length, readings }, outcomes.length, clock());
+      if (!outcomes.map(unreadable).includes(true)) status.ok(text(view.key, view.params));
     });
   }
 

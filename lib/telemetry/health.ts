@@ -40,12 +40,17 @@ export class PollHealth {
 /** The status a poll answer leaves: its colour, and the catalog key and parameters of its text. */
 export interface PollStatusView {
   kind: 'failing' | 'degraded' | 'ok';
-  key: 'failing' | 'emittedListStale' | 'emitted';
+  key: 'failing' | 'emittedListStale' | 'emitted' | 'emittedArray';
   params: Record<string, string | number>;
 }
 
-export function pollStatusView(state: PollState, emitted: number, polled: number, time: string): PollStatusView {
+/**
+ * `sent`: the msgs just sent and the readings they carry (the same but in array mode, where
+ * one msg carries a round's readings: "1 msg, 12 readings").
+ */
+export function pollStatusView(state: PollState, sent: { msgs: number; readings: number }, polled: number, time: string): PollStatusView {
   if (state.state === 'failing') return { kind: 'failing', key: 'failing', params: { failed: state.failed, count: polled } };
-  if (state.state === 'listStale') return { kind: 'degraded', key: 'emittedListStale', params: { count: emitted, time } };
-  return { kind: 'ok', key: 'emitted', params: { count: emitted, time } };
+  if (state.state === 'listStale') return { kind: 'degraded', key: 'emittedListStale', params: { count: sent.msgs, time } };
+  if (sent.msgs === 1 && sent.readings !== 1) return { kind: 'ok', key: 'emittedArray', params: { count: sent.readings, time } };
+  return { kind: 'ok', key: 'emitted', params: { count: sent.msgs, time } };
 }
