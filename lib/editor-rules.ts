@@ -5,7 +5,8 @@
  * `window.LeapcraftRules`; every node's .html loads that before resources/leapcraft-editor.js.
  *
  * Plain JSON: a RegExp travels as { source, flags }. No Node-RED here, and nothing that
- * needs more than the constants.
+ * needs more than the constants (where lib keeps a value to itself, the rule is read from the
+ * runtime's own answer: the Home Assistant units of `removeAfter`).
  */
 import { DEFAULT_BASE_URL } from './api/client';
 import {
@@ -16,7 +17,11 @@ import {
   RELATIVE_TIME, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS,
 } from './api/validation';
 import { HA_MAX_TOPIC_SETTING_LENGTH, HA_TOPIC_SETTING } from './homeassistant/ids';
-import { HA_DEFAULT_SETTINGS, HA_MAX_ANNOUNCE_DELAY_S } from './homeassistant/settings';
+import type { HaQos } from './homeassistant/bridge';
+import {
+  HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY, HA_MAX_ANNOUNCE_DELAY_S,
+  HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_REMOVE_AFTER_UNITS, parseHaSettings,
+} from './homeassistant/settings';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from './poll/interval';
 import { OUTPUT_MODES } from './telemetry/messages';
 
@@ -51,7 +56,44 @@ export interface EditorRules {
     maxTopicSettingLength: number;
     defaults: { discoveryPrefix: string; baseTopic: string; birthTopic: string; interval: number; qos: number; announceDelay: number };
     maxAnnounceDelayS: number;
+    /** MQTT QoS levels the bridge publishes with (HaQos). */
+    qos: RangeRule;
+    /** A new node's settings of device-based discovery (HA_DEFAULT_BRIDGE_SETTINGS). */
+    bridgeDefaults: { discovery: string; area: string; areaField: string; removeAfter: number; removeAfterUnit: string; store: string };
+    /** The discovery of a node saved before `discovery` existed (HA_LEGACY_DISCOVERY). */
+    legacyDiscovery: string;
+    discoveryModes: string[];
+    areaSources: string[];
+    /** removeAfter's units, in order, and each unit's length in ms. */
+    removeAfterUnits: string[];
+    removeAfterUnitMs: Record<string, number>;
+    /** The longest grace period (removeAfter × unit) in ms. */
+    maxRemoveAfterMs: number;
+    /** The meta field that names the area, and the context store: trimmed, at most this many characters, no control characters. */
+    maxAreaFieldLength: number;
+    maxStoreLength: number;
   };
+}
+
+/**
+ * The QoS levels, each once: the type HaQos checks that this object names every level and no
+ * other (test/editor-resources.test.ts checks that parseHaSettings takes exactly these).
+ */
+const HA_QOS_LEVELS = { 0: true, 1: true, 2: true } satisfies Record<HaQos, true>;
+
+function haQosRange(): RangeRule {
+  const levels = Object.keys(HA_QOS_LEVELS).map(Number);
+  return { min: Math.min(...levels), max: Math.max(...levels) };
+}
+
+/**
+ * Each removeAfter unit's length in ms, as the runtime reads the setting (lib keeps the table
+ * to itself): one of the unit is that many ms.
+ */
+function haRemoveAfterUnitMs(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const unit of HA_REMOVE_AFTER_UNITS) out[unit] = parseHaSettings({ removeAfter: 1, removeAfterUnit: unit }).removeAfterMs;
+  return out;
 }
 
 function pattern(re: RegExp): PatternRule {
@@ -78,6 +120,16 @@ export function editorRules(): EditorRules {
       maxTopicSettingLength: HA_MAX_TOPIC_SETTING_LENGTH,
       defaults: { ...HA_DEFAULT_SETTINGS },
       maxAnnounceDelayS: HA_MAX_ANNOUNCE_DELAY_S,
+      qos: haQosRange(),
+      bridgeDefaults: { ...HA_DEFAULT_BRIDGE_SETTINGS },
+      legacyDiscovery: HA_LEGACY_DISCOVERY,
+      discoveryModes: [...HA_DISCOVERY_MODES],
+      areaSources: [...HA_AREA_SOURCES],
+      removeAfterUnits: [...HA_REMOVE_AFTER_UNITS],
+      removeAfterUnitMs: haRemoveAfterUnitMs(),
+      maxRemoveAfterMs: HA_MAX_REMOVE_AFTER_MS,
+      maxAreaFieldLength: HA_MAX_AREA_FIELD_LENGTH,
+      maxStoreLength: HA_MAX_STORE_LENGTH,
     },
   };
 }

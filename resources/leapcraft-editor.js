@@ -337,7 +337,9 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
      *
      * oneditprepare is what every dialog does first: each node's own oneditprepare calls it
      * (base.oneditprepare.call(this)) before anything else. It selects the account of a new
-     * node when there is exactly one (preselectAccount).
+     * node when there is exactly one (preselectAccount). Where the account is optional, "none"
+     * is a choice of its own: only a node not deployed yet (changed) gets one, so a deployed
+     * node saved without an account keeps none.
      *
      * options: label (function, `this` the node: its own label, or "" for the palette label);
      * accountRequired (default true).
@@ -368,9 +370,33 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
                 return this._(key("outputLabel"));
             },
             oneditprepare: function () {
-                preselectAccount(this);
+                if (options.accountRequired !== false || this.changed) {
+                    preselectAccount(this);
+                }
             }
         };
+    }
+
+    // ---- context stores ----------------------------------------------------------------------
+
+    /**
+     * The context stores configured in settings.js (contextStorage), as the editor knows them:
+     * { stores, defaultStore }, the default store first and the others by name; null when the
+     * editor does not know them (no contextStorage: the memory store only).
+     */
+    function contextStores() {
+        var R = editorRED();
+        var ctx = R && R.settings && R.settings.context;
+        if (!ctx || !Array.isArray(ctx.stores) || ctx.stores.length === 0) {
+            return null;
+        }
+        var def = ctx["default"];
+        var stores = ctx.stores.slice().sort(function (a, b) {
+            if (a === def) { return -1; }
+            if (b === def) { return 1; }
+            return String(a).localeCompare(String(b));
+        });
+        return { stores: stores, defaultStore: def };
     }
 
     // ---- admin look-ups ----------------------------------------------------------------------
@@ -856,6 +882,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         devicePicker: devicePicker,
         gatewayPicker: gatewayPicker,
         preselectAccount: preselectAccount,
+        contextStores: contextStores,
         FORM_CLASS: FORM_CLASS
     };
 });

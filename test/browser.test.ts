@@ -46,8 +46,10 @@ function publish(name: string): void {
   if (UPDATE_DOCS_IMAGES) fs.copyFileSync(path.join(ARTIFACTS, name), path.join(DOCS_IMAGES, name));
 }
 const LEAPCRAFT_TYPES = ['leapcraft-devices', 'leapcraft-telemetry', 'leapcraft-topology', 'leapcraft-notifications', 'leapcraft-things'];
-/** The dialogs and help this check holds to one-line labels and a fitting sidebar (the Home Assistant node's are being reworked). */
+/** The dialogs and help this check holds to one-line labels and a fitting sidebar (the Home Assistant node's help is being reworked). */
 const DIALOG_TYPES = ['leapcraft-config', ...LEAPCRAFT_TYPES];
+/** The dialogs held to one-line labels: those above and the Home Assistant node's. */
+const LABEL_TYPES = [...DIALOG_TYPES, 'leapcraft-homeassistant'];
 const DEMO_TABS = ['demo-tab-nodes', 'demo-tab-dashboard'];
 const VIEWPORT = { width: 1280, height: 800 };
 /** Widget ids of examples/dashboard.json, as npm start deploys them (ids of its own: see demoNodeId). */
@@ -759,14 +761,14 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     }, added);
 
     // Every Leapcraft dialog keeps its labels on one line and every help fits the sidebar, in
-    // English and in German.
+    // English and in German (the Home Assistant node: its dialog's labels, and a picture of it).
     const german = await (await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'de-DE' })).newPage();
     await german.goto(`${demo!.editorUrl}?lang=de`);
     await german.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
     for (const [lang, p] of [['en-US', page], ['de', german]] as const) {
       await p.evaluate(() => (window as any).RED.menu.setSelected('menu-item-sidebar', true));
-      for (const type of DIALOG_TYPES) {
-        assert.deepEqual(await helpOverflow(p, type), [], `${lang} ${type}: help wider than the sidebar`);
+      for (const type of LABEL_TYPES) {
+        if (DIALOG_TYPES.includes(type)) assert.deepEqual(await helpOverflow(p, type), [], `${lang} ${type}: help wider than the sidebar`);
         if (type === 'leapcraft-config') {
           await p.evaluate(() => {
             const RED = (window as any).RED;
@@ -782,6 +784,16 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
         await p.waitForTimeout(300);
         assert.deepEqual(await wrappedLabels(p), [], `${lang} ${type}: labels on more than one line`);
         if (lang === 'de' && type === 'leapcraft-config') await p.screenshot({ path: path.join(ARTIFACTS, 'editor-account-de.png') });
+        if (type === 'leapcraft-homeassistant') {
+          // Its account is optional, and a new node still takes the only one.
+          assert.equal(await p.locator('select#node-input-account').inputValue(), demoNodeId(DASHBOARD_ACCOUNT), `${lang}: the only account is selected`);
+          // The whole dialog in one picture: a viewport as tall as the tray's content.
+          const height = await p.evaluate(() => document.querySelector('#dialog-form')?.scrollHeight ?? 0);
+          await p.setViewportSize({ width: 1440, height: Math.max(900, height + 400) });
+          await p.waitForTimeout(300);
+          await p.screenshot({ path: path.join(ARTIFACTS, `editor-homeassistant-${lang}.png`) });
+          await p.setViewportSize({ width: 1440, height: 900 });
+        }
         await closeDialog(p, type === 'leapcraft-config' ? 'config' : 'node');
       }
     }

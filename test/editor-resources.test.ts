@@ -13,9 +13,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import vm from 'node:vm';
 import {
-  CONTROL_CHARS, DEFAULT_BASE_URL, HA_DEFAULT_SETTINGS, HA_MAX_ANNOUNCE_DELAY_S, HA_MAX_TOPIC_SETTING_LENGTH, HA_TOPIC_SETTING, haTopicSetting,
-  INTEGER, integerInRange, ISO_DATE_TIME, limitOrAll, LOOPBACK_HOSTS, MAX_DATE_TIME_MS, MAX_ID_LENGTH, NOTIFICATIONS_MAX_LIMIT, optionalId,
-  OUTPUT_MODES, parseDateTime, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
+  CONTROL_CHARS, DEFAULT_BASE_URL, HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY,
+  HA_MAX_ANNOUNCE_DELAY_S, HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_MAX_TOPIC_SETTING_LENGTH, HA_REMOVE_AFTER_UNITS,
+  HA_TOPIC_SETTING, haTopicSetting, INTEGER, integerInRange, ISO_DATE_TIME, limitOrAll, LOOPBACK_HOSTS, MAX_DATE_TIME_MS, MAX_ID_LENGTH, NOTIFICATIONS_MAX_LIMIT, optionalId,
+  OUTPUT_MODES, parseDateTime, parseHaSettings, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
 } from '../lib';
 import {
   BUDGET_MAX_PER_HOUR, BUDGET_MIN_PER_HOUR, CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, concurrencySetting, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S, timeoutMsSetting,
@@ -52,6 +53,7 @@ interface Editor {
   common(key: string, params?: object): string;
   errorText(err: object): string;
   devicePicker(options: object): unknown;
+  contextStores(): { stores: string[]; defaultStore: unknown } | null;
   flowNode(type: string, options?: { label?: (this: Record<string, unknown>) => unknown; accountRequired?: boolean }): {
     defaults: Record<string, { value: unknown; type?: string; required?: boolean }>;
     [fn: string]: unknown;
@@ -82,6 +84,10 @@ const RULE_LITERALS: string[] = [
   `max: ${CONCURRENCY_MAX}`, `<= ${CONCURRENCY_MAX}`, `max: ${TIMEOUT_MAX_S}`, `<= ${TIMEOUT_MAX_S}`, `max: ${HA_MAX_ANNOUNCE_DELAY_S},`,
   `value: ${CONCURRENCY_DEFAULT},`, `value: ${TIMEOUT_DEFAULT_S},`, `= ${HA_MAX_TOPIC_SETTING_LENGTH};`,
   quoted(TELEMETRY_TYPES), quoted(RESOLUTIONS), quoted(OUTPUT_MODES),
+  // The Home Assistant node's settings of device-based discovery (lib/homeassistant/settings.ts).
+  quoted(HA_DISCOVERY_MODES), quoted(HA_AREA_SOURCES), quoted(HA_REMOVE_AFTER_UNITS), `val(${JSON.stringify(HA_LEGACY_DISCOVERY)})`,
+  `removeAfter: ${HA_DEFAULT_BRIDGE_SETTINGS.removeAfter},`, String(HA_MAX_REMOVE_AFTER_MS), String(HA_MAX_REMOVE_AFTER_MS / 1000), '365 * 86400',
+  'h: 3600', `= ${HA_MAX_AREA_FIELD_LENGTH};`, `= ${HA_MAX_STORE_LENGTH};`, '<option value="2">2</option>', '(0, 2,',
 ];
 /** The same for the editor script's own rules: ids, integers, date-times, loopback hosts. */
 const SCRIPT_RULE_LITERALS: string[] = [
@@ -170,6 +176,54 @@ describe('editor script resources/leapcraft-editor.js', () => {
     assert.equal(call(base.labelStyle, { name: '' }), '');
     assert.equal(call(base.inputLabels, { _ }), '<leapcraft-devices.inputLabel>');
     assert.equal(call(base.outputLabels, { _ }), '<leapcraft-devices.outputLabel>');
+  });
+
+  it('LE.flowNode\'s oneditprepare: the only account for a node without one; an optional account only while not deployed', () => {
+    /** Just enough jQuery for preselectAccount: the account select with its options. */
+    function page(options: string[], value: string) {
+      const state = { value };
+      const list = (values: string[]): Record<string, unknown> => ({
+        length: values.length,
+        filter: (fn: (this: { value: string }) => boolean) => list(values.filter((v) => fn.call({ value: v }))),
+        first: () => list(values.slice(0, 1)),
+        val: () => values[0],
+      });
+      const select = {
+        is: (what: string) => what === 'select',
+        val: (v?: string) => (v === undefined ? state.value : (state.value = v, select)),
+        find: () => list(options),
+      };
+      return { $: () => select, state };
+    }
+    const run = (type: string, accountRequired: boolean, node: Record<string, unknown>, options: string[], value = '_ADD_') => {
+      const { $, state } = page(options, value);
+      const { editor } = loadEditor({ $ });
+      (editor.flowNode(type, { accountRequired }).oneditprepare as (this: object) => void).call(node);
+      return state.value;
+    };
+    // A required account: selected when it is the only one and none is set.
+    assert.equal(run('leapcraft-devices', true, { account: '' }, ['acc1', '_ADD_']), 'acc1');
+    assert.equal(run('leapcraft-devices', true, { account: '' }, ['acc1', 'acc2', '_ADD_']), '_ADD_', 'two accounts: the user picks');
+    assert.equal(run('leapcraft-devices', true, { account: '' }, ['_ADD_']), '_ADD_', 'no account yet');
+    assert.equal(run('leapcraft-devices', true, { account: '${ACCOUNT}' }, ['acc1', '${ACCOUNT}', '_ADD_'], '${ACCOUNT}'), '${ACCOUNT}');
+    assert.equal(run('leapcraft-devices', true, { account: 'acc1' }, ['acc1', '_ADD_'], 'acc1'), 'acc1');
+    // An optional account (Home Assistant): a new node (not deployed yet) takes the only one; a
+    // deployed node saved with none keeps none.
+    assert.equal(run('leapcraft-homeassistant', false, { account: '', changed: true }, ['acc1', '_ADD_']), 'acc1');
+    assert.equal(run('leapcraft-homeassistant', false, { account: '' }, ['acc1', '_ADD_']), '_ADD_');
+    assert.equal(run('leapcraft-homeassistant', false, { account: '', changed: true }, ['acc1', 'acc2', '_ADD_']), '_ADD_');
+  });
+
+  it('LE.contextStores: the configured stores, the default first, or null when the editor does not know them', () => {
+    const stores = (context: unknown) => {
+      const { editor } = loadEditor({ RED: { settings: context === undefined ? {} : { context } } });
+      return JSON.parse(JSON.stringify(editor.contextStores())) as unknown;
+    };
+    assert.deepEqual(stores({ default: 'file', stores: ['memory', 'redis', 'file'] }), { stores: ['file', 'memory', 'redis'], defaultStore: 'file' });
+    assert.deepEqual(stores({ default: 'memory', stores: ['memory'] }), { stores: ['memory'], defaultStore: 'memory' });
+    assert.equal(stores(undefined), null);
+    assert.equal(stores({ stores: [] }), null);
+    assert.equal(JSON.parse(JSON.stringify(loadEditor().editor.contextStores())), null, 'no editor');
   });
 
   describe('validators: the runtime\'s answers (lib/api/validation.ts)', () => {
@@ -328,6 +382,15 @@ describe('generated rules resources/leapcraft-rules.js (npm run build, from lib/
     assert.equal(rules.homeassistant.maxTopicSettingLength, HA_MAX_TOPIC_SETTING_LENGTH);
     assert.deepEqual(rules.homeassistant.defaults, { ...HA_DEFAULT_SETTINGS });
     assert.equal(rules.homeassistant.maxAnnounceDelayS, HA_MAX_ANNOUNCE_DELAY_S);
+    assert.deepEqual(rules.homeassistant.bridgeDefaults, { ...HA_DEFAULT_BRIDGE_SETTINGS });
+    assert.equal(rules.homeassistant.legacyDiscovery, HA_LEGACY_DISCOVERY);
+    assert.deepEqual(rules.homeassistant.discoveryModes, [...HA_DISCOVERY_MODES]);
+    assert.deepEqual(rules.homeassistant.areaSources, [...HA_AREA_SOURCES]);
+    assert.deepEqual(rules.homeassistant.removeAfterUnits, [...HA_REMOVE_AFTER_UNITS]);
+    assert.deepEqual(Object.keys(rules.homeassistant.removeAfterUnitMs), [...HA_REMOVE_AFTER_UNITS]);
+    assert.equal(rules.homeassistant.maxRemoveAfterMs, HA_MAX_REMOVE_AFTER_MS);
+    assert.equal(rules.homeassistant.maxAreaFieldLength, HA_MAX_AREA_FIELD_LENGTH);
+    assert.equal(rules.homeassistant.maxStoreLength, HA_MAX_STORE_LENGTH);
   });
 
   it('the constants are the ones the runtime enforces', () => {
@@ -348,6 +411,31 @@ describe('generated rules resources/leapcraft-rules.js (npm run build, from lib/
     assert.ok(HA_TOPIC_SETTING.test('homeassistant/status'));
     // The base URL default passes the runtime's own check.
     assert.equal(validateBaseUrl(DEFAULT_BASE_URL), DEFAULT_BASE_URL);
+    // Home Assistant: QoS min..max and nothing outside; each unit's length and the longest
+    // grace period in it; the text settings' lengths; the lists and defaults parseHaSettings takes.
+    const ha = editorRules().homeassistant;
+    assert.deepEqual(ha.qos, { min: 0, max: 2 }, 'MQTT QoS');
+    for (let qos = ha.qos.min - 2; qos <= ha.qos.max + 2; qos++) {
+      assert.equal(accepts(() => parseHaSettings({ qos: String(qos) })), qos >= ha.qos.min && qos <= ha.qos.max, `qos ${qos}`);
+    }
+    for (const unit of HA_REMOVE_AFTER_UNITS) {
+      const ms = ha.removeAfterUnitMs[unit];
+      assert.ok(Number.isSafeInteger(ms) && ms > 0, unit);
+      assert.equal(parseHaSettings({ removeAfter: '7', removeAfterUnit: unit }).removeAfterMs, 7 * ms, unit);
+      const max = Math.floor(HA_MAX_REMOVE_AFTER_MS / ms);
+      assert.equal(parseHaSettings({ removeAfter: String(max), removeAfterUnit: unit }).removeAfterMs, max * ms, `${unit}: the longest`);
+      assert.throws(() => parseHaSettings({ removeAfter: String(max + 1), removeAfterUnit: unit }), `${unit}: longer than the longest`);
+    }
+    assert.deepEqual(ha.removeAfterUnitMs, { s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 });
+    for (const [prop, max] of [['areaField', HA_MAX_AREA_FIELD_LENGTH], ['store', HA_MAX_STORE_LENGTH]] as const) {
+      const area = prop === 'areaField' ? { area: 'meta' } : {};
+      assert.ok(accepts(() => parseHaSettings({ ...area, [prop]: 'x'.repeat(max) })), prop);
+      assert.ok(!accepts(() => parseHaSettings({ ...area, [prop]: 'x'.repeat(max + 1) })), prop);
+    }
+    for (const v of HA_DISCOVERY_MODES) assert.equal(parseHaSettings({ discovery: v }).discovery, v);
+    for (const v of HA_AREA_SOURCES) assert.equal(parseHaSettings({ area: v, areaField: 'zone' }).area, v);
+    assert.equal(parseHaSettings({}).discovery, HA_LEGACY_DISCOVERY, 'a node saved before discovery existed');
+    assert.ok(accepts(() => parseHaSettings({ ...HA_DEFAULT_BRIDGE_SETTINGS })), 'a new node\'s settings');
   });
 });
 
@@ -404,7 +492,7 @@ describe('node editors (nodes/*.html)', () => {
       });
 
       it('no longer carries its own copies of the shared helpers', () => {
-        for (const copy of [/function t\(/, /CONTROL_CHARS\s*=/, /MAX_ID_LENGTH\s*=/, /ISO_DATE_TIME\s*=/, /LOOPBACK_HOST\s*=/, /\^\\s\*\[-\+\]\?\\d\+/]) {
+        for (const copy of [/function t\(/, /function contextStores\(/, /CONTROL_CHARS\s*=/, /MAX_ID_LENGTH\s*=/, /ISO_DATE_TIME\s*=/, /LOOPBACK_HOST\s*=/, /\^\\s\*\[-\+\]\?\\d\+/]) {
           assert.doesNotMatch(html, copy);
         }
       });

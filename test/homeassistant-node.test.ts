@@ -589,7 +589,7 @@ describe('leapcraft-homeassistant node', function () {
         assert.equal(def.defaults.interval.validate!(v) === true, accepts(() => integerInRange(v, 'interval', 0, 604800)), `interval ${v}`);
         assert.equal(def.defaults.announceDelay.validate!(v) === true, accepts(() => integerInRange(v, 'announceDelay', 0, 60)), `announceDelay ${v}`);
       }
-      // The settings that came with device-based discovery (their defaults are literals in the editor for now).
+      // The settings that came with device-based discovery (lists, limits and defaults from the generated rules).
       const cases: Record<string, unknown[]> = {
         discovery: ['device', 'entity', '', 'both', 'Device'],
         area: ['gateway', 'device', 'none', '', 'room'],
@@ -604,6 +604,16 @@ describe('leapcraft-homeassistant node', function () {
       assert.deepEqual(Object.fromEntries(Object.keys(cases).map((k) => [k, def.defaults[k].value])), {
         discovery: 'device', area: 'gateway', removeAfterUnit: 'h', removeAfter: 24, store: '', areaField: '',
       }, 'a new node: device-based, the gateway\'s name, removed after 24 h, the default store');
+      // removeAfter in the node's unit: up to a year in each; the meta field when the area is a meta field.
+      for (const unit of ['s', 'min', 'h', 'd']) {
+        for (const v of ['0', '1', '365', '366', '8760', '8761', '525600', '525601', '31536000', '31536001']) {
+          assert.equal(def.defaults.removeAfter.validate!.call({ removeAfterUnit: unit }, v) === true,
+            accepts(() => parseHaSettings({ removeAfter: v, removeAfterUnit: unit })), `removeAfter ${v} ${unit}`);
+        }
+      }
+      for (const v of ['', ' ', 'zone', 'x'.repeat(64), 'x'.repeat(65)]) {
+        assert.equal(def.defaults.areaField.validate!.call({ area: 'meta' }, v) === true, accepts(() => parseHaSettings({ area: 'meta', areaField: v })), `meta field ${JSON.stringify(v)}`);
+      }
     });
   });
 });
