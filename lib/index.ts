@@ -2,6 +2,7 @@ export * from './api/errors';
 export * from './api/types';
 export * from './api/validation';
 export { redactSecrets } from './api/redact';
+export { forgetSharedTokens } from './api/auth';
 export { parseApiTime } from './api/time';
 export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_URL, encodeSegment } from './api/client';
 export * from './api/topologies';

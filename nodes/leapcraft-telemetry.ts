@@ -72,8 +72,8 @@ export = function register(RED: NodeAPI): void {
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
       const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());
-      const paced = paceOf(account, pollMs);
-      status[view.kind](text(view.key, view.params) + (paced ? `; ${text('paced', { seconds: paced.seconds, reason: text(`pace.${paced.reason}`) })}` : ''));
+      const paced = paceOf(account, pollMs); // shown with a working status; a failing one says only what fails
+      status[view.kind](text(view.key, view.params) + (paced && view.kind !== 'failing' ? `; ${text('paced', { seconds: paced.seconds, reason: text(`pace.${paced.reason}`) })}` : ''));
     }
 
     /** `id` undefined: the device list itself failed. The scheduler says when a failure is news. */

@@ -249,11 +249,11 @@ describe('POST /leapcraft/check-api (admin route)', function () {
     assertClean(a.text, await estateValues(sim), 'the answer');
   });
 
-  it('a typed wrong key: the report says the key was refused; before deploy, with no id', async () => {
+  it('a typed wrong key: refused as by the other look-ups (401 LEAPCRAFT_AUTH); before deploy, with no id', async () => {
     await helper.load(configNode, [{ id: 'tab', type: 'tab', label: 'empty' }] as never);
     const a = await post({ baseUrl: sim.baseUrl, apiKey: 'wrong-key-123' });
-    assert.equal(a.status, 200, a.text);
-    assert.equal(a.body.outcome, 'key-refused');
+    assert.equal(a.status, 401, a.text);
+    assert.equal(a.body.code, 'LEAPCRAFT_AUTH');
     assert.ok(!a.text.includes('wrong-key-123'));
     assert.equal(sim.stats.total, 3);
   });

@@ -27,6 +27,14 @@ export interface TokenManagerOptions {
  */
 const sharedTokens = new Map<string, string>();
 
+/**
+ * Forgets every shared token. For a host that knows the server behind a base URL has changed:
+ * tests, whose simulators come and go on ports the system hands out again.
+ */
+export function forgetSharedTokens(): void {
+  sharedTokens.clear();
+}
+
 /** The key of an account's shared token: the key itself appears only as a SHA-256 digest. */
 export function accountTokenKey(baseUrl: string, apiKey: string): string {
   return `${baseUrl}\n${createHash('sha256').update(apiKey).digest('hex')}`;

@@ -11,7 +11,7 @@ import axios, { AxiosInstance } from 'axios';
 import { HttpsProxyAgent } from 'hpagent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { parseRateLimitHeaders, RateLimitInfo } from './rate-limit';
-import { anySignal, sleep } from './abort';
+import { sleep } from './abort';
 import { LeapcraftAbortedError, LeapcraftError, LeapcraftRateLimitError, LeapcraftTimeoutError, LeapcraftUnavailableError } from './errors';
 import { backoffDelay, parseRetryAfter } from './retry';
 import { Semaphore } from './semaphore';
@@ -92,6 +92,52 @@ const RETRYABLE_NETWORK_CODES = new Set([
 class TimeoutMarker extends Error {}
 class ClosedMarker extends Error {}
 
+/**
+ * One send() under way, cancelled when its caller's signal aborts or the transport closes.
+ * Each wait of it (an attempt, a pause between attempts) gets one AbortController that the
+ * cancellation reaches directly: no AbortSignal is combined per request, and the transport's
+ * close reaches the sends under way through a Set, not through a listener each (a request
+ * used to cost three AbortControllers and six listeners, two of them on the account's
+ * shared close signal, for the same outcome).
+ */
+class Call {
+  cancelled = false;
+  reason: unknown;
+  private current?: AbortController;
+  private readonly onOuterAbort?: () => void;
+
+  constructor(private readonly outer: AbortSignal | undefined, closer: AbortSignal) {
+    // The caller's signal first, as when both had aborted before the send.
+    if (outer?.aborted) this.cancel(outer.reason);
+    else if (closer.aborted) this.cancel(closer.reason);
+    if (outer && !this.cancelled) {
+      this.onOuterAbort = () => this.cancel(outer.reason);
+      outer.addEventListener('abort', this.onOuterAbort, { once: true });
+    }
+  }
+
+  /** A controller for the next wait: aborted at once when the call is cancelled already. */
+  controller(): AbortController {
+    const controller = new AbortController();
+    this.current = controller;
+    if (this.cancelled) controller.abort(this.reason);
+    return controller;
+  }
+
+  cancel(reason: unknown): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    // What an AbortController makes of abort(undefined), so the reason is the one a combined signal had.
+    this.reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    this.current?.abort(this.reason);
+  }
+
+  dispose(): void {
+    if (this.onOuterAbort) this.outer?.removeEventListener('abort', this.onOuterAbort);
+    this.current = undefined;
+  }
+}
+
 export class Transport {
   readonly counters: TransportCounters = { attempts: 0, retries: 0, rateLimited: 0 };
   private readonly axios: AxiosInstance;
@@ -100,6 +146,8 @@ export class Transport {
   private readonly viaProxy: boolean;
   private readonly slots: Semaphore;
   private readonly closer = new AbortController();
+  /** The sends under way, cancelled on close. */
+  private readonly calls = new Set<Call>();
   private blockedUntil = 0;
 
   constructor(private readonly options: TransportOptions) {
@@ -135,7 +183,10 @@ export class Transport {
 
   /** Cancels every wait and request of this account and frees its sockets. */
   close(): void {
-    if (!this.closer.signal.aborted) this.closer.abort(new ClosedMarker('client closed'));
+    if (!this.closer.signal.aborted) {
+      this.closer.abort(new ClosedMarker('client closed'));
+      for (const call of this.calls) call.cancel(this.closer.signal.reason);
+    }
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
@@ -146,10 +197,11 @@ export class Transport {
   }
 
   async send(req: WireRequest): Promise<WireResponse> {
-    const { signal, dispose } = anySignal([req.signal, this.closer.signal]);
+    const call = new Call(req.signal, this.closer.signal);
+    this.calls.add(call);
     try {
       for (let attempt = 0; ; attempt++) {
-        const outcome = await this.attempt(req, signal);
+        const outcome = await this.attempt(req, call);
         const isLast = attempt >= this.options.maxRetries;
         if ('response' in outcome) {
           const { response } = outcome;
@@ -161,29 +213,30 @@ export class Transport {
             if (retryAfterMs !== undefined) this.blockedUntil = Math.max(this.blockedUntil, Date.now() + retryAfterMs);
             if (isLast || (retryAfterMs ?? 0) > this.options.maxRetryAfterMs) return response;
             this.counters.retries++;
-            await this.pause(retryAfterMs ?? this.backoff(attempt), signal);
+            await this.pause(retryAfterMs ?? this.backoff(attempt), call);
             continue;
           }
           if (response.status >= 500 && !isLast) {
             this.counters.retries++;
-            await this.pause(this.backoff(attempt), signal);
+            await this.pause(this.backoff(attempt), call);
             continue;
           }
           return response;
         }
         if (isLast) throw outcome.error;
         this.counters.retries++;
-        await this.pause(this.backoff(attempt), signal);
+        await this.pause(this.backoff(attempt), call);
       }
     } catch (err) {
-      throw this.translateAbort(err, req, signal);
+      throw this.translateAbort(err, req, call.cancelled);
     } finally {
-      dispose();
+      call.dispose();
+      this.calls.delete(call);
     }
   }
 
   private noteLimits(response: WireResponse): void {
-    if (!this.options.onRateLimit) return;
+    if (!this.options.onRateLimit || !hasRateLimitHeader(response.headers)) return;
     const info = parseRateLimitHeaders(response.headers);
     if (info) this.notify(() => this.options.onRateLimit?.(info));
   }
@@ -201,12 +254,12 @@ export class Transport {
     return backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs, this.options.random);
   }
 
-  private async pause(ms: number, signal: AbortSignal): Promise<void> {
-    await sleep(ms, signal);
+  private async pause(ms: number, call: Call): Promise<void> {
+    await sleep(ms, call.controller().signal);
   }
 
   /** One try: waits out an account-wide Retry-After, takes a slot, sends. */
-  private async attempt(req: WireRequest, signal: AbortSignal): Promise<{ response: WireResponse } | { error: LeapcraftError }> {
+  private async attempt(req: WireRequest, call: Call): Promise<{ response: WireResponse } | { error: LeapcraftError }> {
     const blockedMs = this.rateLimitRemainingMs();
     if (blockedMs > this.options.maxRetryAfterMs) {
       throw new LeapcraftRateLimitError(
@@ -214,23 +267,37 @@ export class Transport {
         { endpoint: req.endpoint, status: 429, retryAfterMs: blockedMs },
       );
     }
+    // One controller for the whole attempt: the call's cancellation and the timeout abort it.
+    const controller = call.controller();
+    const { signal } = controller;
     if (blockedMs > 0) await sleep(blockedMs, signal);
-    const { release, authHeaders } = await this.acquire(req, signal);
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new TimeoutMarker('timeout')), this.options.timeoutMs);
-    const both = anySignal([signal, timeout.signal]);
+    // A slot, with auth headers that are still current once the slot is this request's. The
+    // token is resolved before queueing: waiting for a renewal while holding a slot could
+    // starve the token exchange of the slot it needs.
+    let authHeaders: Record<string, string>;
+    let release: () => void;
+    for (;;) {
+      authHeaders = req.auth ? await req.auth.headers(signal) : {};
+      release = await this.slots.acquire(signal, req.first);
+      if (!req.auth?.stale()) break;
+      release();
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new TimeoutMarker('timeout'));
+    }, this.options.timeoutMs);
     try {
       this.counters.attempts++;
       const res = await this.axios.request<string>({
         method: req.method,
         url: this.url(req),
         data: req.form ? new URLSearchParams(req.form).toString() : undefined,
-        headers: {
-          ...(req.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
-          ...req.headers,
-          ...authHeaders,
-        },
-        signal: both.signal,
+        // The auth headers are a fresh object per request: used as they are when nothing joins them.
+        headers: req.form || req.headers
+          ? { ...(req.form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}), ...req.headers, ...authHeaders }
+          : authHeaders,
+        signal,
       });
       if (res.status === 401 || res.status === 403) req.auth?.refused();
       return {
@@ -241,8 +308,8 @@ export class Transport {
         },
       };
     } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      if (timeout.signal.aborted) {
+      if (call.cancelled) throw call.reason;
+      if (timedOut) {
         return { error: new LeapcraftTimeoutError(`${req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
       }
       const code = (err as { code?: string }).code;
@@ -265,19 +332,6 @@ export class Transport {
       };
     } finally {
       clearTimeout(timer);
-      both.dispose();
-      release();
-    }
-  }
-
-  /** A slot, with auth headers that are still current once the slot is this request's. */
-  private async acquire(req: WireRequest, signal: AbortSignal): Promise<{ release: () => void; authHeaders: Record<string, string> }> {
-    for (;;) {
-      // The token is resolved before queueing: waiting for a renewal while holding a slot
-      // could starve the token exchange of the slot it needs.
-      const authHeaders = req.auth ? await req.auth.headers(signal) : {};
-      const release = await this.slots.acquire(signal, req.first);
-      if (!req.auth?.stale()) return { release, authHeaders };
       release();
     }
   }
@@ -293,14 +347,23 @@ export class Transport {
     return url;
   }
 
-  private translateAbort(err: unknown, req: WireRequest, signal: AbortSignal): unknown {
+  private translateAbort(err: unknown, req: WireRequest, cancelled: boolean): unknown {
     if (err instanceof LeapcraftError) return err;
-    if (signal.aborted) {
+    if (cancelled) {
       const why = err instanceof ClosedMarker ? 'the Leapcraft account was closed' : 'the request was cancelled';
       return new LeapcraftAbortedError(`${req.endpoint}: ${why}`, { endpoint: req.endpoint });
     }
     return err;
   }
+}
+
+/**
+ * Whether an answer carries a header parseRateLimitHeaders reads (every one has `ratelimit` in
+ * its name): most APIs send none, and then the parse, run for every answer, finds nothing.
+ */
+function hasRateLimitHeader(headers: Record<string, unknown>): boolean {
+  for (const name of Object.keys(headers)) if (name.toLowerCase().includes('ratelimit')) return true;
+  return false;
 }
 
 /**

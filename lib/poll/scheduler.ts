@@ -30,7 +30,7 @@
  * allows. `fetchNow` (a msg asked) is counted but never delayed: a user is waiting, and the
  * rounds absorb it (only msgs alone asking more than the budget could exceed it).
  */
-import { raceAbort } from '../api/abort';
+import { onAbort } from '../api/abort';
 import { isLeapcraftError, LeapcraftAbortedError, LeapcraftError } from '../api/errors';
 import type { RateLimitInfo } from '../api/rate-limit';
 import { BudgetState, HOUR_MS, Need, RequestBudget, Stretch, stretchFactors } from './budget';
@@ -299,16 +299,27 @@ export class PollScheduler {
     // of them gives up (or the scheduler closes).
     const shared = job;
     shared.waiters++;
-    const onAbort = () => {
+    return this.wait(shared.promise as Promise<T>, key, signal, () => {
       if (--shared.waiters === 0) shared.controller.abort();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return this.wait(shared.promise as Promise<T>, key, signal).finally(() => signal?.removeEventListener('abort', onAbort));
+    });
   }
 
-  private wait<T>(promise: Promise<T>, key: string, signal?: AbortSignal): Promise<T> {
-    return raceAbort(promise, signal).catch((err: unknown) => {
-      throw signal?.aborted ? cancelled(key) : err;
+  /**
+   * Settles with `promise`, or rejects as cancelled when `signal` aborts first (`gaveUp` runs
+   * then, before the rejection). One callback on the signal (lib/api/abort.ts: onAbort), not
+   * two listeners: a msg for a thousand devices waits on one signal a thousand times.
+   */
+  private wait<T>(promise: Promise<T>, key: string, signal?: AbortSignal, gaveUp?: () => void): Promise<T> {
+    if (!signal) return promise.then();
+    return new Promise<T>((resolve, reject) => {
+      const off = onAbort(signal, () => {
+        gaveUp?.();
+        reject(cancelled(key));
+      });
+      promise.then(
+        (value) => { off(); resolve(value); },
+        (err: unknown) => { off(); reject(signal.aborted ? cancelled(key) : err); },
+      );
     });
   }
 

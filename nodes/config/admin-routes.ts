@@ -23,7 +23,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import {
-  DEFAULT_BASE_URL, isLeapcraftError, LeapcraftClient, LeapcraftError, LeapcraftTimeoutError, redactSecrets, validateBaseUrl,
+  DEFAULT_BASE_URL, isLeapcraftError, LeapcraftAuthError, LeapcraftClient, LeapcraftError, LeapcraftTimeoutError, redactSecrets, validateBaseUrl,
 } from '../../lib';
 import type { Device, Topology } from '../../lib';
 import { formatDoctorReport, runDoctor } from '../../lib/api/doctor';
@@ -275,6 +275,8 @@ export class EditorLookups {
     void this.run(req, res, async (target, signal) => {
       const { baseUrl, apiKey, timeoutS } = target.decision;
       const report = await runDoctor({ baseUrl, apiKey, signal, timeoutMs: Math.min(timeoutS * 1000, CHECK_API_REQUEST_TIMEOUT_MS) });
+      // A refused key is answered as by the other look-ups (401 LEAPCRAFT_AUTH): there is nothing to report.
+      if (report.outcome === 'key-refused') throw new LeapcraftAuthError('The API refused the key: check it (Check API sent no further request)');
       return { ok: true, outcome: report.outcome, requests: report.requests, report: formatDoctorReport(report), points: report.points };
     }, CHECK_API_TIMEOUT_MS);
   };

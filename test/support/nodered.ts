@@ -1,7 +1,14 @@
 /** node-red-node-test-helper set up once for every node test file. */
 import helper from 'node-red-node-test-helper';
+import { forgetSharedTokens } from '../../lib';
 
 helper.init(require.resolve('node-red'));
+
+// A root hook for every test file that loads nodes: each test's simulator may get a port an
+// earlier one had, and an account's token is shared across redeploys by base URL and key
+// (lib/api/auth.ts). An earlier simulator's token would then cost one renewal and a replay,
+// which request counts would show.
+afterEach(() => forgetSharedTokens());
 
 export { helper };
 

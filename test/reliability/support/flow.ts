@@ -83,6 +83,8 @@ export function observedFlow(o: ObservedFlowOptions): FlowNode[] {
     {
       id: IDS.telemetry, type: 'leapcraft-telemetry', z: IDS.tab, name: 'all devices', x: 160, y: 60, account: IDS.account,
       devices: '', telemetryType: 'latest', interval: o.intervalS, output: 'device', changesOnly: false, blockOverrides: false,
+      // Every interval a request: the faults are met by requests, and each reading emitted is one served.
+      cadence: false,
       wires: [['rel-stamp-tel']],
     },
     stamp('rel-stamp-tel', 'return { physical_id: msg.physical_id, timestamp: msg.payload && msg.payload.timestamp };', 'rel-file-tel', 60),
