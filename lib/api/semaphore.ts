@@ -1,8 +1,20 @@
 import { abortReason } from './abort';
 
+/**
+ * What a queued waiter can be cancelled by: an AbortSignal, or something that says so as
+ * cheaply (the transport's request under way: no AbortSignal per queued request).
+ */
+export interface Cancellation {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  /** Runs `fn` once when it is cancelled; returns how to stop listening. */
+  onCancel(fn: () => void): () => void;
+}
+
 interface Waiter {
-  grant: () => void;
+  resolve: (release: () => void) => void;
   reject: (err: unknown) => void;
+  off?: () => void;
 }
 
 /**
@@ -29,26 +41,27 @@ export class Semaphore {
    * Resolves with a release function; call it exactly once. `first` puts the waiter at the
    * head of the queue (work that other work waits for).
    */
-  acquire(signal?: AbortSignal, first = false): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+  acquire(signal?: AbortSignal | Cancellation, first = false): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal instanceof AbortSignal ? abortReason(signal) : signal.reason);
     if (this.active < this.limit) {
       this.active++;
       return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        grant: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(this.releaser());
-        },
-        reject,
-      };
-      const onAbort = () => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(abortReason(signal!));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const waiter: Waiter = { resolve, reject };
+      if (signal) {
+        const onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(signal instanceof AbortSignal ? abortReason(signal) : signal.reason);
+        };
+        if (signal instanceof AbortSignal) {
+          signal.addEventListener('abort', onAbort, { once: true });
+          waiter.off = () => signal.removeEventListener('abort', onAbort);
+        } else {
+          waiter.off = signal.onCancel(onAbort);
+        }
+      }
       if (first) this.waiters.unshift(waiter);
       else this.waiters.push(waiter);
     });
@@ -60,8 +73,13 @@ export class Semaphore {
       if (released) return;
       released = true;
       const next = this.waiters.shift();
-      if (next) next.grant(); // the slot passes straight on: `active` stays the same
-      else this.active--;
+      if (next) {
+        // The slot passes straight on: `active` stays the same.
+        next.off?.();
+        next.resolve(this.releaser());
+      } else {
+        this.active--;
+      }
     };
   }
 }

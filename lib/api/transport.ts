@@ -14,7 +14,7 @@ import { parseRateLimitHeaders, RateLimitInfo } from './rate-limit';
 import { sleep } from './abort';
 import { LeapcraftAbortedError, LeapcraftError, LeapcraftRateLimitError, LeapcraftTimeoutError, LeapcraftUnavailableError } from './errors';
 import { backoffDelay, parseRetryAfter } from './retry';
-import { Semaphore } from './semaphore';
+import { Cancellation, Semaphore } from './semaphore';
 import { isLoopbackHost } from './validation';
 
 export interface TransportOptions {
@@ -94,47 +94,60 @@ class ClosedMarker extends Error {}
 
 /**
  * One send() under way, cancelled when its caller's signal aborts or the transport closes.
- * Each wait of it (an attempt, a pause between attempts) gets one AbortController that the
- * cancellation reaches directly: no AbortSignal is combined per request, and the transport's
- * close reaches the sends under way through a Set, not through a listener each (a request
- * used to cost three AbortControllers and six listeners, two of them on the account's
- * shared close signal, for the same outcome).
+ * The cancellation reaches what the request waits for directly: its place in the slot queue
+ * (as a Cancellation, see semaphore.ts) and the AbortController of its request on the wire,
+ * made once it has a slot. No AbortSignal is combined per request, none exists while it is
+ * queued, and the transport's close reaches the sends under way through a Set, not through a
+ * listener each: a request used to cost three AbortControllers and six listeners, two of them
+ * on the account's shared close signal, for the same outcomes.
  */
-class Call {
-  cancelled = false;
+class Call implements Cancellation {
+  aborted = false;
   reason: unknown;
   private current?: AbortController;
+  private hook?: () => void;
   private readonly onOuterAbort?: () => void;
 
   constructor(private readonly outer: AbortSignal | undefined, closer: AbortSignal) {
     // The caller's signal first, as when both had aborted before the send.
     if (outer?.aborted) this.cancel(outer.reason);
     else if (closer.aborted) this.cancel(closer.reason);
-    if (outer && !this.cancelled) {
+    if (outer && !this.aborted) {
       this.onOuterAbort = () => this.cancel(outer.reason);
       outer.addEventListener('abort', this.onOuterAbort, { once: true });
     }
   }
 
-  /** A controller for the next wait: aborted at once when the call is cancelled already. */
+  /** A controller for the next wait (a pause, a request on the wire): aborted at once when the call is cancelled already. */
   controller(): AbortController {
     const controller = new AbortController();
     this.current = controller;
-    if (this.cancelled) controller.abort(this.reason);
+    if (this.aborted) controller.abort(this.reason);
     return controller;
   }
 
+  onCancel(fn: () => void): () => void {
+    this.hook = fn;
+    return () => {
+      if (this.hook === fn) this.hook = undefined;
+    };
+  }
+
   cancel(reason: unknown): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    // What an AbortController makes of abort(undefined), so the reason is the one a combined signal had.
+    if (this.aborted) return;
+    this.aborted = true;
+    // What an AbortController makes of abort(undefined), so the reason is the one a signal would carry.
     this.reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
     this.current?.abort(this.reason);
+    const hook = this.hook;
+    this.hook = undefined;
+    hook?.();
   }
 
   dispose(): void {
     if (this.onOuterAbort) this.outer?.removeEventListener('abort', this.onOuterAbort);
     this.current = undefined;
+    this.hook = undefined;
   }
 }
 
@@ -228,7 +241,7 @@ export class Transport {
         await this.pause(this.backoff(attempt), call);
       }
     } catch (err) {
-      throw this.translateAbort(err, req, call.cancelled);
+      throw this.translateAbort(err, req, call.aborted);
     } finally {
       call.dispose();
       this.calls.delete(call);
@@ -267,21 +280,28 @@ export class Transport {
         { endpoint: req.endpoint, status: 429, retryAfterMs: blockedMs },
       );
     }
-    // One controller for the whole attempt: the call's cancellation and the timeout abort it.
-    const controller = call.controller();
-    const { signal } = controller;
-    if (blockedMs > 0) await sleep(blockedMs, signal);
+    if (blockedMs > 0) await sleep(blockedMs, call.controller().signal);
     // A slot, with auth headers that are still current once the slot is this request's. The
     // token is resolved before queueing: waiting for a renewal while holding a slot could
-    // starve the token exchange of the slot it needs.
+    // starve the token exchange of the slot it needs. A wait for the token ends with the
+    // caller's signal, or with the close (which also ends the exchange itself).
+    const authSignal = req.signal ?? this.closer.signal;
     let authHeaders: Record<string, string>;
     let release: () => void;
     for (;;) {
-      authHeaders = req.auth ? await req.auth.headers(signal) : {};
-      release = await this.slots.acquire(signal, req.first);
+      try {
+        authHeaders = req.auth ? await req.auth.headers(authSignal) : {};
+      } catch (err) {
+        if (call.aborted) throw call.reason;
+        throw err;
+      }
+      release = await this.slots.acquire(call, req.first);
       if (!req.auth?.stale()) break;
       release();
     }
+    // The request on the wire: the call's cancellation and the timeout abort it.
+    const controller = call.controller();
+    const { signal } = controller;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -308,7 +328,7 @@ export class Transport {
         },
       };
     } catch (err) {
-      if (call.cancelled) throw call.reason;
+      if (call.aborted) throw call.reason;
       if (timedOut) {
         return { error: new LeapcraftTimeoutError(`${req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
       }
