@@ -67,7 +67,8 @@ export function coalescingFlow(a: AccountSettings, nodes: number, ids: string[],
   for (let i = 1; i <= nodes; i++) {
     const sink = `sink${i}`;
     sinks.push(sink);
-    flow.push(telemetry(`tel${i}`, { devices: ids.join(','), interval: intervalS }, [[sink]], 100 * i));
+    // Fixed rounds: coalescing is measured as requests per interval (cadence-aware polling has a section of its own).
+    flow.push(telemetry(`tel${i}`, { devices: ids.join(','), interval: intervalS, cadence: false }, [[sink]], 100 * i));
     flow.push({ id: sink, type: 'junction', z: TAB, x: 700, y: 100 * i, wires: [] });
   }
   return { flow, sinks };
