@@ -148,6 +148,14 @@ interface Entry<T> {
   failure?: { code: string; since: number };
   /** The failure code each listener was last told of, so it hears each change once. */
   heard: Map<Listener<T>, string>;
+  /**
+   * `plannedAt` as last worked out, valid while `planEpoch` equals the scheduler's: a key's plan
+   * changes only when the key does (an answer, a failure, a listener) or the account's context
+   * does (the period keys agree on, the budget's stretch), and the off-round timer asks for
+   * every key's after every answer (ten thousand keys: ten thousand learners asked per request).
+   */
+  planEpoch: number;
+  planAt?: number;
 }
 
 interface AdhocJob {
@@ -202,6 +210,8 @@ export class PollScheduler {
   /** Wakes the plan when a lowered budget or an API window runs out. */
   private budgetTimer?: { timer: NodeJS.Timeout; at: number };
   private stretch: Stretch = { alerts: 1, others: 1 };
+  /** Bumped when what every key's plan depends on changes (the hint, the stretch): see `Entry.planEpoch`. */
+  private planEpoch = 0;
   /** The period most cadence-aware keys agree on, for keys with none of their own yet. */
   private hintPeriodMs?: number;
   private readonly budgetListeners = new Set<(state: BudgetState) => void>();
@@ -238,7 +248,7 @@ export class PollScheduler {
     let entry = this.entries.get(id) as Entry<T> | undefined;
     if (!entry) {
       const group = this.group(intervalMs, priority);
-      entry = { key, group, fetch, listeners: new Set(), plain: new Set(), notBefore: 0, heard: new Map() };
+      entry = { key, group, fetch, listeners: new Set(), plain: new Set(), notBefore: 0, heard: new Map(), planEpoch: -1 };
       this.entries.set(id, entry as Entry<unknown>);
       group.entries.push(entry as Entry<unknown>);
       // A new key joins the round under way (or starts a short one), so its first value
@@ -264,6 +274,7 @@ export class PollScheduler {
     } else {
       entry.plain.add(listener);
     }
+    this.replanKey(entry as Entry<unknown>);
     if (entry.last) this.deliver(listener, entry.last.value, key);
     const subscribed = entry;
     this.replan();
@@ -432,6 +443,7 @@ export class PollScheduler {
     entry.listeners.delete(listener);
     entry.heard.delete(listener);
     entry.plain.delete(listener);
+    this.replanKey(entry as Entry<unknown>);
     if (this.entries.get(id) !== (entry as Entry<unknown>)) return;
     if (entry.listeners.size > 0) {
       // The last listener without `cadence` may have left: the key may plan its own checks now.
@@ -475,6 +487,7 @@ export class PollScheduler {
   private regroup(entry: Entry<unknown>, to: Group): void {
     this.leaveGroup(entry);
     entry.group = to;
+    this.replanKey(entry);
     to.entries.push(entry);
     to.queue.push(entry);
     if (entry.cadence) to.cadenceKeys++;
@@ -559,8 +572,25 @@ export class PollScheduler {
     return plannedAt !== undefined && now < plannedAt + this.intervalOf(group) ? 'cache' : 'fetch';
   }
 
-  /** When a cadence-aware key next needs a request; undefined when it follows the rounds. */
+  /**
+   * When a cadence-aware key next needs a request; undefined when it follows the rounds. Worked
+   * out once per change of the key or of the context (see `Entry.planEpoch`): it does not depend
+   * on `now` (a key plans only once it has a reading, and so a last check, to plan from).
+   */
   private plannedAt(entry: Entry<unknown>, now: number): number | undefined {
+    if (entry.planEpoch === this.planEpoch) return entry.planAt;
+    const at = this.workOutPlan(entry, now);
+    entry.planEpoch = this.planEpoch;
+    entry.planAt = at;
+    return at;
+  }
+
+  /** The key's plan changed (an answer, a failure, a listener, its group): worked out again when next asked. */
+  private replanKey(entry: Entry<unknown>): void {
+    entry.planEpoch = -1;
+  }
+
+  private workOutPlan(entry: Entry<unknown>, now: number): number | undefined {
     const cadence = entry.cadence;
     if (!cadence || entry.plain.size > 0 || entry.failure || !entry.last) return undefined;
     const context = this.contextOf(entry);
@@ -644,6 +674,7 @@ export class PollScheduler {
         entry.last = { value, at: this.now() };
         entry.failuresInRow = undefined;
         entry.failure = undefined;
+        this.replanKey(entry as Entry<unknown>);
         for (const l of [...entry.heard.keys()]) this.safely(() => l.recovered?.(entry.key));
         entry.heard.clear();
         // Between rounds only a new reading is news; the round delivers the rest from the cache.
@@ -671,6 +702,7 @@ export class PollScheduler {
         }
         const code = isLeapcraftError(err) ? err.code : 'error';
         if (entry.failure?.code !== code) entry.failure = { code, since: this.now() };
+        this.replanKey(entry as Entry<unknown>);
         const since = entry.failure.since;
         for (const l of [...entry.listeners]) {
           const first = entry.heard.get(l) !== code;
@@ -695,6 +727,7 @@ export class PollScheduler {
     }
     const before = cadence.learner.ownPeriodMs;
     const news = cadence.learner.observe(time, this.now(), this.contextOf(entry as Entry<unknown>));
+    this.replanKey(entry as Entry<unknown>);
     if (cadence.learner.ownPeriodMs !== before) this.updateHint();
     return news;
   }
@@ -721,6 +754,7 @@ export class PollScheduler {
     const hint = commonPeriod(periods, this.options.cadence);
     if (hint === this.hintPeriodMs) return;
     this.hintPeriodMs = hint;
+    this.planEpoch++;
     for (const group of this.groups.values()) this.armDue(group);
     // Keys planning on it need less (or more) now.
     this.replan();
@@ -754,6 +788,7 @@ export class PollScheduler {
     const next = perHour === undefined ? { alerts: 1, others: 1 } : stretchFactors(this.need(), perHour);
     const moved = next.alerts !== this.stretch.alerts || next.others !== this.stretch.others;
     this.stretch = next;
+    if (moved) this.planEpoch++;
     if (moved) {
       for (const group of this.groups.values()) {
         // A group waiting for its next round waits for the new interval instead.
