@@ -156,6 +156,73 @@ interface Entry<T> {
    */
   planEpoch: number;
   planAt?: number;
+  /** Its place in its group's `entries` (order of joining), for ties between off-round checks. */
+  seq: number;
+  /** Bumped whenever the key's item in its group's `due` heap is replaced or dropped. */
+  dueGen: number;
+}
+
+/** A cadence-aware key's off-round check in its group's heap; stale once `gen` is not the key's `dueGen`. */
+interface DueItem {
+  at: number;
+  seq: number;
+  entry: Entry<unknown>;
+  gen: number;
+}
+
+/**
+ * The group's off-round checks by time (then by the keys' order in the group): the earliest is
+ * read in O(log n) instead of asking every key after every answer. Items go stale rather than
+ * being removed; whoever reads the top checks it against the key (see `earliestDue`).
+ */
+class DueHeap {
+  private readonly items: DueItem[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): DueItem | undefined {
+    return this.items[0];
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+
+  push(item: DueItem): void {
+    const items = this.items;
+    let i = items.length;
+    items.push(item);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(item, items[parent]!)) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = item;
+  }
+
+  pop(): void {
+    const items = this.items;
+    const last = items.pop();
+    if (last === undefined || items.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && before(items[right]!, items[left]!) ? right : left;
+      if (!before(items[child]!, last)) break;
+      items[i] = items[child]!;
+      i = child;
+    }
+    items[i] = last;
+  }
+}
+
+function before(a: DueItem, b: DueItem): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 interface AdhocJob {
@@ -188,6 +255,8 @@ interface Group {
   blocked?: SlotWaiter;
   /** Cadence-aware keys' checks between rounds: one timer for the group, paced like a round. */
   dueTimer?: NodeJS.Timeout;
+  /** Its cadence-aware keys by when their off-round check is due. */
+  dueChecks: DueHeap;
   dueBlocked?: SlotWaiter;
   lastDueAt: number;
   cadenceKeys: number;
@@ -212,6 +281,11 @@ export class PollScheduler {
   private stretch: Stretch = { alerts: 1, others: 1 };
   /** Bumped when what every key's plan depends on changes (the hint, the stretch): see `Entry.planEpoch`. */
   private planEpoch = 0;
+  /** Keys' order of joining their group (see `Entry.seq`). */
+  private seq = 0;
+  /** Every key's own period, and the same sorted: what `commonPeriod` is asked about. */
+  private readonly ownPeriods = new Map<Entry<unknown>, number>();
+  private readonly sortedPeriods: number[] = [];
   /** The period most cadence-aware keys agree on, for keys with none of their own yet. */
   private hintPeriodMs?: number;
   private readonly budgetListeners = new Set<(state: BudgetState) => void>();
@@ -248,7 +322,7 @@ export class PollScheduler {
     let entry = this.entries.get(id) as Entry<T> | undefined;
     if (!entry) {
       const group = this.group(intervalMs, priority);
-      entry = { key, group, fetch, listeners: new Set(), plain: new Set(), notBefore: 0, heard: new Map(), planEpoch: -1 };
+      entry = { key, group, fetch, listeners: new Set(), plain: new Set(), notBefore: 0, heard: new Map(), planEpoch: -1, seq: this.seq++, dueGen: 0 };
       this.entries.set(id, entry as Entry<unknown>);
       group.entries.push(entry as Entry<unknown>);
       // A new key joins the round under way (or starts a short one), so its first value
@@ -275,6 +349,7 @@ export class PollScheduler {
       entry.plain.add(listener);
     }
     this.replanKey(entry as Entry<unknown>);
+    this.noteDue(entry as Entry<unknown>);
     if (entry.last) this.deliver(listener, entry.last.value, key);
     const subscribed = entry;
     this.replan();
@@ -419,6 +494,8 @@ export class PollScheduler {
     }
     this.entries.clear();
     this.groups.clear();
+    this.ownPeriods.clear();
+    this.sortedPeriods.length = 0;
     for (const job of this.adhoc.values()) job.controller.abort();
     this.adhoc.clear();
     this.slots.close();
@@ -432,7 +509,7 @@ export class PollScheduler {
     let group = this.groups.get(id);
     if (!group) {
       const now = this.now();
-      group = { id, intervalMs, entries: [], queue: [], roundStart: now, pacing: false, due: now, lastDueAt: -Infinity, cadenceKeys: 0 };
+      group = { id, intervalMs, entries: [], queue: [], roundStart: now, pacing: false, due: now, lastDueAt: -Infinity, cadenceKeys: 0, dueChecks: new DueHeap() };
       if (priority) group.priority = priority;
       this.groups.set(id, group);
     }
@@ -447,7 +524,10 @@ export class PollScheduler {
     if (this.entries.get(id) !== (entry as Entry<unknown>)) return;
     if (entry.listeners.size > 0) {
       // The last listener without `cadence` may have left: the key may plan its own checks now.
-      if (entry.cadence) this.armDue(entry.group);
+      if (entry.cadence) {
+        this.noteDue(entry as Entry<unknown>);
+        this.armDue(entry.group);
+      }
       return;
     }
     // Nobody wants this key any more: stop polling it and drop what is under way.
@@ -456,14 +536,15 @@ export class PollScheduler {
     this.slots.cancel(entry.slot);
     entry.inFlight?.controller.abort();
     this.leaveGroup(entry as Entry<unknown>);
-    if (entry.cadence?.learner.ownPeriodMs !== undefined) this.updateHint();
+    if (this.forgetPeriod(entry as Entry<unknown>)) this.updateHint();
     this.replan();
   }
 
   private leaveGroup(entry: Entry<unknown>): void {
     const group = entry.group;
-    group.entries = group.entries.filter((e) => e !== entry);
-    group.queue = group.queue.filter((e) => e !== entry);
+    removeFrom(group.entries, entry);
+    removeFrom(group.queue, entry);
+    entry.dueGen++;
     if (entry.cadence) group.cadenceKeys--;
     if (group.entries.length === 0) {
       clearTimeout(group.timer);
@@ -488,6 +569,7 @@ export class PollScheduler {
     this.leaveGroup(entry);
     entry.group = to;
     this.replanKey(entry);
+    entry.seq = this.seq++;
     to.entries.push(entry);
     to.queue.push(entry);
     if (entry.cadence) to.cadenceKeys++;
@@ -496,6 +578,7 @@ export class PollScheduler {
       to.timer = undefined;
     }
     this.arm(to);
+    this.noteDue(entry);
   }
 
   private factor(priority: 'alerts' | undefined): number {
@@ -623,11 +706,53 @@ export class PollScheduler {
     group.dueTimer = undefined;
     if (this.closed || group.dueBlocked || group.cadenceKeys === 0 || this.groups.get(group.id) !== group) return;
     const now = this.now();
-    let earliest = Infinity;
-    for (const entry of group.entries) earliest = Math.min(earliest, this.offRoundAt(entry, now));
-    if (earliest === Infinity) return;
-    const at = Math.max(earliest, group.lastDueAt + this.gapOf(group));
+    const earliest = this.earliestDue(group, now);
+    if (!earliest) return;
+    const at = Math.max(earliest.at, group.lastDueAt + this.gapOf(group));
     group.dueTimer = setTimeout(() => this.dueStep(group), Math.max(0, at - now));
+  }
+
+  /**
+   * The key's off-round check may have come sooner (or gone): its item in the group's heap is
+   * replaced. Called wherever that can happen (an answer or failure, a listener, a Retry-After
+   * wait ending, a new group); a check that went later only needs its item to be found stale.
+   */
+  private noteDue(entry: Entry<unknown>): void {
+    if (!entry.cadence || this.closed) return;
+    entry.dueGen++;
+    const at = this.offRoundAt(entry, this.now());
+    if (at < Infinity) entry.group.dueChecks.push({ at, seq: entry.seq, entry, gen: entry.dueGen });
+  }
+
+  /** Every key's plan may have moved (the hint, the stretch): the groups' heaps are made again. */
+  private renoteDue(): void {
+    for (const group of this.groups.values()) {
+      group.dueChecks.clear();
+      for (const entry of group.entries) this.noteDue(entry);
+    }
+  }
+
+  /**
+   * The group's earliest off-round check, as a scan of every key would find it (the lowest time,
+   * then the key that joined first). Stale items on top are dropped; one whose key's time moved
+   * later (its request went out, a Retry-After) is put back at its time.
+   */
+  private earliestDue(group: Group, now: number): DueItem | undefined {
+    const heap = group.dueChecks;
+    for (;;) {
+      const top = heap.peek();
+      if (!top) return undefined;
+      const entry = top.entry;
+      if (top.gen !== entry.dueGen) {
+        heap.pop();
+        continue;
+      }
+      const at = this.offRoundAt(entry, now);
+      if (at === top.at) return top;
+      heap.pop();
+      entry.dueGen++;
+      if (at < Infinity) heap.push({ at, seq: entry.seq, entry, gen: entry.dueGen });
+    }
   }
 
   /** Fetches the most overdue planned check of the group, then waits for the next one. */
@@ -635,15 +760,8 @@ export class PollScheduler {
     group.dueTimer = undefined;
     if (this.closed || this.groups.get(group.id) !== group) return;
     const now = this.now();
-    let pick: Entry<unknown> | undefined;
-    let pickAt = Infinity;
-    for (const entry of group.entries) {
-      const at = this.offRoundAt(entry, now);
-      if (at <= now && at < pickAt) {
-        pick = entry;
-        pickAt = at;
-      }
-    }
+    const earliest = this.earliestDue(group, now);
+    const pick = earliest && earliest.at <= now ? earliest.entry : undefined;
     if (pick) {
       if (!this.budget.mayStart(now)) {
         group.dueBlocked = this.slots.wait(group.priority === 'alerts', () => {
@@ -728,8 +846,30 @@ export class PollScheduler {
     const before = cadence.learner.ownPeriodMs;
     const news = cadence.learner.observe(time, this.now(), this.contextOf(entry as Entry<unknown>));
     this.replanKey(entry as Entry<unknown>);
-    if (cadence.learner.ownPeriodMs !== before) this.updateHint();
+    if (cadence.learner.ownPeriodMs !== before) {
+      this.notePeriod(entry as Entry<unknown>, cadence.learner.ownPeriodMs);
+      this.updateHint();
+    }
     return news;
+  }
+
+  /** The key's own period is now `period` (undefined: none). */
+  private notePeriod(entry: Entry<unknown>, period: number | undefined): void {
+    const old = this.ownPeriods.get(entry);
+    if (old !== undefined) this.sortedPeriods.splice(sortedIndex(this.sortedPeriods, old), 1);
+    if (period === undefined) {
+      this.ownPeriods.delete(entry);
+      return;
+    }
+    this.ownPeriods.set(entry, period);
+    this.sortedPeriods.splice(sortedIndex(this.sortedPeriods, period), 0, period);
+  }
+
+  /** The key is gone; true when it had a period of its own (the hint may move). */
+  private forgetPeriod(entry: Entry<unknown>): boolean {
+    if (!this.ownPeriods.has(entry)) return false;
+    this.notePeriod(entry, undefined);
+    return true;
   }
 
   /** After a cadence-aware key's check: its next off-round check, and the plan if its need moved. */
@@ -741,20 +881,18 @@ export class PollScheduler {
       cadence.perHour = perHour;
       if (this.budget.planningPerHour(this.now()) !== undefined) this.replan();
     }
+    this.noteDue(entry);
     this.armDue(entry.group);
   }
 
   /** The period keys agree on changed, maybe: keys without their own re-plan with it. */
   private updateHint(): void {
-    const periods: number[] = [];
-    for (const entry of this.entries.values()) {
-      const period = entry.cadence?.learner.ownPeriodMs;
-      if (period !== undefined) periods.push(period);
-    }
-    const hint = commonPeriod(periods, this.options.cadence);
+    // The keys' own periods, kept sorted as they change (commonPeriod sorts them again: cheap now).
+    const hint = commonPeriod(this.sortedPeriods, this.options.cadence);
     if (hint === this.hintPeriodMs) return;
     this.hintPeriodMs = hint;
     this.planEpoch++;
+    this.renoteDue();
     for (const group of this.groups.values()) this.armDue(group);
     // Keys planning on it need less (or more) now.
     this.replan();
@@ -788,8 +926,9 @@ export class PollScheduler {
     const next = perHour === undefined ? { alerts: 1, others: 1 } : stretchFactors(this.need(), perHour);
     const moved = next.alerts !== this.stretch.alerts || next.others !== this.stretch.others;
     this.stretch = next;
-    if (moved) this.planEpoch++;
     if (moved) {
+      this.planEpoch++;
+      this.renoteDue();
       for (const group of this.groups.values()) {
         // A group waiting for its next round waits for the new interval instead.
         if (group.timer && !group.pacing) {
@@ -854,6 +993,7 @@ export class PollScheduler {
       entry.deferTimer = undefined;
       // Timers and Date.now() can disagree by a few ms: the wait is over, whatever the clock says.
       entry.notBefore = 0;
+      this.noteDue(entry as Entry<unknown>);
       this.retryDeferred(entry);
     }, waitMs);
   }
@@ -885,6 +1025,24 @@ export class PollScheduler {
       this.options.onListenerError?.(err);
     }
   }
+}
+
+/** Removes `item` (there once at most), keeping the order of the rest. */
+function removeFrom<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
+
+/** The first index of `sorted` whose value is not below `value`. */
+function sortedIndex(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function isRateLimited(err: unknown): err is LeapcraftError {
