@@ -865,6 +865,8 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
       const page = await context!.newPage();
       await page.goto(demo!.editorUrl);
       await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+      // The palette can be drawn before the flows have loaded: wait for the node itself.
+      await page.waitForFunction((id) => !!(window as any).RED?.nodes?.node(id), picker.id, { timeout: 30_000 });
       await page.evaluate((id) => {
         const RED = (window as any).RED;
         RED.workspaces.show('demo-tab-nodes');
