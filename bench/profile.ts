@@ -66,26 +66,6 @@ export async function profile(work: () => Promise<void>, intervalUs = 200): Prom
   }
 }
 
-/** Runs `work` under the sampling heap profiler (every allocation of ~`intervalBytes`) and returns the raw profile. */
-export async function heapProfile(work: () => Promise<void>, intervalBytes = 1024): Promise<unknown> {
-  const session = new Session();
-  session.connect();
-  try {
-    await post(session, 'HeapProfiler.enable');
-    await post(session, 'HeapProfiler.startSampling', {
-      samplingInterval: intervalBytes, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
-    });
-    let failure: unknown;
-    await work().catch((err: unknown) => { failure = err; });
-    const { profile: result } = await post<{ profile: unknown }>(session, 'HeapProfiler.stopSampling');
-    await post(session, 'HeapProfiler.disable');
-    if (failure !== undefined) throw failure;
-    return result;
-  } finally {
-    session.disconnect();
-  }
-}
-
 function shortPath(url: string): string {
   const file = url.startsWith('file://') ? url.slice('file://'.length) : url;
   const nm = file.lastIndexOf('/node_modules/');
