@@ -286,6 +286,14 @@ export class PollScheduler {
   /** Every key's own period, and the same sorted: what `commonPeriod` is asked about. */
   private readonly ownPeriods = new Map<Entry<unknown>, number>();
   private readonly sortedPeriods: number[] = [];
+  /**
+   * A key with a period of its own left: the hint is worked out again when next read (every read
+   * of it, or of a plan, goes through `flushHint`) or at the end of the current task, whichever
+   * comes first, so a node closing ten thousand keys works it out once, not ten thousand times.
+   */
+  private hintStale = false;
+  /** Groups whose off-round timer is re-armed at the end of the current task (see `armDueSoon`). */
+  private readonly dueSoon = new Set<Group>();
   /** The period most cadence-aware keys agree on, for keys with none of their own yet. */
   private hintPeriodMs?: number;
   private readonly budgetListeners = new Set<(state: BudgetState) => void>();
@@ -536,7 +544,7 @@ export class PollScheduler {
     this.slots.cancel(entry.slot);
     entry.inFlight?.controller.abort();
     this.leaveGroup(entry as Entry<unknown>);
-    if (this.forgetPeriod(entry as Entry<unknown>)) this.updateHint();
+    if (this.forgetPeriod(entry as Entry<unknown>)) this.staleHint();
     this.replan();
   }
 
@@ -562,7 +570,23 @@ export class PollScheduler {
       group.blocked = undefined;
       this.arm(group);
     }
-    this.armDue(group);
+    this.armDueSoon(group);
+  }
+
+  /**
+   * Re-arms the group's off-round timer at the end of the current task (or sooner, when anything
+   * arms it meanwhile): no timer fires before then, and a node closing ten thousand keys re-arms
+   * each of its groups once, with every key gone, instead of once per key.
+   */
+  private armDueSoon(group: Group): void {
+    if (this.dueSoon.size === 0) {
+      queueMicrotask(() => {
+        const groups = [...this.dueSoon];
+        this.dueSoon.clear();
+        for (const g of groups) this.armDue(g);
+      });
+    }
+    this.dueSoon.add(group);
   }
 
   private regroup(entry: Entry<unknown>, to: Group): void {
@@ -661,6 +685,7 @@ export class PollScheduler {
    * on `now` (a key plans only once it has a reading, and so a last check, to plan from).
    */
   private plannedAt(entry: Entry<unknown>, now: number): number | undefined {
+    this.flushHint();
     if (entry.planEpoch === this.planEpoch) return entry.planAt;
     const at = this.workOutPlan(entry, now);
     entry.planEpoch = this.planEpoch;
@@ -682,6 +707,7 @@ export class PollScheduler {
   }
 
   private contextOf(entry: Entry<unknown>): CadenceContext {
+    this.flushHint();
     const context: CadenceContext = { stretch: this.factor(entry.group.priority) };
     if (this.hintPeriodMs !== undefined) context.hintPeriodMs = this.hintPeriodMs;
     return context;
@@ -702,6 +728,8 @@ export class PollScheduler {
 
   /** (Re)sets the group's off-round timer to the earliest planned check. */
   private armDue(group: Group): void {
+    this.dueSoon.delete(group);
+    this.flushHint();
     clearTimeout(group.dueTimer);
     group.dueTimer = undefined;
     if (this.closed || group.dueBlocked || group.cadenceKeys === 0 || this.groups.get(group.id) !== group) return;
@@ -719,8 +747,8 @@ export class PollScheduler {
    */
   private noteDue(entry: Entry<unknown>): void {
     if (!entry.cadence || this.closed) return;
-    entry.dueGen++;
     const at = this.offRoundAt(entry, this.now());
+    entry.dueGen++;
     if (at < Infinity) entry.group.dueChecks.push({ at, seq: entry.seq, entry, gen: entry.dueGen });
   }
 
@@ -757,6 +785,7 @@ export class PollScheduler {
 
   /** Fetches the most overdue planned check of the group, then waits for the next one. */
   private dueStep(group: Group): void {
+    this.flushHint();
     group.dueTimer = undefined;
     if (this.closed || this.groups.get(group.id) !== group) return;
     const now = this.now();
@@ -853,6 +882,19 @@ export class PollScheduler {
     return news;
   }
 
+  /** See `hintStale`. */
+  private staleHint(): void {
+    if (this.hintStale) return;
+    this.hintStale = true;
+    queueMicrotask(() => this.flushHint());
+  }
+
+  private flushHint(): void {
+    if (!this.hintStale) return;
+    this.hintStale = false;
+    if (!this.closed) this.updateHint();
+  }
+
   /** The key's own period is now `period` (undefined: none). */
   private notePeriod(entry: Entry<unknown>, period: number | undefined): void {
     const old = this.ownPeriods.get(entry);
@@ -887,6 +929,7 @@ export class PollScheduler {
 
   /** The period keys agree on changed, maybe: keys without their own re-plan with it. */
   private updateHint(): void {
+    this.hintStale = false;
     // The keys' own periods, kept sorted as they change (commonPeriod sorts them again: cheap now).
     const hint = commonPeriod(this.sortedPeriods, this.options.cadence);
     if (hint === this.hintPeriodMs) return;
@@ -900,6 +943,7 @@ export class PollScheduler {
 
   /** Requests per hour one key needs at its own interval (cadence-aware: at its expected rate). */
   private needOf(entry: Entry<unknown>): number {
+    this.flushHint();
     const cadence = entry.cadence;
     if (!cadence || entry.plain.size > 0 || !entry.last) return HOUR_MS / entry.group.intervalMs;
     const context: CadenceContext = {};
