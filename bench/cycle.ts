@@ -7,12 +7,13 @@
  * Rounds are interleaved (a, b, c, ... then again, the order rotated each round) so that
  * noise on a shared machine falls on every contender alike.
  */
-import { AccountSettings, coreFlow, credentials, KEY_ENV, packageFlow, SINK, TRIGGER } from './flows';
+import { AccountSettings, coreFlow, credentials, KEY_ENV, nodeRedOnlyFlow, packageFlow, SINK, TRIGGER } from './flows';
 import { Child, spawnChild } from './ipc';
 import type { CycleResult } from './nodered-process';
 import { Scope, Simulator, withScope } from './processes';
 import type { ProfileSummary } from './profile';
 import { Spread, spread } from './stats';
+import { ThreadCpu, threadCpu, threadCpuSince } from './threads';
 
 export interface ContenderResult {
   key: string;
@@ -25,6 +26,8 @@ export interface ContenderResult {
   requests: { token: number[]; devices: number[]; telemetry: number[] };
   maxConcurrent: number[];
   simCpuMs: Spread;
+  /** CPU per cycle by thread (Linux): the main thread, and V8's and libuv's helper threads (GC, JIT). */
+  threads?: { mainMs: Spread; otherMs: Spread };
   /** Event-loop delay in extra (untimed) cycles, Node-RED contenders only. */
   loop?: { p99Ms: Spread; maxMs: Spread };
 }
@@ -35,6 +38,11 @@ export interface CycleResults {
   concurrency: number;
   rounds: number;
   contenders: ContenderResult[];
+  /**
+   * (n): Node-RED's own share, without the package: a function node sending the N msgs (b)
+   * sends, through the same flow to the same sink, timed as (b). No requests.
+   */
+  nodeRedOnly?: { ms: Spread; cpuMs: Spread; msgs: number[] };
   profile?: ProfileSummary;
 }
 
@@ -68,8 +76,8 @@ async function nodeRedContender(
   };
 }
 
-async function limitContender(scope: Scope, key: string, label: string, account: AccountSettings, ids?: string[]): Promise<Contender> {
-  const child = scope.add(spawnChild(key, 'limit-process.ts'));
+async function limitContender(scope: Scope, key: string, label: string, account: AccountSettings, ids?: string[], script = 'limit-process.ts'): Promise<Contender> {
+  const child = scope.add(spawnChild(key, script));
   await child.call('init', account);
   return { key, label, nodeRed: false, child, cycle: () => child.call<CycleResult>('cycle', ids ? { ids } : null) };
 }
@@ -80,6 +88,7 @@ async function contenders(scope: Scope, sim: Simulator, o: CycleOptions): Promis
   return [
     await limitContender(scope, 'a', '(a) limit: plain axios loop', account),
     await nodeRedContender(scope, 'b', '(b) leapcraft-telemetry', o.devices, { flows: packageFlow(account), credentials: credentials(account) }),
+    await limitContender(scope, 'p', '(p) the package alone, no Node-RED', account, undefined, 'package-process.ts'),
     await nodeRedContender(scope, 'c', '(c) core nodes, no limit', o.devices, { flows: coreFlow({ baseUrl: sim.baseUrl }), env }),
     await nodeRedContender(scope, 'c-limited', `(c) core nodes, ${o.concurrency} at once`, o.devices,
       { flows: coreFlow({ baseUrl: sim.baseUrl, concurrency: o.concurrency }), env }),
@@ -98,17 +107,29 @@ export async function measureCycle(o: CycleOptions, log: Log): Promise<CycleResu
       const r = await c.cycle();
       if (r.msgs !== o.devices || r.errors) throw new Error(`${c.label}: warm-up gave ${r.msgs} msgs, ${r.errors} errors`);
     }
-    const raw = new Map(list.map((c) => [c.key, { runs: [] as CycleResult[], counts: [] as Awaited<ReturnType<Simulator['counts']>>[] }]));
+    // (n): Node-RED carrying (b)'s msgs without the package; timed in the same rounds.
+    const nodeRedOnly = await scope.nodeRed('n');
+    await nodeRedOnly.call('deploy', { flows: nodeRedOnlyFlow(o.devices), sinks: [SINK] });
+    const cycleN = () => nodeRedOnly.call<CycleResult>('cycle', { trigger: TRIGGER, sink: SINK, expected: o.devices, settleMs: 50 });
+    await cycleN();
+    const runsN: CycleResult[] = [];
+    const raw = new Map(list.map((c) => [c.key, {
+      runs: [] as CycleResult[], counts: [] as Awaited<ReturnType<Simulator['counts']>>[], threads: [] as ThreadCpu[],
+    }]));
     for (let round = 0; round < o.rounds; round++) {
       const order = list.map((_, i) => list[(i + round) % list.length]!);
       for (const c of order) {
         await sim.reset();
+        const before = threadCpu(c.child.process.pid);
         const r = await c.cycle();
+        const threads = threadCpuSince(c.child.process.pid, before);
         const counts = await sim.counts();
         raw.get(c.key)!.runs.push(r);
         raw.get(c.key)!.counts.push(counts);
-        log(`  round ${round + 1}/${o.rounds} ${c.label}: ${Math.round(r.ms)} ms, ${r.msgs} msgs, requests ${counts.token}/${counts.devices}/${counts.telemetry} (token/list/telemetry)`);
+        if (threads) raw.get(c.key)!.threads.push(threads);
+        log(`  round ${round + 1}/${o.rounds} ${c.label}: ${Math.round(r.ms)} ms, ${Math.round(r.cpuMs)} ms CPU, ${r.msgs} msgs, requests ${counts.token}/${counts.devices}/${counts.telemetry} (token/list/telemetry)`);
       }
+      runsN.push(await cycleN());
     }
     // The loop-delay histogram runs a 1 ms timer: measured in cycles of its own, untimed.
     const loops = new Map<string, CycleResult[]>();
@@ -124,7 +145,7 @@ export async function measureCycle(o: CycleOptions, log: Log): Promise<CycleResu
       profile = await b.child.call<ProfileSummary>('profile', { trigger: TRIGGER, sink: SINK, expected: o.devices, cycles: 2 });
     }
     const results: ContenderResult[] = list.map((c) => {
-      const { runs, counts } = raw.get(c.key)!;
+      const { runs, counts, threads } = raw.get(c.key)!;
       const loop = loops.get(c.key);
       return {
         key: c.key,
@@ -136,9 +157,13 @@ export async function measureCycle(o: CycleOptions, log: Log): Promise<CycleResu
         requests: { token: counts.map((x) => x.token), devices: counts.map((x) => x.devices), telemetry: counts.map((x) => x.telemetry) },
         maxConcurrent: counts.map((x) => x.maxConcurrent),
         simCpuMs: spread(counts.map((x) => x.cpuMs)),
+        ...(threads.length === runs.length ? { threads: { mainMs: spread(threads.map((t) => t.mainMs)), otherMs: spread(threads.map((t) => t.otherMs)) } } : {}),
         ...(loop ? { loop: { p99Ms: spread(loop.map((r) => r.loopP99Ms!)), maxMs: spread(loop.map((r) => r.loopMaxMs!)) } } : {}),
       };
     });
-    return { devices: o.devices, latencyMs: o.latencyMs, concurrency: o.concurrency, rounds: o.rounds, contenders: results, profile };
+    return {
+      devices: o.devices, latencyMs: o.latencyMs, concurrency: o.concurrency, rounds: o.rounds, contenders: results, profile,
+      nodeRedOnly: { ms: spread(runsN.map((r) => r.ms)), cpuMs: spread(runsN.map((r) => r.cpuMs)), msgs: runsN.map((r) => r.msgs) },
+    };
   });
 }

@@ -60,6 +60,33 @@ export function packageFlow(a: AccountSettings, props: Record<string, unknown> =
   return [...frame(), account(a), inject('tel'), telemetry('tel', props, [[SINK]])];
 }
 
+/**
+ * (n): Node-RED's own share of (b), without the package: inject → function → sink, the
+ * function sending `devices` msgs shaped as leapcraft-telemetry's device mode sends them (each
+ * a copy of the input msg with a reading, its device's list entry and its id) in one
+ * `node.send`, as the node does. What Node-RED costs to carry them (its send, the copies it
+ * makes of every msg after the first of an array, the hand-over to the sink).
+ */
+export function nodeRedOnlyFlow(devices: number): FlowNode[] {
+  const func = [
+    'const msgs = [];',
+    `for (let i = 0; i < ${devices}; i++) {`,
+    "  const id = 'D4:70:3D:C9:' + (0x1000 + i).toString(16).toUpperCase();",
+    '  const m = RED.util.cloneMessage(msg);',
+    '  m.topic = id;',
+    "  m.payload = { physical_id: id, timestamp: '2026-12-01T15:13:08Z', data: { temperature: 21.3, humidity: 50.4, co2: 782 + (i % 50), battery: 26,",
+    "    meta: { firmware: '1.4.2', rssi: -57 } }, created_at: '2026-12-01T15:13:10Z' };",
+    '  m.physical_id = id;',
+    "  m.device = { name: 'Lounge #' + i, physical_id: id, serial: 'LC-2020-N' + i, topology_id: 'eb7119f94da3f7f644',",
+    "    meta: { floor: 2, zone: 'west', installed: '2023-10-14' }, type: 'airbird' };",
+    '  msgs.push(m);',
+    '}',
+    'node.send([msgs]);',
+    'return null;',
+  ].join('\n');
+  return [...frame(), inject('shape'), fn('shape', func, [[SINK]])];
+}
+
 /** Coalescing: `nodes` telemetry nodes polling the same devices at the same interval, each into its own sink. */
 export function coalescingFlow(a: AccountSettings, nodes: number, ids: string[], intervalS: number): { flow: FlowNode[]; sinks: string[] } {
   const flow = [...frame(), account(a)];

@@ -8,7 +8,9 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import axios, { AxiosInstance } from 'axios';
+import fs from 'node:fs';
 import { serve } from './ipc';
+import { heapProfile, profile, ProfileSummary, summarise } from './profile';
 
 export interface LimitInit {
   baseUrl: string;
@@ -47,30 +49,47 @@ serve({
     ax = client;
   },
   /** One cycle: the device list then every device; with `ids`, just those devices. */
-  async cycle(p: { ids?: string[] } | null): Promise<CycleResult> {
-    const client = ax!;
-    const cpu = process.cpuUsage();
-    const start = performance.now();
-    const list = p?.ids
-      ? p.ids.map((physical_id) => ({ physical_id }))
-      : JSON.parse((await client.get('/devices', { params: { limit: -1 } })).data as string) as Array<{ physical_id: string }>;
-    const readings: unknown[] = [];
-    let next = 0;
-    let errors = 0;
-    const worker = async () => {
-      while (next < list.length) {
-        const id = list[next++]!.physical_id;
-        const res = await client.get(`/telemetry/${encodeURIComponent(id)}`, { params: { type: 'latest' } });
-        if (res.status === 200) readings.push(JSON.parse(res.data as string));
-        else errors++;
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    const ms = performance.now() - start;
-    const used = process.cpuUsage(cpu);
-    return { ms, cpuMs: (used.user + used.system) / 1000, msgs: readings.length, errors };
+  cycle,
+  /** CPU profile of `cycles` cycles; `save` also writes the raw .cpuprofile. */
+  async profile(p: { ids?: string[]; cycles: number; save?: string }): Promise<ProfileSummary> {
+    const prof = await profile(async () => {
+      for (let i = 0; i < p.cycles; i++) await cycle(p);
+    });
+    if (p.save) fs.writeFileSync(p.save, JSON.stringify(prof));
+    return summarise(prof);
+  },
+  /** The sampling heap profiler over `cycles` cycles, the raw profile written to `save` (a tool for finding allocations). */
+  async heapProfile(p: { cycles: number; save: string }) {
+    const prof = await heapProfile(async () => {
+      for (let i = 0; i < p.cycles; i++) await cycle(null);
+    });
+    fs.writeFileSync(p.save, JSON.stringify(prof));
   },
   stop() {
     agent?.destroy();
   },
 });
+
+async function cycle(p: { ids?: string[] } | null): Promise<CycleResult> {
+  const client = ax!;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const list = p?.ids
+    ? p.ids.map((physical_id) => ({ physical_id }))
+    : JSON.parse((await client.get('/devices', { params: { limit: -1 } })).data as string) as Array<{ physical_id: string }>;
+  const readings: unknown[] = [];
+  let next = 0;
+  let errors = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const id = list[next++]!.physical_id;
+      const res = await client.get(`/telemetry/${encodeURIComponent(id)}`, { params: { type: 'latest' } });
+      if (res.status === 200) readings.push(JSON.parse(res.data as string));
+      else errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000, msgs: readings.length, errors };
+}

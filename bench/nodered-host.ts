@@ -9,7 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..');
+/**
+ * The package measured: this working tree, or another checkout with a dist/ of its own
+ * (LEAPCRAFT_BENCH_PACKAGE), to measure a before and an after under the same conditions.
+ */
+const ROOT = process.env.LEAPCRAFT_BENCH_PACKAGE ? path.resolve(process.env.LEAPCRAFT_BENCH_PACKAGE) : path.resolve(__dirname, '..');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RedApp = any;

@@ -54,6 +54,16 @@ export interface MemorySample {
 }
 
 let host: NodeRedHost | undefined;
+/** Event-loop delay histograms under way, by name (loopStart / loopStop). */
+const loops = new Map<string, ReturnType<typeof monitorEventLoopDelay>>();
+
+export interface LoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  samples: number;
+}
 const counts = new Map<string, number>();
 const waiters = new Set<{ sink: string; target: number; resolve: (at: number) => void }>();
 
@@ -159,10 +169,25 @@ serve({
     // Every bench flow routes its Catch node to a junction of this id.
     if (p.flows.some((n) => (n as { id?: string }).id === ERRORS)) attachSink(ERRORS);
   },
-  /** Stops every node of the flows (as deploying an empty workspace does). */
+  /** Stops every node of the flows (as deploying an empty workspace does); resolves with how long that took, ms. */
   async undeploy() {
     waiters.clear();
+    const start = performance.now();
     await red().deploy([]);
+    return performance.now() - start;
+  },
+  /** Starts an event-loop delay histogram (1 ms resolution) of this name. */
+  loopStart(name: string) {
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    loops.set(name, h);
+  },
+  loopStop(name: string): LoopDelay {
+    const h = loops.get(name);
+    if (!h) throw new Error(`no loop histogram ${name}`);
+    h.disable();
+    loops.delete(name);
+    return { p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, meanMs: h.mean / 1e6, samples: h.count };
   },
   cycle,
   /** A cycle whose msg count is not known in advance: triggers, then waits for `quietMs` without a msg. */

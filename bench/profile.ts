@@ -66,6 +66,26 @@ export async function profile(work: () => Promise<void>, intervalUs = 200): Prom
   }
 }
 
+/** Runs `work` under the sampling heap profiler (every allocation of ~`intervalBytes`) and returns the raw profile. */
+export async function heapProfile(work: () => Promise<void>, intervalBytes = 1024): Promise<unknown> {
+  const session = new Session();
+  session.connect();
+  try {
+    await post(session, 'HeapProfiler.enable');
+    await post(session, 'HeapProfiler.startSampling', {
+      samplingInterval: intervalBytes, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
+    });
+    let failure: unknown;
+    await work().catch((err: unknown) => { failure = err; });
+    const { profile: result } = await post<{ profile: unknown }>(session, 'HeapProfiler.stopSampling');
+    await post(session, 'HeapProfiler.disable');
+    if (failure !== undefined) throw failure;
+    return result;
+  } finally {
+    session.disconnect();
+  }
+}
+
 function shortPath(url: string): string {
   const file = url.startsWith('file://') ? url.slice('file://'.length) : url;
   const nm = file.lastIndexOf('/node_modules/');
@@ -95,6 +115,13 @@ export function areaOf(frame: CallFrame): string {
 
 export function summarise(prof: CpuProfile, topN = 15): ProfileSummary {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  // Samples under the inspector's own calls (stopping the profiler) are the measurement's, not the process's.
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of (n as ProfileNode & { children?: number[] }).children ?? []) parent.set(c, n.id);
+  const underInspector = (id: number): boolean => {
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) if (byId.get(x)?.callFrame.url === 'node:inspector') return true;
+    return false;
+  };
   const self = new Map<number, number>();
   for (let i = 0; i < prof.samples.length; i++) {
     const id = prof.samples[i]!;
@@ -105,10 +132,10 @@ export function summarise(prof: CpuProfile, topN = 15): ProfileSummary {
   let total = 0;
   for (const [id, us] of self) {
     const frame = byId.get(id)!.callFrame;
-    const area = areaOf(frame);
+    const area = underInspector(id) ? 'the profiler itself' : areaOf(frame);
     byArea.set(area, (byArea.get(area) ?? 0) + us);
     total += us;
-    if (area === 'idle') continue;
+    if (area === 'idle' || area === 'the profiler itself') continue;
     const where = frame.url ? `${shortPath(frame.url)}:${frame.lineNumber + 1}` : '';
     const fn = frame.functionName || '(anonymous)';
     const key = `${fn} ${where}`;
