@@ -10,6 +10,9 @@ export interface SimStartParams {
   deviceCount: number;
   latencyMs: number;
   tokenLifetimeMs?: number;
+  gateways?: number;
+  /** How often each sensor reports (default: the simulator's, 60 s). */
+  reportIntervalMs?: number;
   /** The simulated clock stands still except for advanceClock(). */
   manualClock?: boolean;
 }
@@ -47,6 +50,8 @@ serve({
   async start(p: SimStartParams) {
     const options: SimulatorOptions = { deviceCount: p.deviceCount, latencyMs: p.latencyMs, seed: 1 };
     if (p.tokenLifetimeMs !== undefined) options.tokenLifetimeMs = p.tokenLifetimeMs;
+    if (p.gateways !== undefined) options.gateways = p.gateways;
+    if (p.reportIntervalMs !== undefined) options.reportIntervalMs = p.reportIntervalMs;
     if (p.manualClock) options.now = () => clockBase + clockOffsetMs;
     sim = new LeapcraftSimulator(options);
     const baseUrl = await sim.start();
