@@ -1,6 +1,6 @@
 /** `npm run bench` settings: the full run's defaults, the small form (--quick) and the flags. */
 
-export const MEASUREMENTS = ['cycle', 'coalescing', 'tokens', 'soak', 'throughput'] as const;
+export const MEASUREMENTS = ['cycle', 'coalescing', 'tokens', 'soak', 'throughput', 'frugal', 'scale'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface BenchOptions {
@@ -16,6 +16,16 @@ export interface BenchOptions {
   /** Simulated clock: a cycle every stepS seconds for runS seconds, tokens living lifetimeS. */
   tokens: { devices: number; lifetimeS: number; runS: number; stepS: number; latencyMs: number };
   soak: { devices: number; cycles: number; warmup: number; sampleEvery: number };
+  /** Simulated time: fixed vs cadence-aware polling for `minutes`, then the request budget for `budget.hours`. */
+  frugal: {
+    devices: number; reportIntervalS: number; intervalS: number; minutes: number; steadyFromMinute: number;
+    budget: { devices: number; perHour: number; intervalS: number; hours: number };
+  };
+  /** Building scale: an hour of simulated time in-process, then `nodeRedSeconds` of a real Node-RED. */
+  scale: {
+    devices: number; gateways: number; reportIntervalS: number; intervalS: number; minutes: number; sliceMs: number;
+    nodeRedSeconds: number; steadyAfterS: number;
+  };
   /** CPU profile of the package's cycle (the inspector's sampler, as node --cpu-prof). */
   profile: boolean;
   only: Measurement[];
@@ -36,6 +46,11 @@ export function defaultOptions(): BenchOptions {
     coalescing: { nodes: 10, devices: 100, intervalS: 1, intervals: 5 },
     tokens: { devices: 100, lifetimeS: 60, runS: 600, stepS: 10, latencyMs: 20 },
     soak: { devices: 100, cycles: 10_000, warmup: 200, sampleEvery: 1000 },
+    frugal: {
+      devices: 100, reportIntervalS: 300, intervalS: 60, minutes: 30, steadyFromMinute: 10,
+      budget: { devices: 100, perHour: 1000, intervalS: 60, hours: 3 },
+    },
+    scale: { devices: 10_000, gateways: 100, reportIntervalS: 300, intervalS: 60, minutes: 60, sliceMs: 1000, nodeRedSeconds: 180, steadyAfterS: 70 },
     profile: true,
     only: [...MEASUREMENTS],
     out: 'bench/RESULTS.md',
@@ -54,6 +69,9 @@ export function quickOptions(): BenchOptions {
     coalescing: { ...o.coalescing, intervals: 3 },
     tokens: { ...o.tokens, latencyMs: 0 },
     soak: { devices: 100, cycles: 300, warmup: 50, sampleEvery: 100 },
+    // The frugal runs are simulated time (seconds of real time): the same as the full run, but two budget hours.
+    frugal: { ...o.frugal, budget: { ...o.frugal.budget, hours: 2 } },
+    scale: { ...o.scale, devices: 300, gateways: 3, minutes: 10, nodeRedSeconds: 8, steadyAfterS: 4 },
     profile: false,
     out: undefined,
     quick: true,
@@ -62,19 +80,24 @@ export function quickOptions(): BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --quick               the small form (100 devices, 2 rounds, 300 soak cycles; RESULTS.md not written)
+  --quick               the small form (100 devices, 2 rounds, 300 soak cycles, 300 devices at scale; RESULTS.md not written)
   --devices <n>         devices of one poll cycle (default 1000)
   --latency <ms>        simulator latency per request (default 20)
   --rounds <n>          timed cycles per contender (default 5)
   --concurrency <n>     requests on the wire at once (default 8)
   --soak-cycles <n>     soak cycles of 100 devices (default 10000)
   --intervals <n>       coalescing: poll intervals observed (default 5)
+  --scale-devices <n>   building scale: devices (default 10000)
+  --scale-minutes <n>   building scale: simulated minutes (default 60)
+  --nodered-seconds <n> building scale: real seconds of the Node-RED run (default 180)
   --only <list>         some of: ${MEASUREMENTS.join(',')}
   --no-profile          skip the CPU profile
   --out <file>          write the report there (default bench/RESULTS.md)
   --no-write            do not write the report
   --json <file>         also write the raw results as JSON
   --no-build            use dist/ as it is (default: npm run build first)
+
+Environment: LEAPCRAFT_BENCH_PACKAGE=<dir> measures another checkout's dist/ (a before beside an after).
 `;
 
 function positiveInt(flag: string, raw: string | undefined, min = 1): number {
@@ -97,6 +120,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--concurrency': o.concurrency = positiveInt(flag, value()); break;
       case '--soak-cycles': o.soak.cycles = positiveInt(flag, value()); break;
       case '--intervals': o.coalescing.intervals = positiveInt(flag, value()); break;
+      case '--scale-devices': o.scale.devices = positiveInt(flag, value()); o.scale.gateways = Math.max(1, Math.ceil(o.scale.devices / 100)); break;
+      case '--scale-minutes': o.scale.minutes = positiveInt(flag, value()); break;
+      case '--nodered-seconds': o.scale.nodeRedSeconds = positiveInt(flag, value()); break;
       case '--only': {
         const list = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
         for (const m of list) if (!(MEASUREMENTS as readonly string[]).includes(m)) throw new Error(`--only: unknown measurement ${m}`);

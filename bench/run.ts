@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the performance benchmark of issue 6. Starts the simulator and the
- * contenders in child processes, runs the five measurements, prints the figures and
+ * contenders in child processes, runs the seven measurements, prints the figures and
  * writes bench/RESULTS.md (see --help; `--quick` is the small form CI runs).
  */
 import { execFileSync } from 'node:child_process';
@@ -9,9 +9,11 @@ import path from 'node:path';
 import { Check, checksOf } from './checks';
 import { CoalescingResults, measureCoalescing } from './coalescing';
 import { CycleResults, measureCycle } from './cycle';
+import { FrugalResults, measureFrugal } from './frugal';
 import { finishMachineInfo, MachineInfo, machineInfo } from './machine';
 import { BenchOptions, parseArgs, USAGE } from './options';
 import { renderReport } from './report';
+import { measureScale, ScaleResults } from './scale';
 import { measureSoak, SoakResults } from './soak';
 import { measureThroughput, ThroughputResults } from './throughput';
 import { measureTokens, TokenResults } from './tokens';
@@ -29,6 +31,8 @@ export interface BenchResults {
   tokens?: TokenResults;
   soak?: SoakResults;
   throughput?: ThroughputResults;
+  frugal?: FrugalResults;
+  scale?: ScaleResults;
   checks: Check[];
 }
 
@@ -61,6 +65,16 @@ export async function runBench(o: BenchOptions, command: string, log: Log = () =
   }
   if (o.only.includes('throughput')) {
     results.throughput = await step('5. throughput', () => measureThroughput({ devices: o.devices, rounds: o.rounds, concurrency }, log));
+  }
+  if (o.only.includes('frugal')) {
+    const f = o.frugal;
+    results.frugal = await step(`6. frugal polling: ${f.devices} sensors every ${f.reportIntervalS} s, polled every ${f.intervalS} s, simulated time`, () =>
+      measureFrugal({ ...f, concurrency }, log));
+  }
+  if (o.only.includes('scale')) {
+    const sc = o.scale;
+    results.scale = await step(`7. building scale: ${sc.devices} devices on ${sc.gateways} gateways`, () =>
+      measureScale({ ...sc, latencyMs: o.latencyMs, concurrency }, log));
   }
   finishMachineInfo(machine);
   results.checks = checksOf(results);

@@ -1,8 +1,10 @@
 /**
  * The benchmark's small form (`npm run bench -- --quick`: 100 devices, 2 rounds, a short
- * soak) as a CI smoke test. It asserts what is exact on any machine: requests per cycle,
- * coalescing, token exchanges, msgs, handles left after close. Times and memory are
- * printed, never asserted: they belong to bench/RESULTS.md.
+ * soak, frugal polling in simulated time, 300 devices at scale) as a CI smoke test. It asserts
+ * what is exact on any machine: requests per cycle, coalescing, token exchanges, msgs, handles
+ * left after close, and the figures of simulated time (requests per new reading, delays, the
+ * request budget). Real times, CPU and memory are printed, never asserted: they belong to
+ * bench/RESULTS.md.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -28,7 +30,7 @@ describe('benchmark, small form (npm run bench -- --quick)', function () {
 
   it('every contender sends exactly one telemetry request per device per cycle and emits one msg each', () => {
     const cycle = results.cycle!;
-    assert.equal(cycle.contenders.length, 6);
+    assert.equal(cycle.contenders.length, 7);
     for (const c of cycle.contenders) {
       assert.deepEqual(c.requests.telemetry, Array(cycle.rounds).fill(cycle.devices), c.label);
       assert.deepEqual(c.msgs, Array(cycle.rounds).fill(cycle.devices), c.label);
@@ -39,10 +41,12 @@ describe('benchmark, small form (npm run bench -- --quick)', function () {
     assert.deepEqual(by('b').requests.token, [0, 0]);
     assert.deepEqual(by('c').requests.token, [1, 1]);
     // The configured concurrency holds; the core http request node has no limit of its own.
-    for (const key of ['a', 'b', 'c-limited', 'a-ids', 'b-ids']) {
+    for (const key of ['a', 'b', 'p', 'c-limited', 'a-ids', 'b-ids']) {
       assert.ok(by(key).maxConcurrent.every((n) => n <= cycle.concurrency), `${key}: ${by(key).maxConcurrent.join(', ')}`);
     }
     console.log(`      measured: (c) without a limit had up to ${Math.max(...by('c').maxConcurrent)} requests on the wire at once`);
+    // Node-RED alone carries the same msgs, without a request.
+    assert.deepEqual(cycle.nodeRedOnly!.msgs, Array(cycle.rounds).fill(cycle.devices));
   });
 
   it('ten nodes on the same 100 devices cost 100 requests per interval', () => {
@@ -76,9 +80,45 @@ describe('benchmark, small form (npm run bench -- --quick)', function () {
     assert.equal(s.connectionsAfterClose, 0);
   });
 
-  it('every count and handle target is met', () => {
-    const exact = results.checks.filter((c) => c.kind === 'count' || c.kind === 'handles');
-    assert.ok(exact.length >= 10);
+  it('frugal polling in simulated time: about one request per new reading, found seconds after it is due; a budget holds every hour', () => {
+    const f = results.frugal!;
+    const run = (label: string, runs = f.compare.runs) => runs.find((r) => r.label === label)!;
+    const fixed = run('fixed interval');
+    const aware = run('cadence-aware');
+    // Sensors every 300 s polled every 60 s: five requests per reading at a fixed interval.
+    assert.ok(fixed.telemetryRequests / fixed.newReadings >= 4.5, `${fixed.telemetryRequests} for ${fixed.newReadings}`);
+    assert.ok(aware.telemetryRequests / aware.newReadings <= 1.2, `${aware.telemetryRequests} for ${aware.newReadings}`);
+    assert.ok(aware.newReadings >= fixed.newReadings, 'cadence-aware polling misses no reading the fixed interval sees');
+    const median = (xs: number[]) => xs[Math.ceil(xs.length / 2) - 1]!;
+    assert.ok(median(aware.delaysMs) <= 10_000, `median delay ${median(aware.delaysMs)} ms`);
+    for (const r of [fixed, aware]) {
+      assert.equal(r.errors, 0, r.label);
+      assert.equal(r.stuckWaits, 0, r.label);
+    }
+    for (const r of f.budget.runs) {
+      assert.ok(r.maxRollingHour <= f.budgetPerHour, `${r.label}: ${r.maxRollingHour} in an hour`);
+      assert.ok(r.minReadsPerDeviceHour.every((n) => n >= 1), `${r.label}: ${r.minReadsPerDeviceHour.join(', ')} reads per device per hour`);
+      assert.equal(r.errors, 0, r.label);
+    }
+  });
+
+  it('at scale (small form): every device once per interval at a fixed interval, about a fifth cadence-aware, no errors', () => {
+    const s = results.scale!;
+    const fixed = s.hours.find((h) => !h.cadence)!;
+    const aware = s.hours.find((h) => h.cadence)!;
+    for (const n of fixed.perMinute.slice(1)) assert.ok(Math.abs(n - s.devices) <= 0.01 * s.devices, `fixed: ${fixed.perMinute.join(', ')}`);
+    for (const n of aware.perMinute.slice(5)) assert.ok(n <= 1.2 * s.devices / 5, `cadence-aware: ${aware.perMinute.join(', ')}`);
+    for (const h of s.hours) {
+      assert.equal(h.errors, 0);
+      assert.equal(h.stuckWaits, 0);
+    }
+    assert.equal(s.nodeRed.errors, 0);
+    assert.ok(s.nodeRed.msgs > 0);
+  });
+
+  it('every count, handle and simulated-time target is met', () => {
+    const exact = results.checks.filter((c) => c.kind === 'count' || c.kind === 'handles' || c.kind === 'simulated');
+    assert.ok(exact.length >= 15);
     for (const c of exact) assert.ok(c.pass, `${c.name}: ${c.measured} (wanted ${c.target})`);
   });
 });
