@@ -297,6 +297,7 @@ describe('telemetry shaping (lib/telemetry, without Node-RED)', () => {
     function fakeClient(log: string[], options: { listFails?: boolean } = {}) {
       const pages: Device[][] = [[{ physical_id: 'p1' }, { physical_id: 'p2' }], [{ physical_id: 'bad3' }]];
       return {
+        concurrency: 8,
         async listDevices(o: { onPage?: (devices: Device[]) => void } = {}) {
           if (options.listFails) throw new Error('list down');
           for (const [i, page] of pages.entries()) {
@@ -347,6 +348,48 @@ describe('telemetry shaping (lib/telemetry, without Node-RED)', () => {
       const log2: string[] = [];
       await readOnDemand({ scheduler, client: fakeClient(log2), spec, query: { type: 'latest' }, ids: ['p2'], directory: loaded, signal: new AbortController().signal });
       assert.deepEqual(log2, ['read p2'], 'a loaded directory is not read again');
+    });
+
+    it('a msg for many devices starts at most twice the concurrency of readings at once; a list failing half-way starts no more', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `d${i}`);
+      let inFlight = 0;
+      let most = 0;
+      const reads: string[] = [];
+      const client = (listFailsAfter?: number) => ({
+        concurrency: 3,
+        async listDevices(o: { onPage?: (devices: Device[]) => void } = {}) {
+          for (let page = 0; page * 10 < ids.length; page++) {
+            if (listFailsAfter !== undefined && page >= listFailsAfter) throw new Error('list down');
+            o.onPage?.(ids.slice(page * 10, page * 10 + 10).map((physical_id) => ({ physical_id })));
+            await new Promise((r) => setTimeout(r, 2));
+          }
+          return ids.map((physical_id) => ({ physical_id }));
+        },
+        async getTelemetry(id: string) {
+          reads.push(id);
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 1));
+          inFlight--;
+          return reading(id);
+        },
+      } as unknown as LeapcraftClient);
+      const outcomes = await readOnDemand({
+        scheduler, client: client(), spec, query: { type: 'latest' }, ids: [], directory: new DeviceDirectory(), signal: new AbortController().signal,
+      });
+      assert.deepEqual(outcomes.map((o) => o.id), ids, 'every device, in list order');
+      assert.ok(outcomes.every((o) => o.value !== undefined));
+      assert.deepEqual([...reads].sort(), [...ids].sort(), 'each device read once');
+      assert.equal(most, 6, 'at most 2 x concurrency 3 readings under way, and as many as that');
+
+      // The first page's devices may all be read while the second page loads; none after the list failed.
+      reads.length = 0;
+      await assert.rejects(readOnDemand({
+        scheduler, client: client(1), spec, query: { type: 'latest' }, ids: [], directory: new DeviceDirectory(), signal: new AbortController().signal,
+      }), /list down/);
+      const atFailure = reads.length;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(reads.length, atFailure, 'no reading started after the list failed');
+      assert.ok(reads.every((id) => ids.indexOf(id) < 10), `only the first page's devices: ${reads.join(', ')}`);
     });
   });
 });

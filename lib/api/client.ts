@@ -140,6 +140,11 @@ export class LeapcraftClient {
     });
   }
 
+  /** Requests on the wire at once, at most (the account's setting). */
+  get concurrency(): number {
+    return this.transport.concurrency;
+  }
+
   get hasApiKey(): boolean {
     return this.apiKey !== undefined;
   }

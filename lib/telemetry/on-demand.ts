@@ -25,22 +25,50 @@ export interface OnDemandRead {
   signal: AbortSignal;
 }
 
+/**
+ * Readings started for a msg at once beyond the account's concurrency, per slot: enough that a
+ * slot freed never waits for the next reading to start, few enough that a msg for every device
+ * of a large account does not hold a thousand queued requests (each a few KB of promises and
+ * closures that outlive the young generation and make garbage collection dear).
+ */
+const WINDOW_PER_SLOT = 2;
+
 /** One outcome per device, value or error: a failing device does not fail the others. */
 export async function readOnDemand(r: OnDemandRead): Promise<Outcome[]> {
-  // Every device of the msg waits on this one signal: a thousand listeners are expected,
-  // and Node's leak warning (from 11 on) would fill the log at every msg.
+  // Every device of the msg waits on this one signal: many listeners are expected, and
+  // Node's leak warning (from 11 on) would fill the log at every msg.
   setMaxListeners(0, r.signal);
-  const readings = new Map<string, Promise<Outcome>>();
-  const read = (id: string): Promise<Outcome> => {
-    let reading = readings.get(id);
-    if (!reading) {
-      reading = r.scheduler.fetchNow(telemetryKey(id, r.spec), (s) => r.client.getTelemetry(id, r.query, { signal: s }), r.signal).then(
-        (value) => ({ id, value }),
-        (error: unknown) => ({ id, error }),
-      );
-      readings.set(id, reading);
+  const outcomes = new Map<string, Outcome>();
+  /** Devices in the order their readings are started; `queued` is the same as a set. */
+  const order: string[] = [];
+  const queued = new Set<string>();
+  const window = (r.client.concurrency >= 1 ? r.client.concurrency : 1) * WINDOW_PER_SLOT;
+  let next = 0;
+  let active = 0;
+  let allQueued = false;
+  /** The list failed: no more readings start (those under way finish unused). */
+  let stopped = false;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => { finished = resolve; });
+  const pump = (): void => {
+    while (!stopped && active < window && next < order.length) {
+      const id = order[next++]!;
+      active++;
+      r.scheduler.fetchNow(telemetryKey(id, r.spec), (s) => r.client.getTelemetry(id, r.query, { signal: s }), r.signal).then(
+        (value) => { outcomes.set(id, { id, value }); },
+        (error: unknown) => { outcomes.set(id, { id, error }); },
+      ).finally(() => {
+        active--;
+        pump();
+      });
     }
-    return reading;
+    if (allQueued && active === 0 && next === order.length) finished();
+  };
+  const read = (id: string): void => {
+    if (queued.has(id)) return;
+    queued.add(id);
+    order.push(id);
+    pump();
   };
   let ids = r.ids;
   if (ids.length === 0) {
@@ -50,9 +78,14 @@ export async function readOnDemand(r: OnDemandRead): Promise<Outcome[]> {
     // it fails half-way, the msg fails and readings already under way finish unused.)
     const walk = (s: AbortSignal) => r.client.listDevices({
       signal: s,
-      onPage: (page) => { for (const d of page) if (typeof d.physical_id === 'string') void read(d.physical_id); },
+      onPage: (page) => { for (const d of page) if (typeof d.physical_id === 'string') read(d.physical_id); },
     });
-    r.directory.update(await r.scheduler.fetchNow(DEVICE_LIST_KEY, walk, r.signal));
+    try {
+      r.directory.update(await r.scheduler.fetchNow(DEVICE_LIST_KEY, walk, r.signal));
+    } catch (err) {
+      stopped = true;
+      throw err;
+    }
     r.listUpdated?.();
     ids = r.directory.ids();
   } else if (!r.directory.loaded) {
@@ -62,5 +95,9 @@ export async function readOnDemand(r: OnDemandRead): Promise<Outcome[]> {
       () => undefined,
     );
   }
-  return Promise.all(ids.map(read));
+  for (const id of ids) read(id);
+  allQueued = true;
+  pump();
+  await done;
+  return ids.map((id) => outcomes.get(id)!);
 }
