@@ -6,6 +6,7 @@
 import type { CoalescingResults } from './coalescing';
 import type { CycleResults } from './cycle';
 import { delaysOf, FrugalResults, requestsPerNewReading } from './frugal';
+import type { PickerResults } from './picker';
 import type { ScaleResults } from './scale';
 import type { SoakResults } from './soak';
 import { MiB, round } from './stats';
@@ -29,6 +30,7 @@ export interface Measured {
   soak?: SoakResults;
   frugal?: FrugalResults;
   scale?: ScaleResults;
+  picker?: PickerResults;
 }
 
 const all = (xs: number[], v: number) => xs.length > 0 && xs.every((x) => x === v);
@@ -226,6 +228,17 @@ function scaleChecks(r: ScaleResults): Check[] {
   return checks;
 }
 
+function pickerChecks(r: PickerResults): Check[] {
+  const slowest = Math.max(...r.filtered.map((f) => f.ms));
+  return [{
+    name: `${r.devices} devices, the editor's device picker: from typing to the filtered list (slowest of ${r.filtered.length})`,
+    kind: 'time',
+    target: '< 1 s',
+    measured: `${slowest} ms (${r.filtered.map((f) => `"${f.typed}": ${f.ms} ms, ${f.shown} shown`).join('; ')}; the list on focus, read from the API: ${r.listMs} ms)`,
+    pass: slowest < 1000 && r.filtered.length > 0 && r.filtered.every((f) => f.shown > 0),
+  }];
+}
+
 export function checksOf(m: Measured): Check[] {
   return [
     ...(m.cycle ? cycleChecks(m.cycle) : []),
@@ -234,5 +247,6 @@ export function checksOf(m: Measured): Check[] {
     ...(m.soak ? soakChecks(m.soak) : []),
     ...(m.frugal ? frugalChecks(m.frugal) : []),
     ...(m.scale ? scaleChecks(m.scale) : []),
+    ...(m.picker ? pickerChecks(m.picker) : []),
   ];
 }

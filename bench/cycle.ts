@@ -19,7 +19,10 @@ export interface ContenderResult {
   key: string;
   label: string;
   ms: Spread;
+  /** CPU per cycle over the timed rounds and, for (a), (b) and (p), the CPU rounds. */
   cpuMs: Spread;
+  /** Cycles cpuMs is taken over. */
+  cpuCycles: number;
   /** Per timed round. */
   msgs: number[];
   errors: number;
@@ -37,6 +40,8 @@ export interface CycleResults {
   latencyMs: number;
   concurrency: number;
   rounds: number;
+  /** Extra untimed cycles of (a), (b) and (p) for their CPU alone (one cycle's CPU varies a lot on a shared machine). */
+  cpuRounds: number;
   contenders: ContenderResult[];
   /**
    * (n): Node-RED's own share, without the package: a function node sending the N msgs (b)
@@ -51,6 +56,7 @@ export interface CycleOptions {
   latencyMs: number;
   concurrency: number;
   rounds: number;
+  cpuRounds: number;
   profile: boolean;
 }
 
@@ -114,24 +120,40 @@ export async function measureCycle(o: CycleOptions, log: Log): Promise<CycleResu
     await cycleN();
     const runsN: CycleResult[] = [];
     const raw = new Map(list.map((c) => [c.key, {
-      runs: [] as CycleResult[], counts: [] as Awaited<ReturnType<Simulator['counts']>>[], threads: [] as ThreadCpu[],
+      runs: [] as CycleResult[], counts: [] as Awaited<ReturnType<Simulator['counts']>>[], threads: [] as ThreadCpu[], cpu: [] as number[],
     }]));
+    const cpuCycle = async (c: Contender) => {
+      const before = threadCpu(c.child.process.pid);
+      const r = await c.cycle();
+      const threads = threadCpuSince(c.child.process.pid, before);
+      raw.get(c.key)!.cpu.push(r.cpuMs);
+      if (threads) raw.get(c.key)!.threads.push(threads);
+      return r;
+    };
     for (let round = 0; round < o.rounds; round++) {
       const order = list.map((_, i) => list[(i + round) % list.length]!);
       for (const c of order) {
         await sim.reset();
-        const before = threadCpu(c.child.process.pid);
-        const r = await c.cycle();
-        const threads = threadCpuSince(c.child.process.pid, before);
+        const r = await cpuCycle(c);
         const counts = await sim.counts();
         raw.get(c.key)!.runs.push(r);
         raw.get(c.key)!.counts.push(counts);
-        if (threads) raw.get(c.key)!.threads.push(threads);
         log(`  round ${round + 1}/${o.rounds} ${c.label}: ${Math.round(r.ms)} ms, ${Math.round(r.cpuMs)} ms CPU, ${r.msgs} msgs, requests ${counts.token}/${counts.devices}/${counts.telemetry} (token/list/telemetry)`);
       }
       runsN.push(await cycleN());
     }
-    // The loop-delay histogram runs a 1 ms timer: measured in cycles of its own, untimed.
+    // CPU rounds: the three contenders whose CPU is compared, interleaved as the timed rounds.
+    const compared = list.filter((c) => ['a', 'b', 'p'].includes(c.key));
+    for (let round = 0; round < o.cpuRounds; round++) {
+      const cpus: string[] = [];
+      for (const c of compared.map((_, i) => compared[(i + round) % compared.length]!)) {
+        const r = await cpuCycle(c);
+        if (r.msgs !== o.devices || r.errors) throw new Error(`${c.label}: a CPU round gave ${r.msgs} msgs, ${r.errors} errors`);
+        cpus.push(`${c.key} ${Math.round(r.cpuMs)}`);
+      }
+      log(`  CPU round ${round + 1}/${o.cpuRounds}: ${cpus.join(', ')} ms`);
+    }
+        // The loop-delay histogram runs a 1 ms timer: measured in cycles of its own, untimed.
     const loops = new Map<string, CycleResult[]>();
     for (const c of list.filter((x) => x.nodeRed)) {
       const runs: CycleResult[] = [];
@@ -145,24 +167,25 @@ export async function measureCycle(o: CycleOptions, log: Log): Promise<CycleResu
       profile = await b.child.call<ProfileSummary>('profile', { trigger: TRIGGER, sink: SINK, expected: o.devices, cycles: 2 });
     }
     const results: ContenderResult[] = list.map((c) => {
-      const { runs, counts, threads } = raw.get(c.key)!;
+      const { runs, counts, threads, cpu } = raw.get(c.key)!;
       const loop = loops.get(c.key);
       return {
         key: c.key,
         label: c.label,
         ms: spread(runs.map((r) => r.ms)),
-        cpuMs: spread(runs.map((r) => r.cpuMs)),
+        cpuMs: spread(cpu),
+        cpuCycles: cpu.length,
         msgs: runs.map((r) => r.msgs),
         errors: runs.reduce((s, r) => s + r.errors, 0),
         requests: { token: counts.map((x) => x.token), devices: counts.map((x) => x.devices), telemetry: counts.map((x) => x.telemetry) },
         maxConcurrent: counts.map((x) => x.maxConcurrent),
         simCpuMs: spread(counts.map((x) => x.cpuMs)),
-        ...(threads.length === runs.length ? { threads: { mainMs: spread(threads.map((t) => t.mainMs)), otherMs: spread(threads.map((t) => t.otherMs)) } } : {}),
+        ...(threads.length === cpu.length ? { threads: { mainMs: spread(threads.map((t) => t.mainMs)), otherMs: spread(threads.map((t) => t.otherMs)) } } : {}),
         ...(loop ? { loop: { p99Ms: spread(loop.map((r) => r.loopP99Ms!)), maxMs: spread(loop.map((r) => r.loopMaxMs!)) } } : {}),
       };
     });
     return {
-      devices: o.devices, latencyMs: o.latencyMs, concurrency: o.concurrency, rounds: o.rounds, contenders: results, profile,
+      devices: o.devices, latencyMs: o.latencyMs, concurrency: o.concurrency, rounds: o.rounds, cpuRounds: o.cpuRounds, contenders: results, profile,
       nodeRedOnly: { ms: spread(runsN.map((r) => r.ms)), cpuMs: spread(runsN.map((r) => r.cpuMs)), msgs: runsN.map((r) => r.msgs) },
     };
   });

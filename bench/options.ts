@@ -1,6 +1,6 @@
 /** `npm run bench` settings: the full run's defaults, the small form (--quick) and the flags. */
 
-export const MEASUREMENTS = ['cycle', 'coalescing', 'tokens', 'soak', 'throughput', 'frugal', 'scale'] as const;
+export const MEASUREMENTS = ['cycle', 'coalescing', 'tokens', 'soak', 'throughput', 'frugal', 'scale', 'picker'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface BenchOptions {
@@ -10,6 +10,8 @@ export interface BenchOptions {
   latencyMs: number;
   /** Timed cycles per contender. */
   rounds: number;
+  /** Extra cycles of (a), (b) and (p) for CPU per cycle. */
+  cpuRounds: number;
   /** The account's concurrency (leapcraft-config), the limit's and the limited core flow's. */
   concurrency: number;
   coalescing: { nodes: number; devices: number; intervalS: number; intervals: number };
@@ -42,6 +44,7 @@ export function defaultOptions(): BenchOptions {
     devices: 1000,
     latencyMs: 20,
     rounds: 5,
+    cpuRounds: 15,
     concurrency: 8,
     coalescing: { nodes: 10, devices: 100, intervalS: 1, intervals: 5 },
     tokens: { devices: 100, lifetimeS: 60, runS: 600, stepS: 10, latencyMs: 20 },
@@ -66,6 +69,7 @@ export function quickOptions(): BenchOptions {
     ...o,
     devices: 100,
     rounds: 2,
+    cpuRounds: 2,
     coalescing: { ...o.coalescing, intervals: 3 },
     tokens: { ...o.tokens, latencyMs: 0 },
     soak: { devices: 100, cycles: 300, warmup: 50, sampleEvery: 100 },
@@ -84,6 +88,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --devices <n>         devices of one poll cycle (default 1000)
   --latency <ms>        simulator latency per request (default 20)
   --rounds <n>          timed cycles per contender (default 5)
+  --cpu-rounds <n>      extra cycles of (a), (b), (p) for CPU per cycle (default 15)
   --concurrency <n>     requests on the wire at once (default 8)
   --soak-cycles <n>     soak cycles of 100 devices (default 10000)
   --intervals <n>       coalescing: poll intervals observed (default 5)
@@ -117,6 +122,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--devices': o.devices = positiveInt(flag, value()); break;
       case '--latency': o.latencyMs = positiveInt(flag, value(), 0); o.tokens.latencyMs = o.quick ? 0 : o.latencyMs; break;
       case '--rounds': o.rounds = positiveInt(flag, value()); break;
+      case '--cpu-rounds': o.cpuRounds = positiveInt(flag, value(), 0); break;
       case '--concurrency': o.concurrency = positiveInt(flag, value()); break;
       case '--soak-cycles': o.soak.cycles = positiveInt(flag, value()); break;
       case '--intervals': o.coalescing.intervals = positiveInt(flag, value()); break;

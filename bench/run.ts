@@ -12,6 +12,7 @@ import { CycleResults, measureCycle } from './cycle';
 import { FrugalResults, measureFrugal } from './frugal';
 import { finishMachineInfo, MachineInfo, machineInfo } from './machine';
 import { BenchOptions, parseArgs, USAGE } from './options';
+import { measurePicker, PickerResults } from './picker';
 import { renderReport } from './report';
 import { measureScale, ScaleResults } from './scale';
 import { measureSoak, SoakResults } from './soak';
@@ -33,6 +34,7 @@ export interface BenchResults {
   throughput?: ThroughputResults;
   frugal?: FrugalResults;
   scale?: ScaleResults;
+  picker?: PickerResults;
   checks: Check[];
 }
 
@@ -52,7 +54,7 @@ export async function runBench(o: BenchOptions, command: string, log: Log = () =
   const { concurrency } = o;
   if (o.only.includes('cycle')) {
     results.cycle = await step(`1. one poll cycle of ${o.devices} devices, ${o.rounds} rounds, latency ${o.latencyMs} ms`, () =>
-      measureCycle({ devices: o.devices, latencyMs: o.latencyMs, concurrency, rounds: o.rounds, profile: o.profile }, log));
+      measureCycle({ devices: o.devices, latencyMs: o.latencyMs, concurrency, rounds: o.rounds, cpuRounds: o.cpuRounds, profile: o.profile }, log));
   }
   if (o.only.includes('coalescing')) {
     results.coalescing = await step('2. coalescing', () => measureCoalescing({ ...o.coalescing, latencyMs: o.latencyMs, concurrency }, log));
@@ -75,6 +77,11 @@ export async function runBench(o: BenchOptions, command: string, log: Log = () =
     const sc = o.scale;
     results.scale = await step(`7. building scale: ${sc.devices} devices on ${sc.gateways} gateways`, () =>
       measureScale({ ...sc, latencyMs: o.latencyMs, concurrency }, log));
+  }
+  if (o.only.includes('picker')) {
+    const sc = o.scale;
+    results.picker = await step(`7. building scale, the editor: the device picker on ${sc.devices} devices`, () =>
+      measurePicker({ devices: sc.devices, gateways: sc.gateways, latencyMs: o.latencyMs }, log));
   }
   finishMachineInfo(machine);
   results.checks = checksOf(results);

@@ -85,6 +85,10 @@ serve({
       .filter((r) => r.endpoint === 'telemetry')
       .map((r) => ({ id: decodeURIComponent(r.rawUrl.split('?')[0]!.split('/').pop()!), at: r.at }));
   },
+  /** Every device's name and physical id (what a user types into a device picker). */
+  devices(): Array<{ name: string; physical_id: string }> {
+    return simulator().devices().map((d) => ({ name: String(d.name), physical_id: d.physical_id }));
+  },
   advanceClock(ms: number) {
     clockOffsetMs += ms;
     return clockOffsetMs;

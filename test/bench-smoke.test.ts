@@ -3,7 +3,7 @@
  * soak, frugal polling in simulated time, 300 devices at scale) as a CI smoke test. It asserts
  * what is exact on any machine: requests per cycle, coalescing, token exchanges, msgs, handles
  * left after close, and the figures of simulated time (requests per new reading, delays, the
- * request budget). Real times, CPU and memory are printed, never asserted: they belong to
+ * request budget), and what the editor's device picker shows. Real times, CPU and memory are printed, never asserted: they belong to
  * bench/RESULTS.md.
  */
 import assert from 'node:assert/strict';
@@ -114,6 +114,16 @@ describe('benchmark, small form (npm run bench -- --quick)', function () {
     }
     assert.equal(s.nodeRed.errors, 0);
     assert.ok(s.nodeRed.msgs > 0);
+  });
+
+  it('the editor\'s device picker lists the account\'s devices and narrows them to what is typed', () => {
+    const p = results.picker!;
+    assert.ok(p.listShown > 0, 'a list on focus');
+    assert.equal(p.filtered.length, 3, p.filtered.map((f) => f.typed).join(', '));
+    for (const f of p.filtered) {
+      assert.ok(f.shown > 0, `"${f.typed}": nothing shown`);
+      assert.ok(f.items.every((t) => t.toLowerCase().includes(f.typed.toLowerCase())), `"${f.typed}": ${f.items.join(' / ')}`);
+    }
   });
 
   it('every count, handle and simulated-time target is met', () => {

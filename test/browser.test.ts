@@ -31,6 +31,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 import { LeapcraftSimulator } from '../simulator';
 import { isListening, startDemo, type RunningDemo } from './support/demo';
+import { deployPickerAccount, timePicker } from './support/picker';
 
 const ROOT = path.resolve(__dirname, '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -851,55 +852,18 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     await big.start();
     try {
       // Deployed beside the demo ("modified nodes"), as a user adds a second account.
-      const admin = `http://127.0.0.1:${demo!.port}`;
-      const current = (await (await fetch(`${admin}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } })).json()) as { rev: string; flows: unknown[] };
-      const account = { id: 'e10000000000000a', type: 'leapcraft-config', name: '10,000 sensors', baseUrl: big.baseUrl, concurrency: 8, timeout: 30, budget: '', credentials: { apiKey: 'demo-key' } };
-      const picker = { id: 'e10000000000000b', type: 'leapcraft-devices', z: 'demo-tab-nodes', name: 'one of 10,000', account: account.id, physicalId: '', x: 1100, y: 1000, wires: [[]] };
-      const deployed = await fetch(`${admin}/flows`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'nodes' },
-        body: JSON.stringify({ rev: current.rev, flows: [...current.flows, account, picker] }),
-      });
-      assert.equal(deployed.status, 200, `deploy: ${await deployed.text()}`);
-
+      const at = { ...(await deployPickerAccount(`http://127.0.0.1:${demo!.port}`, big.baseUrl, 'demo-key', 'demo-tab-nodes')), z: 'demo-tab-nodes' };
       const page = await context!.newPage();
-      await page.goto(demo!.editorUrl);
-      await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
-      // The palette can be drawn before the flows have loaded: wait for the node itself.
-      await page.waitForFunction((id) => !!(window as any).RED?.nodes?.node(id), picker.id, { timeout: 30_000 });
-      await page.evaluate((id) => {
-        const RED = (window as any).RED;
-        RED.workspaces.show('demo-tab-nodes');
-        RED.editor.edit(RED.nodes.node(id));
-      }, picker.id);
-      const physicalId = page.locator('#node-input-physicalId');
-      await physicalId.waitFor({ state: 'visible', timeout: 15_000 });
-      const menu = page.locator('ul.ui-autocomplete:visible');
-      const items = async () => (await menu.locator('li').allInnerTexts()).map((t) => t.trim());
-
-      // Focus: the account's 10,000 devices read from the API (limit=-1), summarised, shown.
-      const focusedAt = Date.now();
-      await physicalId.click();
-      await menu.first().waitFor({ state: 'visible', timeout: 60_000 });
-      const listMs = Date.now() - focusedAt;
-      const shown = (await items()).length;
-      assert.ok(shown > 0, 'a list on focus');
-
-      // Typing part of a name narrows it: every suggestion matches, and there are fewer.
+      // Typing part of a name narrows the list: every suggestion matches, and the device itself is among them.
       const wanted = big.devices().find((d) => /#12$/.test(String(d.name)))!;
-      const needle = String(wanted.name).toLowerCase();
-      const typedAt = Date.now();
-      await physicalId.fill(String(wanted.name));
-      const filtered = await waitUntil('the filtered list', 30_000, async () => {
-        const now = await items();
-        return now.length > 0 && now.every((l) => l.toLowerCase().includes(needle)) ? now : null;
-      }, async () => (await items()).slice(0, 5).join(' / '));
-      const filteredMs = Date.now() - typedAt;
-      assert.ok(filtered.some((l) => l.includes(wanted.physical_id)), `the device itself is among: ${filtered.slice(0, 5).join(' / ')}`);
-      timings.pickerListMs10k = listMs;
-      timings.pickerFilteredMs10k = filteredMs;
-      console.log(`      measured: device picker on 10,000 sensors (100 gateways): list on focus after ${listMs} ms (${shown} shown, read from the API), `
-        + `filtered to ${filtered.length} for "${wanted.name}" ${filteredMs} ms after typing`);
+      const timing = await timePicker(page, demo!.editorUrl, at, [String(wanted.name)]);
+      assert.ok(timing.listShown > 0, 'a list on focus');
+      const [filtered] = timing.filtered;
+      assert.ok(filtered!.items.some((l) => l.includes(wanted.physical_id)), `the device itself is among: ${filtered!.items.slice(0, 5).join(' / ')}`);
+      timings.pickerListMs10k = timing.listMs;
+      timings.pickerFilteredMs10k = filtered!.ms;
+      console.log(`      measured: device picker on 10,000 sensors (100 gateways): list on focus after ${timing.listMs} ms (${timing.listShown} shown, read from the API), `
+        + `filtered to ${filtered!.shown} for "${wanted.name}" ${filtered!.ms} ms after typing`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'editor-device-picker-10k.png') });
       await page.close();
     } finally {
