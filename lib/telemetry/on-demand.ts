@@ -54,13 +54,15 @@ export async function readOnDemand(r: OnDemandRead): Promise<Outcome[]> {
     while (!stopped && active < window && next < order.length) {
       const id = order[next++]!;
       active++;
-      r.scheduler.fetchNow(telemetryKey(id, r.spec), (s) => r.client.getTelemetry(id, r.query, { signal: s }), r.signal).then(
-        (value) => { outcomes.set(id, { id, value }); },
-        (error: unknown) => { outcomes.set(id, { id, error }); },
-      ).finally(() => {
+      const settled = (outcome: Outcome): void => {
+        outcomes.set(id, outcome);
         active--;
         pump();
-      });
+      };
+      r.scheduler.fetchNow(telemetryKey(id, r.spec), (s) => r.client.getTelemetry(id, r.query, { signal: s }), r.signal).then(
+        (value) => settled({ id, value }),
+        (error: unknown) => settled({ id, error }),
+      );
     }
     if (allQueued && active === 0 && next === order.length) finished();
   };
