@@ -172,6 +172,11 @@ function frugalChecks(r: FrugalResults): Check[] {
   return checks;
 }
 
+/** The simulated minute from which every cadence-aware key has learnt its period (two readings, and a margin). */
+export function learntMinute(minutes: number): number {
+  return Math.min(10, Math.floor(minutes / 2));
+}
+
 /** Requests per interval after the first `from` minutes: median, min, max. */
 export function perIntervalAfter(perMinute: number[], from: number): { median: number; min: number; max: number } {
   const xs = perMinute.slice(from).sort((a, b) => a - b);
@@ -194,7 +199,7 @@ function scaleChecks(r: ScaleResults): Check[] {
     });
   }
   if (aware) {
-    const from = Math.min(10, Math.floor(aware.minutes / 2));
+    const from = learntMinute(aware.minutes);
     const x = perIntervalAfter(aware.perMinute, from);
     checks.push({
       name: `${r.devices} devices, cadence-aware (sensors every ${r.reportIntervalS} s): telemetry requests per interval after ${from} simulated min`,
@@ -205,15 +210,20 @@ function scaleChecks(r: ScaleResults): Check[] {
     });
   }
   for (const h of r.hours) {
+    // Growth is read once every key has learnt its period (the learner keeps a few readings' times
+    // per key: state that fills once, not a leak); the first sample's figure is shown beside it.
+    const start = learntMinute(h.minutes);
+    const from = h.samples.find((x) => x.minute >= start);
     const first = h.samples[0];
     const last = h.samples[h.samples.length - 1];
-    if (!first || !last || first === last) continue;
-    const growth = last.heapUsed - first.heapUsed;
+    if (!from || !first || !last || from === last) continue;
+    const growth = last.heapUsed - from.heapUsed;
     checks.push({
-      name: `${r.devices} devices, ${h.cadence ? 'cadence-aware' : 'fixed interval'}: heap growth after GC, simulated minute ${first.minute} to ${last.minute}`,
+      name: `${r.devices} devices, ${h.cadence ? 'cadence-aware' : 'fixed interval'}: heap growth after GC, simulated minute ${from.minute} to ${last.minute}`,
       kind: 'memory',
       target: '< 5 MiB',
-      measured: `${round(growth / MiB, 2)} MiB (${round(first.heapUsed / MiB, 1)} → ${round(last.heapUsed / MiB, 1)} MiB; RSS ${round(first.rss / MiB)} → ${round(last.rss / MiB)} MiB)`,
+      measured: `${round(growth / MiB, 2)} MiB (${round(from.heapUsed / MiB, 1)} → ${round(last.heapUsed / MiB, 1)} MiB; `
+        + `from minute ${first.minute}, ${round(first.heapUsed / MiB, 1)} MiB, while keys learn; RSS ${round(first.rss / MiB)} → ${round(last.rss / MiB)} MiB)`,
       pass: growth < 5 * MiB,
     });
   }

@@ -10,6 +10,7 @@
  *   per minute as the simulator counted them, heap and RSS, and how long the redeploy that
  *   closes the node takes.
  */
+import { learntMinute } from './checks';
 import { credentials, packageFlow, SINK } from './flows';
 import { spawnChild } from './ipc';
 import type { LoopDelay, MemorySample } from './nodered-process';
@@ -67,7 +68,10 @@ export async function measureScale(o: ScaleOptions, log: Log): Promise<ScaleResu
   for (const cadence of [true, false]) {
     const label = cadence ? 'cadence-aware' : 'fixed interval';
     const minutes = o.minutes;
-    const samples = [1, ...Array.from({ length: Math.floor(minutes / 10) }, (_, i) => (i + 1) * 10)].filter((m, i, a) => m <= minutes && a.indexOf(m) === i);
+    // Minute 1, the minute from which the keys have learnt (see checks), then every 10 minutes.
+    const samples = [1, learntMinute(minutes), ...Array.from({ length: Math.floor(minutes / 10) }, (_, i) => (i + 1) * 10)]
+      .filter((m, i, a) => m >= 1 && m <= minutes && a.indexOf(m) === i)
+      .sort((x, y) => x - y);
     const r = await withScope(async (scope) => {
       const child = scope.add(spawnChild(`scale-${cadence ? 'cadence' : 'fixed'}`, 'scale-process.ts', { execArgv: ['--expose-gc'] }));
       return child.call<ScaleResult>('run', {
