@@ -435,6 +435,17 @@ fake-clock comparison of eight scenarios: jitter, lag, stopped sensors, failures
   to 465 ms median, (a) 265 / 371 ms; (b) varied there more than it changed. What is left of (b) over (a): the package's own
   functions and its promises and closures per request, the msg copies and Node-RED's send ((n): 15–20 ms per 1000 msgs),
   and the garbage collection they cause; axios and Node's HTTP client, most of both, are paid alike.
+- **CPU per request, second round** (2026-12-01). The first full run that day measured (b)/(a) = 1.49 over five rounds (a
+  single cycle's CPU ranged 348–795 ms for (a) and 618–972 ms for (b)), and 1.33 over twenty, so the CPU figures are now taken over 15 more rounds of
+  (a), (b) and (p) alone (\`--cpu-rounds\`), and two more cuts were made. A msg for every device no longer queues all its
+  readings at once: at most twice the account's concurrency are started (\`lib/telemetry/on-demand.ts\`), the next as one
+  settles, so a thousand queued requests no longer outlive the young generation; a JSON body is parsed as it is (a trimmed
+  copy only when that fails: a byte-order mark, Unicode spaces); an on-demand reading settles in one step instead of two
+  more promises. Measured side by side in one run (the package alone (p), the package of before from a checkout of its own,
+  16 interleaved rounds of 1000 devices): median 488 → 458 ms, mean 526 → 461 ms of CPU, against 428 ms for (a). An
+  allocation profile (the inspector's sampling heap profiler) showed the package allocating no more per request than
+  (a) (176 against 179 MB for two cycles, most of both in axios's config merging): what is left is where objects live
+  and for how long, and Node's own per-request work for the AbortSignal the transport hands axios.
 - Not a cost: \`setKeepAlive\` in the profile is Node's http.Agent re-arming keep-alive on every socket it takes back into its
   pool (\`keepSocketAlive\`), not a socket made per request (the simulator counts 8 connections while deployed); (a) pays it
   alike. JSON is parsed once per answer in the package (the simulator parses its own answers again for its request log: its
