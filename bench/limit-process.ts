@@ -8,9 +8,8 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import axios, { AxiosInstance } from 'axios';
-import fs from 'node:fs';
 import { serve } from './ipc';
-import { heapProfile, profile, ProfileSummary, summarise } from './profile';
+import { profileHandlers } from './profile';
 
 export interface LimitInit {
   baseUrl: string;
@@ -50,21 +49,7 @@ serve({
   },
   /** One cycle: the device list then every device; with `ids`, just those devices. */
   cycle,
-  /** CPU profile of `cycles` cycles; `save` also writes the raw .cpuprofile. */
-  async profile(p: { ids?: string[]; cycles: number; save?: string }): Promise<ProfileSummary> {
-    const prof = await profile(async () => {
-      for (let i = 0; i < p.cycles; i++) await cycle(p);
-    });
-    if (p.save) fs.writeFileSync(p.save, JSON.stringify(prof));
-    return summarise(prof);
-  },
-  /** The sampling heap profiler over `cycles` cycles, the raw profile written to `save` (a tool for finding allocations). */
-  async heapProfile(p: { cycles: number; save: string }) {
-    const prof = await heapProfile(async () => {
-      for (let i = 0; i < p.cycles; i++) await cycle(null);
-    });
-    fs.writeFileSync(p.save, JSON.stringify(prof));
-  },
+  ...profileHandlers(cycle),
   stop() {
     agent?.destroy();
   },

@@ -9,10 +9,9 @@
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import fs from 'node:fs';
 import { serve } from './ipc';
 import type { CycleResult } from './nodered-process';
-import { heapProfile, profile, ProfileSummary, summarise } from './profile';
+import { profileHandlers } from './profile';
 
 type Lib = typeof import('../lib');
 
@@ -66,20 +65,7 @@ serve({
     await client.authenticate();
   },
   cycle,
-  async profile(p: { ids?: string[]; cycles: number; save?: string }): Promise<ProfileSummary> {
-    const prof = await profile(async () => {
-      for (let i = 0; i < p.cycles; i++) await cycle(p);
-    });
-    if (p.save) fs.writeFileSync(p.save, JSON.stringify(prof));
-    return summarise(prof);
-  },
-  /** The sampling heap profiler over `cycles` cycles, the raw profile written to `save` (a tool for finding allocations). */
-  async heapProfile(p: { cycles: number; save: string }) {
-    const prof = await heapProfile(async () => {
-      for (let i = 0; i < p.cycles; i++) await cycle(null);
-    });
-    fs.writeFileSync(p.save, JSON.stringify(prof));
-  },
+  ...profileHandlers(cycle),
   stop() {
     account?.scheduler.close();
     account?.client.close();

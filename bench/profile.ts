@@ -3,6 +3,7 @@
  * writes) over exactly the cycles being looked at, summarised as the functions with the
  * most self time and the share of each area (the package, Node-RED, axios, Node itself).
  */
+import fs from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 
@@ -84,6 +85,30 @@ export async function heapProfile(work: () => Promise<void>, intervalBytes = 102
   } finally {
     session.disconnect();
   }
+}
+
+/**
+ * The profiling requests a contender process serves beside `cycle` (bench/limit-process.ts,
+ * bench/package-process.ts): a CPU profile of some cycles, summarised (`save` also writes the
+ * raw .cpuprofile), and the sampling heap profiler over some cycles, written to `save` (a tool
+ * for finding allocations).
+ */
+export function profileHandlers(cycle: (p: { ids?: string[] } | null) => Promise<unknown>) {
+  return {
+    async profile(p: { ids?: string[]; cycles: number; save?: string }): Promise<ProfileSummary> {
+      const prof = await profile(async () => {
+        for (let i = 0; i < p.cycles; i++) await cycle(p);
+      });
+      if (p.save) fs.writeFileSync(p.save, JSON.stringify(prof));
+      return summarise(prof);
+    },
+    async heapProfile(p: { cycles: number; save: string }): Promise<void> {
+      const prof = await heapProfile(async () => {
+        for (let i = 0; i < p.cycles; i++) await cycle(null);
+      });
+      fs.writeFileSync(p.save, JSON.stringify(prof));
+    },
+  };
 }
 
 function shortPath(url: string): string {
