@@ -1,6 +1,6 @@
 /**
  * LeapcraftSimulator: an in-process stand-in for the Leapcraft Client API (1.0.0), for tests,
- * demos and benchmarks. It keeps to the documented contract (see /work/shared/leapcraft-api.md)
+ * demos and benchmarks. It keeps to the documented contract (see docs/API.md)
  * and fills what the docs leave open with one consistent choice, documented where it is made.
  *
  * This module wires the parts together (server, sockets, timers, knobs); each part lives in its

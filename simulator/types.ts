@@ -1,6 +1,6 @@
 /**
  * Public types of the Leapcraft API simulator. The wire shapes below are the simulator's choice
- * wherever the public docs leave a shape open (see /work/shared/leapcraft-api.md); clients must
+ * wherever the public docs leave a shape open (see docs/API.md); clients must
  * not rely on more than the docs promise.
  */
 
