@@ -1,34 +1,23 @@
 /** Defensive reading of API bodies: whatever comes back, the result is data or a typed error. */
 import { LeapcraftBadResponseError } from './errors';
 
-/** The first character of `text` that is not white space (as trim() sees it), '' when there is none; no copy of the body. */
-function firstNonSpace(text: string): string {
-  const i = text.search(/\S/);
-  return i < 0 ? '' : text[i]!;
-}
-
-function parseEitherWay(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch (err) {
-    const trimmed = body.trim();
-    if (trimmed.length === body.length) throw err;
-    return JSON.parse(trimmed);
-  }
-}
-
 export function parseJsonBody(body: string, endpoint: string, status: number): unknown {
-  const first = firstNonSpace(body);
-  if (first === '') throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${status} with an empty body`, { endpoint, status });
-  if (first === '<') {
+  // Looked at in place: trim() would copy every body, and JSON.parse skips the white space JSON
+  // allows anyway; a trimmed copy is parsed only when the body alone fails (a byte-order mark,
+  // other Unicode spaces).
+  const first = body.search(/\S/);
+  if (first < 0) throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${status} with an empty body`, { endpoint, status });
+  if (body[first] === '<') {
     throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${status} with an HTML page instead of JSON (a proxy or maintenance page?)`, { endpoint, status });
   }
   try {
-    // JSON.parse skips the white space JSON allows around a value; trim() (a copy of the body)
-    // only for what it does not (a byte-order mark, other Unicode spaces).
-    return parseEitherWay(body);
+    return JSON.parse(body);
   } catch {
-    throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${status} with a body that is not valid JSON`, { endpoint, status });
+    try {
+      return JSON.parse(body.trim());
+    } catch {
+      throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${status} with a body that is not valid JSON`, { endpoint, status });
+    }
   }
 }
 

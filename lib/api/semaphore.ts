@@ -25,7 +25,8 @@ export class Semaphore {
   private active = 0;
   private readonly waiters: Waiter[] = [];
 
-  constructor(private readonly limit: number) {
+  /** Slots, at most this many taken at once. */
+  constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
   }
 

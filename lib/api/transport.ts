@@ -158,8 +158,6 @@ export class Transport {
   private readonly httpsAgent: https.Agent;
   private readonly viaProxy: boolean;
   private readonly slots: Semaphore;
-  /** Requests on the wire at once, at most. */
-  readonly concurrency: number;
   private readonly closer = new AbortController();
   /** The sends under way, cancelled on close. */
   private readonly calls = new Set<Call>();
@@ -171,7 +169,6 @@ export class Transport {
     this.httpsAgent = httpsAgentFor(options.baseUrl, agentOptions, options.timeoutMs);
     this.viaProxy = this.httpsAgent instanceof HttpsProxyAgent;
     this.slots = new Semaphore(options.concurrency);
-    this.concurrency = options.concurrency;
     // Every request in flight listens on the close signal: hundreds at once is normal.
     setMaxListeners(0, this.closer.signal);
     this.axios = axios.create({
@@ -191,6 +188,11 @@ export class Transport {
 
   get closed(): boolean {
     return this.closer.signal.aborted;
+  }
+
+  /** Requests on the wire at once, at most. */
+  get concurrency(): number {
+    return this.slots.limit;
   }
 
   get inFlight(): number {
