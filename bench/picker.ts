@@ -51,8 +51,7 @@ export async function measurePicker(o: PickerOptions, log: Log): Promise<PickerR
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     try {
-      const z = 'demo-tab-nodes';
-      const at = { ...(await deployPickerAccount(`http://127.0.0.1:${demo.port}`, sim.baseUrl, sim.apiKey, z)), z };
+      const at = await deployPickerAccount(`http://127.0.0.1:${demo.port}`, sim.baseUrl, sim.apiKey, 'demo-tab-nodes');
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })).newPage();
       const timing = await timePicker(page, demo.editorUrl, at, typedTexts(devices));
       log(`  editor, device picker on ${o.devices} devices: list after ${timing.listMs} ms (${timing.listShown} shown); `

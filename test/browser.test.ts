@@ -852,7 +852,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     await big.start();
     try {
       // Deployed beside the demo ("modified nodes"), as a user adds a second account.
-      const at = { ...(await deployPickerAccount(`http://127.0.0.1:${demo!.port}`, big.baseUrl, 'demo-key', 'demo-tab-nodes')), z: 'demo-tab-nodes' };
+      const at = await deployPickerAccount(`http://127.0.0.1:${demo!.port}`, big.baseUrl, 'demo-key', 'demo-tab-nodes');
       const page = await context!.newPage();
       // Typing part of a name narrows the list: every suggestion matches, and the device itself is among them.
       const wanted = big.devices().find((d) => /#12$/.test(String(d.name)))!;

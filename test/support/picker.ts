@@ -10,6 +10,8 @@ import type { Page } from 'playwright-core';
 export interface PickerAccount {
   accountId: string;
   pickerId: string;
+  /** The tab the picker node is on. */
+  z: string;
 }
 
 export interface FilteredList {
@@ -40,7 +42,7 @@ export async function deployPickerAccount(adminUrl: string, baseUrl: string, api
     body: JSON.stringify({ rev: current.rev, flows: [...current.flows, account, picker] }),
   });
   if (deployed.status !== 200) throw new Error(`deploy: HTTP ${deployed.status} ${await deployed.text()}`);
-  return { accountId: account.id, pickerId: picker.id };
+  return { accountId: account.id, pickerId: picker.id, z };
 }
 
 /**
@@ -48,7 +50,7 @@ export async function deployPickerAccount(adminUrl: string, baseUrl: string, api
  * `typed` in turn. A filtered list counts as shown when every suggestion contains the typed text
  * (case-insensitive), checked on every animation frame in the page.
  */
-export async function timePicker(page: Page, editorUrl: string, at: PickerAccount & { z: string }, typed: string[]): Promise<PickerTiming> {
+export async function timePicker(page: Page, editorUrl: string, at: PickerAccount, typed: string[]): Promise<PickerTiming> {
   await page.goto(editorUrl);
   await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
   // The palette can be drawn before the flows have loaded: wait for the node itself.
