@@ -8,6 +8,7 @@ export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_
 export * from './api/topologies';
 export { parseRetryAfter, backoffDelay } from './api/retry';
 export { PollScheduler, Fetch, Listener, Failure, SchedulerOptions } from './poll/scheduler';
+export { AccountState, AccountView, AccountListener, Coordination } from './account/state';
 export { SubscribeOptions, CadenceSource, CadenceView, Answer, AnswerMeta } from './poll/scheduler';
 export { CadenceLearner, CadenceOptions, CadenceContext, CadenceMode, fitPeriod, commonPeriod } from './poll/cadence';
 export {

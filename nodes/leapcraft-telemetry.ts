@@ -8,7 +8,7 @@ import {
   AnswerMeta, Device, DEVICE_LIST_KEY, DeviceDirectory, EMIT_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
   PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
 } from '../lib';
-import { clientOf, paceOf } from './common/account';
+import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
 import { idsFromMsg, parseIdList } from './common/ids';
@@ -49,6 +49,7 @@ export = function register(RED: NodeAPI): void {
     });
     if (!started) return;
     const { node, status, account, settings: { output, emit, explicitIds, pollMs } } = started;
+    status.polls(pollMs);
     // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
     const cadenceAware = def.cadence !== false && configured.type === 'latest';
     const client = (): LeapcraftClient => clientOf(RED, account);
@@ -74,8 +75,7 @@ export = function register(RED: NodeAPI): void {
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
       const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());
-      const paced = paceOf(account, pollMs); // shown with a working status; a failing one says only what fails
-      status[view.kind](text(view.key, view.params) + (paced && view.kind !== 'failing' ? `; ${text('paced', { seconds: paced.seconds, reason: text(`pace.${paced.reason}`) })}` : ''));
+      status[view.kind](text(view.key, view.params));
     }
 
     /** `id` undefined: the device list itself failed. The scheduler says when a failure is news. */
