@@ -166,5 +166,7 @@ export function haDeviceConfig(config: HaDeviceConfig, removed: ReadonlyArray<{ 
   return JSON.stringify(out);
 }
 
-/** Home Assistant's hand-over between the two forms: sent to the topic a device leaves. */
+/** Home Assistant's hand-over between the two forms, sent to the topics a device leaves: a per-entity config's spelling. */
 export const HA_MIGRATE_PAYLOAD = JSON.stringify({ migrate_discovery: true });
+/** The same in a device-based config's spelling (Home Assistant's abbreviation). */
+export const HA_MIGRATE_DEVICE_PAYLOAD = JSON.stringify({ migr_discvry: true });

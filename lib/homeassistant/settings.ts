@@ -6,7 +6,9 @@
 import { CONTROL_CHARS, integerInRange, invalid, oneOf } from '../api/validation';
 import { PackageInfo, packageInfo } from '../package';
 import { MAX_INTERVAL_S } from '../poll/interval';
-import { HaAreaSource, HaBridgeOptions, HaQos } from './bridge';
+import { HaBridgeOptions } from './bridge';
+import { HaAreaSource } from './device-configs';
+import { HaQos } from './publisher';
 import { HaDiscoveryMode } from './record';
 import { haTopicSetting } from './ids';
 
