@@ -3,9 +3,9 @@
  * an alert, a failed poll, stale data, a birth message, the account's health or a removal
  * call for. It decides when; the rooms beside it know the rest: the sensors in memory and
  * their counts (device-table.ts), what each device is made of (device-configs.ts), discovery
- * messages in either form with migration and removal (publisher.ts), the gateways
- * (gateway-devices.ts), the bridge's own device and health (bridge-device.ts) and what was
- * announced (record.ts).
+ * messages in either form with migration and removal (publisher.ts), the sensors, gateways
+ * and the bridge itself as devices (sensor-devices.ts, gateway-devices.ts, bridge-device.ts:
+ * with the account's health) and what was announced (record.ts).
  *
  * Each sensor is a device with one entity per reading key, a diagnostic `last seen` sensor
  * and an `alert` event entity; each gateway a device with a `sensors` count; the bridge a
@@ -24,15 +24,16 @@
  */
 import { HaAlertInput } from './alerts';
 import { HaBridgeDevice } from './bridge-device';
-import { HaAreaSource, HaConfigContext, haEverySensorComponent, haSensorBlock, haSensorConfig, haSensorState } from './device-configs';
-import { HaDeviceTable, HaKnownDevice, HaReadingEntity } from './device-table';
+import { HaAreaSource, HaConfigContext } from './device-configs';
+import { HaDeviceTable, HaKnownDevice } from './device-table';
 import { HaOrigin } from './discovery';
 import { HaGatewayDevices } from './gateway-devices';
-import { haDeviceKey, haNodeId, HaTopics } from './ids';
+import { haDeviceKey, HaTopics } from './ids';
 import { HaCommand, HaDeviceInput, HaReadingInput } from './input';
-import { haComponentMap, HaMessage, HA_OFFLINE, HA_ONLINE, HaPublisher, HaQos } from './publisher';
+import { HaMessage, HA_OFFLINE, HA_ONLINE, HaPublisher, HaQos } from './publisher';
 import { HA_EXPECTED_READINGS } from './readings';
 import { HaAnnouncedRecord, HaDiscoveryMode, HaRecord } from './record';
+import { HaSensorDevices } from './sensor-devices';
 import { HaGatewayIndex } from './topology';
 
 export interface HaBridgeOptions {
@@ -78,26 +79,25 @@ function takeInfo(d: HaKnownDevice, input: HaDeviceInput): void {
 export class HomeAssistantBridge {
   readonly topics: HaTopics;
   readonly mode: HaDiscoveryMode;
-  private readonly ctx: HaConfigContext;
   private readonly publisher: HaPublisher;
   private readonly devices: HaDeviceTable;
   /** What was announced (the record kept in the node's context). */
   private readonly announced: HaAnnouncedRecord;
   private readonly gateways: HaGatewayDevices;
+  private readonly sensors: HaSensorDevices;
   private readonly bridgeDevice: HaBridgeDevice;
-  private index = new HaGatewayIndex();
-  private lastStateAt?: number;
 
   constructor(private readonly options: HaBridgeOptions) {
     this.topics = new HaTopics(options.discoveryPrefix, options.baseTopic);
     this.mode = options.mode ?? 'device';
     const maxDevices = options.maxDevices ?? HA_DEFAULT_MAX_DEVICES;
-    this.ctx = { topics: this.topics, origin: options.origin, qos: options.qos, area: options.area ?? { source: 'gateway' }, expireAfterS: options.expireAfterS };
+    const ctx: HaConfigContext = { topics: this.topics, origin: options.origin, qos: options.qos, area: options.area ?? { source: 'gateway' }, expireAfterS: options.expireAfterS };
     this.publisher = new HaPublisher(this.topics, this.mode, options.qos);
     this.devices = new HaDeviceTable(maxDevices, options.maxKeysPerDevice ?? HA_DEFAULT_MAX_KEYS_PER_DEVICE);
     this.announced = new HaAnnouncedRecord(maxDevices);
-    this.gateways = new HaGatewayDevices(this.ctx, this.publisher, this.announced);
-    this.bridgeDevice = new HaBridgeDevice(this.ctx, this.publisher, this.announced);
+    this.gateways = new HaGatewayDevices(ctx, this.publisher, this.announced);
+    this.sensors = new HaSensorDevices(this.devices, ctx, this.publisher, this.announced, this.gateways);
+    this.bridgeDevice = new HaBridgeDevice(ctx, this.publisher, this.announced);
   }
 
   private get health() {
@@ -130,14 +130,14 @@ export class HomeAssistantBridge {
    */
   addData(devices: readonly HaDeviceInput[], readings: readonly HaReadingInput[], now: number): HaMessage[] {
     this.devices.reserve([...devices.map((d) => d.physicalId), ...readings.map((r) => r.physicalId)]);
-    for (const input of devices) takeInfo(this.device(input.physicalId), input);
+    for (const input of devices) takeInfo(this.sensors.device(input.physicalId), input);
     for (const reading of readings) {
-      const d = this.device(reading.physicalId);
+      const d = this.sensors.device(reading.physicalId);
       if (reading.firmware) d.firmware = reading.firmware;
       if (reading.meta) d.meta = { ...reading.meta, ...d.meta };
     }
     for (const input of devices) {
-      const d = this.device(input.physicalId);
+      const d = this.sensors.device(input.physicalId);
       if (d.entities.size === 0 && d.type) {
         for (const key of HA_EXPECTED_READINGS[d.type.toLowerCase()] ?? []) this.devices.addEntity(d, key, null);
         // Not heard from yet: offline if no reading comes within the stale period.
@@ -147,29 +147,13 @@ export class HomeAssistantBridge {
     const out: HaMessage[] = [];
     const withReadings = new Set(readings.map((r) => r.physicalId));
     for (const input of devices) {
-      const d = this.device(input.physicalId);
-      if (!withReadings.has(d.physicalId) && d.entities.size > 0) out.push(...this.announce(d, []));
+      const d = this.sensors.device(input.physicalId);
+      if (!withReadings.has(d.physicalId) && d.entities.size > 0) out.push(...this.sensors.announce(d));
     }
-    for (const reading of readings) out.push(...this.addReading(this.device(reading.physicalId), reading, now));
-    return out;
-  }
-
-  private addReading(d: HaKnownDevice, reading: HaReadingInput, now: number): HaMessage[] {
-    const fresh: HaReadingEntity[] = [];
-    for (const [key, value] of reading.values) {
-      if (d.entities.has(key)) continue;
-      const entity = this.devices.addEntity(d, key, value);
-      if (entity) fresh.push(entity);
+    for (const reading of readings) {
+      this.health.reading(now);
+      out.push(...this.sensors.reading(this.sensors.device(reading.physicalId), reading, now));
     }
-    d.lastSeen = now;
-    this.health.reading(now);
-    this.announced.present(d.physicalId);
-    if (d.entities.size === 0) return [];
-    const out = this.announce(d, fresh);
-    if (this.devices.setAvailability(d, HA_ONLINE)) out.push(this.availabilityMessage(d));
-    d.lastState = haSensorState(d, new Map(reading.values), reading.time ?? now);
-    out.push(this.stateMessage(d));
-    this.lastStateAt = now;
     return out;
   }
 
@@ -213,7 +197,7 @@ export class HomeAssistantBridge {
     const out: HaMessage[] = [];
     for (const id of ids) {
       const d = this.devices.get(id);
-      if (d) out.push(...this.goOffline(d));
+      if (d) out.push(...this.sensors.offline(d));
     }
     return out;
   }
@@ -222,17 +206,17 @@ export class HomeAssistantBridge {
   markStale(now: number, maxAgeMs: number): HaMessage[] {
     const out: HaMessage[] = [];
     for (const d of this.devices.values()) {
-      if (d.lastSeen !== undefined && now - d.lastSeen > maxAgeMs) out.push(...this.goOffline(d));
+      if (d.lastSeen !== undefined && now - d.lastSeen > maxAgeMs) out.push(...this.sensors.offline(d));
     }
     return out;
   }
 
   /** New topologies: devices whose gateway changed are announced again. */
   setGatewayIndex(index: HaGatewayIndex): HaMessage[] {
-    this.index = index;
+    this.sensors.index = index;
     const out: HaMessage[] = [];
     for (const d of this.devices.values()) {
-      if (d.announcedBlock !== undefined) out.push(...this.announce(d, []));
+      if (d.announcedBlock !== undefined) out.push(...this.sensors.announce(d));
     }
     return out;
   }
@@ -312,13 +296,7 @@ export class HomeAssistantBridge {
   announceAll(now = Date.now()): HaMessage[] {
     const out: HaMessage[] = [this.bridgeAvailability(true), ...this.bridgeDevice.announce(now, this.devices.counts.online, true)];
     this.gateways.republish();
-    for (const d of this.devices.values()) {
-      if (d.entities.size === 0) continue;
-      d.announcedBlock = undefined;
-      out.push(...this.announce(d, []));
-      if (d.availability) out.push(this.availabilityMessage(d));
-      if (d.lastState !== undefined) out.push(this.stateMessage(d));
-    }
+    for (const d of this.devices.values()) if (d.entities.size > 0) out.push(...this.sensors.republish(d));
     return out;
   }
 
@@ -331,7 +309,7 @@ export class HomeAssistantBridge {
    */
   remove(ids?: readonly string[]): HaMessage[] {
     const out: HaMessage[] = [];
-    for (const id of ids ?? [...new Set([...this.devices.ids(), ...this.announced.deviceIds()])]) out.push(...this.removeDevice(id));
+    for (const id of ids ?? [...new Set([...this.devices.ids(), ...this.announced.deviceIds()])]) out.push(...this.sensors.remove(id));
     out.push(...this.gateways.removeEmpty());
     // Everything: the bridge's own device, and gateways announced before a restart and not seen since.
     if (!ids) out.push(...this.bridgeDevice.remove(), ...this.gateways.removeRecorded());
@@ -344,8 +322,7 @@ export class HomeAssistantBridge {
     for (const id of ids) {
       const d = this.devices.get(id);
       if (!d || this.devices.removeEntities(d, keys) === 0) continue;
-      d.announcedBlock = undefined;
-      out.push(...this.announce(d, []));
+      out.push(...this.sensors.announceWhole(d));
     }
     return out;
   }
@@ -360,75 +337,7 @@ export class HomeAssistantBridge {
     const gateways = this.gateways.size;
     return {
       devices: counts.devices, entities: counts.entities + gateways, offline: counts.offline, gateways,
-      lastStateAt: this.lastStateAt, skippedKeys: counts.skippedKeys,
+      lastStateAt: this.sensors.lastStateAt, skippedKeys: counts.skippedKeys,
     };
-  }
-
-  // ---- internals ------------------------------------------------------------------------------
-
-  /** The device's memory; a device in the record gets back the reading entities it had. */
-  private device(physicalId: string): HaKnownDevice {
-    return this.devices.device(physicalId, () => Object.values(this.announced.device(physicalId)?.readings ?? {}));
-  }
-
-  /** The gateway first (Home Assistant links via_device to a device it already knows), then the configs due. */
-  private announce(d: HaKnownDevice, fresh: readonly HaReadingEntity[]): HaMessage[] {
-    const left = d.gateway?.id;
-    d.gateway = this.index.resolve(d.physicalId, d.topologyId) ?? (d.gatewayId ? { id: d.gatewayId } : undefined);
-    this.gateways.move(d.physicalId, left, d.gateway?.id);
-    const out = d.gateway ? this.gateways.announce(d.gateway) : [];
-    const block = haSensorBlock(d, this.ctx);
-    const text = JSON.stringify(block);
-    const before = this.announced.device(d.physicalId);
-    const whole = d.announcedBlock !== text || before === undefined || before.mode !== this.mode;
-    if (whole || fresh.length > 0) {
-      d.announcedBlock = text;
-      const config = haSensorConfig(d, this.ctx, block);
-      const only = whole ? undefined : new Set(fresh.map((e) => e.id));
-      out.push(...this.publisher.config(d.nodeId, config, before, only, { physical_id: d.physicalId }));
-      // Into the record: the form, the components and each reading's key (and whether it was numeric).
-      const readings: Record<string, [string, number]> = {};
-      for (const e of d.entities.values()) readings[e.id] = [e.key, e.numeric ? 1 : 0];
-      this.announced.announcedDevice(d.physicalId, { mode: this.mode, components: haComponentMap(config.components), readings });
-    }
-    // The gateway it left has one sensor less.
-    if (left && left !== d.gateway?.id) out.push(...this.gateways.reannounce(left));
-    return out;
-  }
-
-  /** A device known or recorded; one neither remembered nor recorded gets every component a sensor could have cleared, in both forms. */
-  private removeDevice(id: string): HaMessage[] {
-    const d = this.devices.get(id);
-    const key = d?.key ?? haDeviceKey(id);
-    const nodeId = haNodeId(key);
-    const entry = this.announced.device(id);
-    const about = { physical_id: id };
-    const out: HaMessage[] = [];
-    if (entry) out.push(...this.publisher.removal(nodeId, entry.mode, entry.components, about));
-    else if (!d) {
-      out.push(...this.publisher.removal(nodeId, 'entity', haEverySensorComponent(this.ctx), about));
-      out.push(this.publisher.message(this.topics.deviceConfig(nodeId), '', 'config', about));
-    }
-    out.push(this.publisher.message(this.topics.deviceState(key), '', 'state', about));
-    out.push(this.publisher.message(this.topics.deviceAvailability(key), '', 'availability', about));
-    if (d) {
-      this.gateways.move(id, d.gateway?.id, undefined);
-      this.devices.forget(d);
-    }
-    this.announced.deleteDevice(id);
-    return out;
-  }
-
-  private goOffline(d: HaKnownDevice): HaMessage[] {
-    if (d.entities.size === 0 || !this.devices.setAvailability(d, HA_OFFLINE)) return [];
-    return [this.availabilityMessage(d)];
-  }
-
-  private availabilityMessage(d: HaKnownDevice): HaMessage {
-    return this.publisher.message(this.topics.deviceAvailability(d.key), d.availability ?? HA_OFFLINE, 'availability', { physical_id: d.physicalId });
-  }
-
-  private stateMessage(d: HaKnownDevice): HaMessage {
-    return this.publisher.message(this.topics.deviceState(d.key), d.lastState ?? '', 'state', { physical_id: d.physicalId });
   }
 }
