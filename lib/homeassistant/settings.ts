@@ -89,11 +89,6 @@ export const HA_LEGACY_DISCOVERY: HaDiscoveryMode = 'entity';
 export const HA_STALE_INTERVALS = 3;
 /** Gateways rarely change: the topologies are read once an hour. */
 export const HA_TOPOLOGY_REFRESH_MS = 60 * 60_000;
-/**
- * The account's device list, for the clean-up: the telemetry node's key and interval, so the
- * account reads it once for both (lib/telemetry/keys.ts DEVICE_LIST_KEY, every ten minutes).
- */
-export const HA_DEVICE_LIST_REFRESH_MS = 10 * 60_000;
 /** A poll that answers "not found" makes the bridge read the device list at once, at most this often. */
 export const HA_DEVICE_LIST_CHECK_MIN_MS = 60_000;
 /** How often the bridge's health (rate limit, devices polled, last poll) is looked at and published when changed. */
