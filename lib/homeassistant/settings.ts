@@ -70,8 +70,8 @@ export const HA_MAX_AREA_FIELD_LENGTH = 64;
 export const HA_MAX_STORE_LENGTH = 64;
 
 /**
- * The defaults of the settings that came with device-based discovery (the editor's defaults
- * for a new node). A node saved before they existed has no `discovery` and keeps per-entity
+ * The defaults of the discovery, area, clean-up and store settings (the editor's defaults
+ * for a new node). A node saved without these settings has no `discovery` and keeps per-entity
  * discovery (HA_LEGACY_DISCOVERY): its retained per-entity configs are what Home Assistant
  * knows, and a bridge that has never run cannot migrate what it does not remember.
  */
