@@ -85,8 +85,11 @@ function sensorOwnComponents(nodeId: string, deviceKey: string, ctx: HaConfigCon
 
 /**
  * A sensor's components, assembled here and nowhere else: one per reading, then its own
- * (`last seen`, `alert`). A component from another input goes in this list, and its value
- * into haSensorState.
+ * (`last seen`, `alert`). A component from another input (a class of the air quality, the
+ * device's health) goes in this list, its value into haSensorState under the component's id,
+ * and, unless it is one of sensorOwnComponents, its id and platform into
+ * haEverySensorComponent. The record keeps whatever this list announced, so removal and
+ * migration need nothing more.
  */
 export function haSensorComponents(d: HaKnownDevice, ctx: HaConfigContext): HaComponent[] {
   return [...[...d.entities.values()].map((e) => readingComponent(d.nodeId, e, ctx)), ...sensorOwnComponents(d.nodeId, d.key, ctx)];
