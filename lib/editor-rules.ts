@@ -17,7 +17,7 @@ import {
   RELATIVE_TIME, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS,
 } from './api/validation';
 import { HA_MAX_TOPIC_SETTING_LENGTH, HA_TOPIC_SETTING } from './homeassistant/ids';
-import type { HaQos } from './homeassistant/bridge';
+import type { HaQos } from './homeassistant/publisher';
 import {
   HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY, HA_MAX_ANNOUNCE_DELAY_S,
   HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_REMOVE_AFTER_UNITS, parseHaSettings,
