@@ -5,8 +5,8 @@
  * msg per metric for charts and gauges. What the msgs look like lives in lib/telemetry/.
  */
 import {
-  AnswerMeta, Device, DEVICE_LIST_KEY, DeviceDirectory, EMIT_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
-  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
+  AnswerMeta, DeviceDirectory, EMIT_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
+  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
 } from '../lib';
 import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
@@ -34,9 +34,6 @@ interface TelemetryDef extends NodeDef {
   /** Cadence-aware polling of latest readings; on unless set false. */
   cadence?: boolean;
 }
-
-/** How often "every device" re-reads the device list, so new sensors join the poll. */
-const DEVICE_LIST_REFRESH_MS = 10 * 60_000;
 
 export = function register(RED: NodeAPI): void {
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
@@ -110,11 +107,11 @@ export = function register(RED: NodeAPI): void {
       try {
         // The device list gives names and types, and "every device" when no ids are set; one
         // subscription per account, a failed refresh retried within seconds, not ten minutes.
-        unsubscribeList = account.getScheduler().subscribe<Device[]>(DEVICE_LIST_KEY, DEVICE_LIST_REFRESH_MS, (signal) => client().listDevices({ signal }), {
+        unsubscribeList = subscribeDeviceList(account.getScheduler(), client, {
           next: (list) => { directory.update(list); pollEveryDevice(); },
           error: (err, failure) => { health.listFailed(); reportFailure(undefined, err, failure); },
           recovered: () => health.listRecovered(),
-        }, { retryFailures: true });
+        });
         if (explicitIds.length > 0) setPolledDevices(explicitIds);
         else if (pollMs > 0) status.waiting(text('waiting'));
         if (pollMs === 0) status.waiting(text('manual'));
