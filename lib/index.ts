@@ -30,4 +30,5 @@ export * from './telemetry/poll-output';
 export {
   runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,
-} from './api/doctor';
+} from './doctor';
+export { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, Dialect, DialectPoint, DialectReading } from './api/dialects';

@@ -26,7 +26,7 @@ import {
   DEFAULT_BASE_URL, isLeapcraftError, LeapcraftAuthError, LeapcraftClient, LeapcraftError, LeapcraftTimeoutError, redactSecrets, validateBaseUrl,
 } from '../../lib';
 import type { Device, Topology } from '../../lib';
-import { formatDoctorReport, runDoctor } from '../../lib/api/doctor';
+import { formatDoctorReport, runDoctor } from '../../lib/doctor';
 import type { LeapcraftAccount, LeapcraftCredentials, NodeAPI } from '../common/types';
 import { TIMEOUT_MAX_S } from '../../lib/api/account-settings';
 import { decideTarget, DeployedAccount, LookupBody, LookupError, parseLookupBody, positiveNumber, TargetDecision } from './key-policy';
