@@ -104,6 +104,27 @@ describe('leapcraft-doctor against the simulator', function () {
     });
   });
 
+  it('wrapped readings with flat points: the wrapper told apart from the sample\'s own data', async () => {
+    await withSim({ dialect: 'latest-under-data,averages-object-under-data,readings-flat' }, async (sim) => {
+      const { report } = await check(sim);
+      assert.deepEqual(report.surprises, []);
+      assert.equal(report.points.latestBody.reading, 'latest-under-data');
+      assert.equal(report.points.averages.reading, 'averages-object-under-data');
+      assert.equal(report.points.pointReadings.reading, 'readings-flat', report.points.pointReadings.evidence);
+    });
+  });
+
+  it('a token answer beyond the table: the form described, the token still used and redacted', async () => {
+    await withSim({}, async (sim) => {
+      sim.injectFault({ kind: 'status', status: 200, endpoint: 'token', times: 1, body: JSON.stringify({ jwt: 'made-up-token-4711', expiresIn: 600, scope: 'read' }) });
+      const { report, text } = await check(sim);
+      assert.equal(report.points.tokenBody.reading, null);
+      assert.match(report.points.tokenBody.evidence, /the token under "jwt", no type, its lifetime told by expires_in: not one of the table's forms/);
+      assert.ok(report.surprises.includes('the token answer carries further fields: scope'));
+      assert.ok(!text.includes('made-up-token-4711'));
+    });
+  });
+
   it('an alert time field without a name of its own: alertTime=<field>, and the simulator flag for it', async () => {
     await withSim({ dialect: { alertTime: 'timestamp' } }, async (sim) => {
       const { report, text } = await check(sim);
