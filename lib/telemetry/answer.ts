@@ -55,6 +55,16 @@ function wrapperKey(o: Record<string, unknown>): WrapperKey | undefined {
 
 const timeOf = (p: TelemetryReading): number => parseApiTime(p.timestamp) ?? parseApiTime(p.created_at) ?? -Infinity;
 
+/** What was found inside a wrapper, with the wrapper's step in front. */
+const within = <T>(step: WrapStep, inner: Found<T> | undefined): Found<T> | undefined => inner && { value: inner.value, via: [step, ...inner.via] };
+
+/** An object: a wrapper looked through with `find`, or the point itself, or nothing readable. */
+function inObject<T>(o: Record<string, unknown>, depth: number, find: (v: unknown, depth: number) => Found<T> | undefined): Found<T> | undefined {
+  const key = wrapperKey(o);
+  if (key !== undefined) return within(key, find(o[key], depth + 1));
+  return marked(o) || hasNumbers(o) ? { value: o as T, via: [] } : undefined;
+}
+
 /**
  * The latest reading in an answer: the point itself, the only item of an array (the newest by
  * its time when there are several), or the point under `data`, `result` or `reading`.
@@ -65,16 +75,9 @@ export function findLatestReading(body: unknown, depth = 0): Found<TelemetryRead
   if (Array.isArray(body)) {
     const found = body.map((item) => findLatestReading(item, depth + 1)).filter((f): f is Found<TelemetryReading> => f !== undefined);
     if (found.length === 0) return undefined;
-    const newest = found.reduce((a, b) => (timeOf(b.value) > timeOf(a.value) ? b : a));
-    return { value: newest.value, via: ['array', ...newest.via] };
+    return within('array', found.reduce((a, b) => (timeOf(b.value) > timeOf(a.value) ? b : a)));
   }
-  if (!isObject(body)) return undefined;
-  const key = wrapperKey(body);
-  if (key !== undefined) {
-    const inner = findLatestReading(body[key], depth + 1);
-    return inner && { value: inner.value, via: [key, ...inner.via] };
-  }
-  return marked(body) || hasNumbers(body) ? { value: body as TelemetryReading, via: [] } : undefined;
+  return isObject(body) ? inObject(body, depth, findLatestReading) : undefined;
 }
 
 /**
@@ -85,19 +88,9 @@ export function findLatestReading(body: unknown, depth = 0): Found<TelemetryRead
 export function findAverages(body: unknown, depth = 0): Found<TelemetryReading | TelemetryReading[]> | undefined {
   if (depth > MAX_DEPTH) return undefined;
   if (Array.isArray(body)) {
-    const points = body.filter(isObject) as TelemetryReading[];
     // An array of one wrapped point, [{data: {…}}], is the point wrapped; an array of points stays one.
-    if (body.length === 1 && isObject(body[0]) && wrapperKey(body[0]) !== undefined) {
-      const inner = findAverages(body[0], depth + 1);
-      return inner && { value: inner.value, via: ['array', ...inner.via] };
-    }
-    return { value: points, via: [] };
+    if (body.length === 1 && isObject(body[0]) && wrapperKey(body[0]) !== undefined) return within('array', findAverages(body[0], depth + 1));
+    return { value: body.filter(isObject) as TelemetryReading[], via: [] };
   }
-  if (!isObject(body)) return undefined;
-  const key = wrapperKey(body);
-  if (key !== undefined) {
-    const inner = findAverages(body[key], depth + 1);
-    return inner && { value: inner.value, via: [key, ...inner.via] };
-  }
-  return marked(body) || hasNumbers(body) ? { value: body as TelemetryReading, via: [] } : undefined;
+  return isObject(body) ? inObject(body, depth, findAverages) : undefined;
 }
