@@ -15,6 +15,7 @@ export {
 } from './poll/budget';
 export { parseRateLimitHeaders, RateLimitInfo } from './api/rate-limit';
 export * from './telemetry/readings';
+export * from './telemetry/answer';
 export * from './alerts/seen';
 export * from './homeassistant';
 export * from './alerts/watcher';
