@@ -7,7 +7,7 @@
  * Node-RED: its account, context store, events, status and msgs.
  */
 import {
-  Device, DEVICE_LIST_KEY, HA_DEFAULT_MAX_DEVICES, HA_DEVICE_LIST_REFRESH_MS, HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, HaBridgeService, HaMessage,
+  Device, DEVICE_LIST_INTERVAL_MS, DEVICE_LIST_KEY, HA_DEFAULT_MAX_DEVICES, HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, HaBridgeService, HaMessage,
   HaRecord, HaSettingsInput, HaStatusTracker, listTopologiesWithDevices, parseHaInput, parseHaSettings, readHaRecord, Topology,
 } from '../lib';
 import { clientOf, findAccount } from './common/account';
@@ -92,7 +92,7 @@ export = function register(RED: NodeAPI): void {
     }
     if (usable) {
       subscribe<Topology[]>(HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, (signal) => listTopologiesWithDevices(client(), { signal }), (list) => service.topologies(list), 'topology');
-      if (settings.removeAfterMs > 0) subscribe<Device[]>(DEVICE_LIST_KEY, HA_DEVICE_LIST_REFRESH_MS, listDevices, (list) => service.deviceList(list), 'deviceList');
+      if (settings.removeAfterMs > 0) subscribe<Device[]>(DEVICE_LIST_KEY, DEVICE_LIST_INTERVAL_MS, listDevices, (list) => service.deviceList(list), 'deviceList');
     } else if (accountProblem) {
       node.warn(RED._('leapcraft-homeassistant.warn.account', { message: accountProblem.message }));
     }

@@ -21,6 +21,8 @@ export interface TokenManagerOptions {
    * account should not exchange its key again each time.
    */
   sharedKey?: string;
+  /** Told when the key is refused (with the error) and when it is taken again (undefined). */
+  onKeyState?: (refusal: LeapcraftError | undefined) => void;
 }
 
 /** A token held, with when to renew it and when it ends (epoch ms), when its answer said. */
@@ -126,6 +128,7 @@ export class TokenManager {
     this.pending = this.exchange().then(
       (issued) => {
         this.hold(issued, askedAt);
+        if (this.refusal) this.options.onKeyState?.(undefined);
         this.refusal = undefined;
         this.pending = undefined;
         return issued.token;
@@ -136,6 +139,7 @@ export class TokenManager {
           const count = (this.refusal?.count ?? 0) + 1;
           const wait = Math.min(this.options.authRetryMaxMs, this.options.authRetryBaseMs * 2 ** (count - 1));
           this.refusal = { error: err, until: this.now() + wait, count };
+          this.options.onKeyState?.(err);
         }
         throw err;
       },

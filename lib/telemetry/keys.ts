@@ -13,6 +13,11 @@ export type TelemetrySpec = {
 
 /** The account's device list: one key for every node that needs names or "every device". */
 export const DEVICE_LIST_KEY = 'devices';
+/**
+ * How often the device list is read under DEVICE_LIST_KEY: one interval for every node that
+ * subscribes to it, so the account reads the list once for all of them.
+ */
+export const DEVICE_LIST_INTERVAL_MS = 10 * 60_000;
 
 /**
  * The query as configured, relative times unresolved: "-7d" is the same key at every poll,
