@@ -18,6 +18,7 @@ export {
 } from './poll/budget';
 export { parseRateLimitHeaders, RateLimitInfo } from './api/rate-limit';
 export * from './telemetry/readings';
+export * from './telemetry/answer';
 export * from './alerts/seen';
 export * from './homeassistant';
 export * from './alerts/watcher';
@@ -34,4 +35,5 @@ export * from './telemetry/freshness';
 export {
   runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,
-} from './api/doctor';
+} from './doctor';
+export { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, Dialect, DialectPoint, DialectReading } from './api/dialects';
