@@ -117,7 +117,8 @@ export function parseAqInput(msg: Msg, now: number): AqInput {
   const only = points.length === 1;
   const readings: AqReading[] = [];
   points.forEach((point, i) => {
-    const values = pointReadings(point);
+    // pointReadings takes a flat point's numbers only; a flow may send "850" as text.
+    const values = isObject(point.data) ? pointReadings(point) : { ...pointReadings(point), co2: point.co2, temperature: point.temperature, humidity: point.humidity };
     if (!given(values.co2)) return;
     const field = only ? 'msg.payload' : `msg.payload[${i}]`;
     const named = given(point.physical_id) ? requireId(point.physical_id, `${field}.physical_id`) : only ? msgDevice(msg) : undefined;
