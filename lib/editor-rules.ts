@@ -25,6 +25,7 @@ import {
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from './poll/interval';
 import { AQ_PROFILES } from './airquality/profiles';
 import { AQ_DAYS, AQ_DEFAULTS, AQ_LIMITS, AQ_REPORT_TIME, AQ_TIME_OF_DAY } from './airquality/settings';
+import { MAX_TIME_ZONE_LENGTH } from './airquality/zone';
 import { OUTPUT_MODES } from './telemetry/messages';
 
 /** A RegExp as JSON carries it; the editor makes it again with new RegExp(source, flags). */
@@ -87,6 +88,7 @@ export interface EditorRules {
     maxThresholds: number;
     maxLabelLength: number;
     maxStoreLength: number;
+    maxTimeZoneLength: number;
     /** "HH:MM" (occupied hours; "24:00" may end them), the report's time (quarter hours), weekdays "1,2,3,4,5". */
     timeOfDay: PatternRule;
     reportTime: PatternRule;
@@ -161,6 +163,7 @@ export function editorRules(): EditorRules {
       maxThresholds: AQ_LIMITS.maxThresholds,
       maxLabelLength: AQ_LIMITS.maxLabelLength,
       maxStoreLength: AQ_LIMITS.maxStoreLength,
+      maxTimeZoneLength: MAX_TIME_ZONE_LENGTH,
       timeOfDay: pattern(AQ_TIME_OF_DAY),
       reportTime: pattern(AQ_REPORT_TIME),
       days: pattern(AQ_DAYS),

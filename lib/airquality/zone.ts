@@ -10,6 +10,8 @@ import { invalid } from '../api/validation';
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
+/** Longer than any IANA zone name. */
+export const MAX_TIME_ZONE_LENGTH = 64;
 
 /** A calendar date, as local to a zone. */
 export interface LocalDate {
@@ -26,7 +28,7 @@ export function hostTimeZone(): string {
 /** An IANA zone name as Intl knows it ('' or nothing: the host's); throws LEAPCRAFT_INVALID_INPUT otherwise. */
 export function timeZoneSetting(value: unknown, field: string): string {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return hostTimeZone();
-  if (typeof value !== 'string' || value.length > 64) throw invalid(field, 'expected an IANA time zone such as Europe/Copenhagen');
+  if (typeof value !== 'string' || value.trim().length > MAX_TIME_ZONE_LENGTH) throw invalid(field, 'expected an IANA time zone such as Europe/Copenhagen');
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: value.trim() }).resolvedOptions().timeZone;
   } catch {

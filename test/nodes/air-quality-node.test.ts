@@ -4,6 +4,8 @@
  * msgs to Catch, and the daily report of a recorded day with a fake clock.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import sinon from 'sinon';
 import { AQ_DEFAULTS, AqReport, classify, buildProfile, deviceMsg, parseAqSettings } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
@@ -92,6 +94,44 @@ describe('leapcraft-air-quality', function () {
         assert.equal(lastStatus('aq').fill, msgs.every((m) => (m.payload as Annotation).level === 1) ? 'green' : 'yellow');
       });
     }
+  });
+
+  describe('examples/ventilation-on-co2.json against the simulator', () => {
+    let sim: LeapcraftSimulator;
+    afterEach(async () => {
+      await sim?.stop();
+    });
+
+    it('deploys, and the fan gets one command per room at its first reading: ON where the CO2 is at 1000 ppm or above', async () => {
+      sim = new LeapcraftSimulator({ deviceCount: 6 });
+      await sim.start();
+      const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'ventilation-on-co2.json'), 'utf8')) as FlowNode[];
+      const byName = (name: string) => example.find((n) => n.name === name)!;
+      // The example as a user deploys it, on a tab, with the simulator's address and key; its
+      // debug nodes become test helpers that record what reaches them.
+      const fan = byName('fan (an MQTT, BACnet or Modbus write)').id;
+      const annotatedId = byName('every reading').id;
+      const nodes = example.map((n) => {
+        if (n.type === 'leapcraft-config') return { ...n, baseUrl: sim.baseUrl };
+        if (n.type === 'debug') return { id: n.id, type: 'helper', z: 'tab', x: n.x, y: n.y };
+        return { ...n, z: 'tab' };
+      });
+      const account = example.find((n) => n.type === 'leapcraft-config')!.id;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const core = ['common/20-inject.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js'].map((f) => require(`@node-red/nodes/core/${f}`));
+      await helper.load([...NODES, ...core], [{ id: 'tab', type: 'tab', label: 'example' }, ...nodes] as never, { [account]: { apiKey: sim.apiKey } } as never);
+      const annotated = nextMessages(node(annotatedId), 6);
+      const commands = nextMessages(node(fan), 6);
+      node(byName('read now').id).receive({ payload: Date.now() } as never);
+      const readings = new Map((await annotated).map((m) => [m.topic as string, (m.payload as Annotation).co2]));
+      const got = await commands;
+      assert.deepEqual(got.map((m) => m.topic).sort(), [...readings.keys()].map((id) => `building/ventilation/${id}/fan`).sort());
+      for (const m of got) {
+        const co2 = readings.get(m.physical_id as string)!;
+        assert.equal(m.payload, co2 >= 1000 ? 'ON' : 'OFF', `${m.physical_id}: ${co2} ppm`);
+      }
+      console.log(`      measured: ${got.filter((m) => m.payload === 'ON').length} of ${got.length} rooms ON at ${new Date().toISOString().slice(11, 16)} UTC`);
+    });
   });
 
   describe('msgs in, msgs out', () => {
