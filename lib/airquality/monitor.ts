@@ -176,12 +176,17 @@ export class AqMonitor {
     return addSlots(totals, open, -Infinity, Infinity, levels);
   }
 
+  /** Refuses readings that would take the node past AQ_MAX_DEVICES, before any of them changes anything. */
+  checkRoom(readings: AqReading[]): void {
+    const added = new Set(readings.map((r) => r.device).filter((id) => !(id in this.state.devices))).size;
+    if (added > 0 && Object.keys(this.state.devices).length + added > AQ_MAX_DEVICES) {
+      throw invalid('msg.payload', `more than ${AQ_MAX_DEVICES} devices in one node: split them over several air-quality nodes`);
+    }
+  }
+
   /** One reading: the device's category and demand after it, and what changed. */
   observe(reading: AqReading): AqObservation {
     const known = this.state.devices[reading.device];
-    if (!known && Object.keys(this.state.devices).length >= AQ_MAX_DEVICES) {
-      throw invalid('msg.payload', `more than ${AQ_MAX_DEVICES} devices in one node: split them over several air-quality nodes`);
-    }
     const outdoorCo2 = reading.outdoorCo2 ?? this.settings.outdoorCo2;
     // A reading older than the device's last (or the same one polled again) changes nothing.
     if (known && reading.at <= known.last.at) return { annotation: this.annotate(reading.device, known, reading, outdoorCo2) };

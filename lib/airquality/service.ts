@@ -69,6 +69,7 @@ export class AqService {
 
   /** Readings, in order: each one's annotation and change. */
   observe(readings: AqReading[]): AqObservation[] {
+    this.monitor.checkRoom(readings);
     const out = readings.map((r) => this.monitor.observe(r));
     this.scheduleSave();
     return out;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { nextCategory } from '../../../lib/airquality/category';
 import { nextSwitch, proportionalDemand } from '../../../lib/airquality/demand';
-import { AqMonitor, AqObservation } from '../../../lib/airquality/monitor';
+import { AQ_MAX_DEVICES, AqMonitor, AqObservation } from '../../../lib/airquality/monitor';
 import { Occupancy } from '../../../lib/airquality/occupancy';
 import { buildProfile } from '../../../lib/airquality/profiles';
 import { AqSettingsInput, parseAqSettings } from '../../../lib/airquality/settings';
@@ -158,5 +158,17 @@ describe('air quality: ventilation demand', () => {
     const obs = feed(monitor({ dwell: 0, minOff: 0 }), [[0, 700], [60, 1400]]);
     assert.deepEqual(obs[1].change!.changed, ['category', 'demandOn']);
     assert.equal(obs[1].change!.previous!.category, 'I');
+  });
+});
+
+describe('air quality: at most AQ_MAX_DEVICES devices per node', () => {
+  it('a msg that would pass the limit is refused whole, before any of its readings changes anything', () => {
+    const m = monitor();
+    for (let i = 0; i < AQ_MAX_DEVICES; i++) m.observe({ device: `d${i}`, co2: 500, at: T0 });
+    const batch = [{ device: 'd0', co2: 1900, at: T0 + MIN }, { device: 'new', co2: 500, at: T0 + MIN }];
+    assert.throws(() => m.checkRoom(batch), /more than 5000 devices/);
+    assert.doesNotThrow(() => m.checkRoom([{ device: 'd1', co2: 1900, at: T0 + MIN }]));
+    assert.equal(m.summary().devices, AQ_MAX_DEVICES);
+    assert.equal(m.summary().worst!.category, 'I', 'd0 unchanged');
   });
 });
