@@ -5,8 +5,10 @@
  */
 
 export interface DemandRules {
+  /** The proportional demand: 0 % at `demandLow`, 100 % at `demandHigh` (ppm). */
   demandLow: number;
   demandHigh: number;
+  /** The on/off demand: on at ≥ onAt, off at ≤ offAt, each held at least minOn/minOff. */
   onAt: number;
   offAt: number;
   minOnMs: number;

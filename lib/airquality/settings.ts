@@ -4,6 +4,7 @@
  * with LEAPCRAFT_INVALID_INPUT naming it, so the node turns red at deploy.
  */
 import { CONTROL_CHARS, integerInRange, invalid, oneOf } from '../api/validation';
+import { DemandRules } from './demand';
 import { AQ_PROFILES, AqProfileId, ProfileSettings } from './profiles';
 import { OccupiedHours } from './occupancy';
 import { MINUTE_MS, timeZoneSetting } from './zone';
@@ -32,20 +33,13 @@ export interface AqSettingsInput {
   store?: unknown;
 }
 
-export interface AqSettings extends ProfileSettings {
+/** The profile (profiles.ts), the demand's set-points (demand.ts), and: */
+export interface AqSettings extends ProfileSettings, DemandRules {
   outdoorCo2: number;
   /** How far past a boundary a value must go before the category may change (ppm). */
   marginPpm: number;
   /** How long it must stay past it. */
   dwellMs: number;
-  /** The proportional demand: 0 % at `demandLow`, 100 % at `demandHigh` (ppm). */
-  demandLow: number;
-  demandHigh: number;
-  /** The on/off demand: on at ≥ onAt, off at ≤ offAt, each held at least minOn/minOff. */
-  onAt: number;
-  offAt: number;
-  minOnMs: number;
-  minOffMs: number;
   /** A reading counts for the time until the next one, at most this long; after it: no data. */
   gapMs: number;
   /** The daily report's local time (minutes after midnight); undefined: only on request. */
