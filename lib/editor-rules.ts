@@ -17,7 +17,7 @@ import {
   RELATIVE_TIME, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS,
 } from './api/validation';
 import { HA_MAX_TOPIC_SETTING_LENGTH, HA_TOPIC_SETTING } from './homeassistant/ids';
-import type { HaQos } from './homeassistant/bridge';
+import type { HaQos } from './homeassistant/publisher';
 import {
   HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY, HA_MAX_ANNOUNCE_DELAY_S,
   HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_REMOVE_AFTER_UNITS, parseHaSettings,
@@ -27,6 +27,7 @@ import { AQ_PROFILES } from './airquality/profiles';
 import { AQ_DAYS, AQ_DEFAULTS, AQ_LIMITS, AQ_REPORT_TIME, AQ_TIME_OF_DAY } from './airquality/settings';
 import { MAX_TIME_ZONE_LENGTH } from './airquality/zone';
 import { OUTPUT_MODES } from './telemetry/messages';
+import { EMIT_MODES } from './telemetry/poll-output';
 
 /** A RegExp as JSON carries it; the editor makes it again with new RegExp(source, flags). */
 export interface PatternRule {
@@ -52,7 +53,7 @@ export interface EditorRules {
   interval: RangeRule;
   /** The account's settings: concurrency (requests at once) and timeout (seconds). */
   account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule };
-  telemetry: { types: string[]; resolutions: string[]; outputs: string[] };
+  telemetry: { types: string[]; resolutions: string[]; outputs: string[]; emits: string[] };
   notifications: { maxLimit: number };
   homeassistant: {
     topicSetting: PatternRule;
@@ -134,7 +135,7 @@ export function editorRules(): EditorRules {
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
       budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
     },
-    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] },
+    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES] },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
     homeassistant: {
       topicSetting: pattern(HA_TOPIC_SETTING),

@@ -8,7 +8,8 @@ export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_
 export * from './api/topologies';
 export { parseRetryAfter, backoffDelay } from './api/retry';
 export { PollScheduler, Fetch, Listener, Failure, SchedulerOptions } from './poll/scheduler';
-export { SubscribeOptions, CadenceSource, CadenceView } from './poll/scheduler';
+export { AccountState, AccountView, AccountListener, Coordination } from './account/state';
+export { SubscribeOptions, CadenceSource, CadenceView, Answer, AnswerMeta } from './poll/scheduler';
 export { CadenceLearner, CadenceOptions, CadenceContext, CadenceMode, fitPeriod, commonPeriod } from './poll/cadence';
 export {
   BudgetState, BudgetReason, RequestBudget, RequestWindow, stretchFactors, loweredBudget, MIN_BUDGET_PER_HOUR, PLAN_SHARE,
@@ -27,6 +28,7 @@ export * from './telemetry/health';
 export * from './telemetry/on-demand';
 export * from './telemetry/polled-devices';
 export * from './telemetry/poll-output';
+export * from './telemetry/freshness';
 export {
   runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,

@@ -5,7 +5,7 @@
  * only look it up (nodes/common/account.ts): each reports its own trouble, since every
  * failure of the account reaches each node through its own requests or polls.
  */
-import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactUrlCredentials } from '../lib';
+import { AccountState, LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactUrlCredentials } from '../lib';
 import { budgetSetting, concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
 import { registerAdminRoutes } from './config/admin-routes';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, NodeAPI } from './common/types';
@@ -18,9 +18,11 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     let client: LeapcraftClient | undefined;
-    const scheduler = new PollScheduler({
-      onListenerError: (err) => node.error(`listener failed: ${err instanceof Error ? err.message : String(err)}`),
-    });
+    const onListenerError = (err: unknown) => node.error(`listener failed: ${err instanceof Error ? err.message : String(err)}`);
+    const scheduler = new PollScheduler({ onListenerError });
+    // What every node of the account shows of it, pushed to them when it changes.
+    const state = new AccountState(Date.now, onListenerError);
+    scheduler.onBudgetChange((budget) => state.pace(budget.stretch, budget.alertsStretch, budget.reason));
 
     try {
       client = new LeapcraftClient({
@@ -32,8 +34,12 @@ export = function register(RED: NodeAPI): void {
         shareToken: true,
         onWarning: (message) => node.warn(message),
         // The account's request budget learns from the API: each 429, and its rate-limit headers.
-        onRateLimited: () => scheduler.noteRateLimited(),
+        onRateLimited: () => {
+          scheduler.noteRateLimited();
+          state.rateLimitedUntil(Date.now() + (client?.rateLimitRemainingMs() ?? 0));
+        },
         onRateLimit: (info) => scheduler.noteApiLimit(info),
+        onKeyState: (refusal) => state.keyRefused(refusal),
       });
       scheduler.setBudget(budgetSetting(def.budget));
       if (!client.hasApiKey) {
@@ -51,11 +57,14 @@ export = function register(RED: NodeAPI): void {
       return client;
     };
     node.getScheduler = () => scheduler;
+    node.register = (user, listener) => state.register(user, listener);
+    node.deregister = (user) => state.deregister(user);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Stops every poll, aborts in-flight requests and pending retries, clears their
       // timers and frees the sockets.
       scheduler.close();
+      state.close();
       client?.close();
       done();
     });

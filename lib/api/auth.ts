@@ -19,6 +19,8 @@ export interface TokenManagerOptions {
    * account should not exchange its key again each time.
    */
   sharedKey?: string;
+  /** Told when the key is refused (with the error) and when it is taken again (undefined). */
+  onKeyState?: (refusal: LeapcraftError | undefined) => void;
 }
 
 /**
@@ -80,6 +82,7 @@ export class TokenManager {
         (token) => {
           this.token = token;
           if (this.options.sharedKey) sharedTokens.set(this.options.sharedKey, token);
+          if (this.refusal) this.options.onKeyState?.(undefined);
           this.refusal = undefined;
           this.pending = undefined;
           return token;
@@ -90,6 +93,7 @@ export class TokenManager {
             const count = (this.refusal?.count ?? 0) + 1;
             const wait = Math.min(this.options.authRetryMaxMs, this.options.authRetryBaseMs * 2 ** (count - 1));
             this.refusal = { error: err, until: this.now() + wait, count };
+            this.options.onKeyState?.(err);
           }
           throw err;
         },

@@ -6,7 +6,7 @@
 import { accountTokenKey, TokenManager } from './auth';
 import {
   isLeapcraftError, LeapcraftAuthError, LeapcraftBadRequestError, LeapcraftBadResponseError, LeapcraftError,
-  LeapcraftNotFoundError, LeapcraftRateLimitError, LeapcraftUnavailableError,
+  LeapcraftNotFoundError, LeapcraftRateLimitError, LeapcraftUnavailableError, refusesToken,
 } from './errors';
 import { Transport, TransportCounters, WireRequest, WireResponse } from './transport';
 import { apiErrorText, expectObject, extractList, parseJsonBody } from './response';
@@ -41,6 +41,8 @@ export interface ClientOptions {
   onRateLimited?: () => void;
   /** Told of what the API's rate-limit headers say (the budget stays under it). */
   onRateLimit?: (info: RateLimitInfo) => void;
+  /** Told when the API refuses the key (with the error) and when it takes it again (undefined). */
+  onKeyState?: (refusal: LeapcraftError | undefined) => void;
   /**
    * Keep the token in this process's memory for the next client of the same account (base URL
    * and key): a redeployed config node then needs no new exchange. For an account's own client.
@@ -137,6 +139,7 @@ export class LeapcraftClient {
       authRetryBaseMs: options.authRetryBaseMs ?? 30_000,
       authRetryMaxMs: options.authRetryMaxMs ?? 5 * 60_000,
       sharedKey: options.shareToken && this.apiKey ? accountTokenKey(this.baseUrl, this.apiKey) : undefined,
+      onKeyState: options.onKeyState,
     });
   }
 
@@ -327,7 +330,7 @@ export class LeapcraftClient {
           },
         },
       });
-      if ((res.status === 401 || res.status === 403) && replay === 0) continue;
+      if (refusesToken(res.status) && replay === 0) continue;
       if (res.status >= 200 && res.status < 300) return res;
       throw this.statusError(req.endpoint, res);
     }
@@ -382,7 +385,7 @@ export class LeapcraftClient {
     const { status } = res;
     const message = this.redact(`${endpoint} failed with HTTP ${status}${this.apiText(res)}`);
     const details = { endpoint, status };
-    if (status === 401 || status === 403) return new LeapcraftAuthError(message, details);
+    if (refusesToken(status)) return new LeapcraftAuthError(message, details);
     if (status === 404) return new LeapcraftNotFoundError(message, details);
     if (status === 429) {
       const retryAfterMs = parseRetryAfter(res.headers['retry-after']) ?? this.transport.rateLimitRemainingMs();

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import type { LeapcraftClient, LeapcraftError, PollScheduler } from '../../lib';
+import type { AccountListener, LeapcraftClient, LeapcraftError, PollScheduler } from '../../lib';
 
 export type { Node, NodeAPI, NodeDef, NodeMessage };
 
@@ -21,6 +21,12 @@ export interface LeapcraftAccount extends Node<LeapcraftCredentials> {
   getClient(): LeapcraftClient;
   /** The account's shared poll scheduler: one request per key per interval across all nodes. */
   getScheduler(): PollScheduler;
+  /**
+   * `user` hears the account's state now and whenever it changes (pace, refused key, a pause the
+   * API asked for, cluster role), until `deregister(user)`: Node-RED's MQTT broker node pattern.
+   */
+  register(user: object, listener: AccountListener): void;
+  deregister(user: object): void;
   readonly configError?: LeapcraftError;
 }
 
