@@ -10,8 +10,7 @@ import { AqAnnotation, AqObservation, AqReport, AqService, AqSettingsInput, pars
 import { nodeMemory } from './common/context';
 import { toNodeError } from './common/errors';
 import { handleInput } from './common/input';
-import { readSettings } from './common/settings';
-import { NodeStatus } from './common/status';
+import { startNode } from './common/start';
 import type { Msg, Node, NodeAPI, NodeDef, NodeMessage } from './common/types';
 
 type AirQualityDef = NodeDef & AqSettingsInput;
@@ -23,11 +22,9 @@ export = function register(RED: NodeAPI): void {
   const carried = new Map<string, unknown>();
 
   function LeapcraftAirQualityNode(this: Node, def: AirQualityDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const status = new NodeStatus(RED, node);
-    const settings = readSettings(node, status, () => parseAqSettings(def));
-    if (!settings) return;
+    const started = startNode(RED, this, def, () => parseAqSettings(def));
+    if (!started) return;
+    const { node, status, settings } = started;
     const text = (key: string, params?: Record<string, string | number>) => RED._(`leapcraft-air-quality.${key}`, params);
     const warn = (err: unknown) => node.warn(text('warn.store', { message: toNodeError(err).message }));
 

@@ -7,18 +7,18 @@
  */
 import { invalid } from '../api/validation';
 
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 60 * MINUTE_MS;
-export const DAY_MS = 24 * HOUR_MS;
-/** Longer than any IANA zone name. */
-export const MAX_TIME_ZONE_LENGTH = 64;
-
 /** A calendar date, as local to a zone. */
 export interface LocalDate {
   year: number;
   month: number;
   day: number;
 }
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+/** Longer than any IANA zone name. */
+export const MAX_TIME_ZONE_LENGTH = 64;
 
 /** The zone Node-RED's host runs in (what `new Date().toString()` shows). */
 export function hostTimeZone(): string {
