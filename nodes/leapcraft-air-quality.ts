@@ -37,6 +37,7 @@ export = function register(RED: NodeAPI): void {
         if (!saveWarned) warn(err);
         saveWarned = true;
       },
+      failed: (err) => node.error(toNodeError(err)),
     });
     const categories = service.monitor.profile.categories;
 

@@ -21,6 +21,8 @@ export interface AqServiceHooks {
   save(state: AqState): Promise<void>;
   /** A save failed (the next change tries again). */
   saveFailed?(err: unknown): void;
+  /** A timer's work failed (a report, the clean-up): reported, never thrown out of a timer. */
+  failed?(err: unknown): void;
 }
 
 /** How long a change waits before it is stored (one write for a burst of msgs). */
@@ -51,7 +53,7 @@ export class AqService {
     this.monitor.restore(stored);
     this.monitor.prune(now);
     this.markReady();
-    this.pruneTimer = setInterval(() => this.monitor.prune(Date.now()), HOUR_MS);
+    this.pruneTimer = setInterval(() => this.guard(() => this.monitor.prune(Date.now())), HOUR_MS);
     if (this.settings.reportAt === undefined) return;
     const latest = this.boundaryOnOrBefore(now);
     const since = this.monitor.reportedUntil;
@@ -127,10 +129,21 @@ export class AqService {
     const next = this.nextBoundary(now);
     this.reportTimer = setTimeout(() => {
       const at = Date.now();
-      const boundary = this.boundaryOnOrBefore(at);
-      if (boundary > (this.monitor.reportedUntil ?? -Infinity)) this.sendDaily(boundary, at);
+      this.guard(() => {
+        const boundary = this.boundaryOnOrBefore(at);
+        if (boundary > (this.monitor.reportedUntil ?? -Infinity)) this.sendDaily(boundary, at);
+      });
       this.scheduleReport(Math.max(at, next));
     }, Math.max(0, next - now));
+  }
+
+  /** Runs a timer's work: what goes wrong is reported, and the timers go on. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.hooks.failed?.(err);
+    }
   }
 
   // ---- storing -----------------------------------------------------------------------------

@@ -114,6 +114,21 @@ describe('air quality: the report', () => {
     void s.close();
   });
 
+  it('a daily report that fails is reported, not thrown out of the timer, and the next day\'s comes', () => {
+    const failures: unknown[] = [];
+    let calls = 0;
+    const s = new AqService(parseAqSettings({ timeZone: 'UTC' }), (_p, c) => c, {
+      report: () => { calls++; if (calls === 1) throw new Error('the output is gone'); },
+      save: async () => undefined,
+      failed: (err) => failures.push(err),
+    });
+    s.load(undefined);
+    clock.tick(2 * 24 * 60 * MIN);
+    assert.equal(calls, 2);
+    assert.deepEqual(failures.map((e) => (e as Error).message), ['the output is gone']);
+    void s.close();
+  });
+
   it('after a stop, the daily reports missed meanwhile go out at start, oldest first, once', async () => {
     const reports: AqReport[] = [];
     const saved: unknown[] = [];
