@@ -85,6 +85,7 @@ describe('leapcraft-air-quality across a redeploy and a restart of a real Node-R
     ], 'a lost dwell would show as a second first reading (previous null) or an early change');
     assert.equal(changes()[1].annotation.since, new Date(T + 180_000).toISOString());
     const status = (readJsonLines(file('status')) as Array<{ fill: string; text: string }>).at(-1)!;
+    console.log(`      change msg (written by the flow): ${JSON.stringify(changes()[1])}`);
     console.log(`      measured: categories ${categories().join(' ')}; changes ${changes().length}; status "${status.text}" (${status.fill})`);
     assert.deepEqual([status.fill, status.text], ['yellow', '1 device · 1 in III']);
     assert.doesNotMatch(red.log, /\[error\]/);
