@@ -27,7 +27,8 @@ import { AQ_PROFILES } from './airquality/profiles';
 import { AQ_DAYS, AQ_DEFAULTS, AQ_LIMITS, AQ_REPORT_TIME, AQ_TIME_OF_DAY } from './airquality/settings';
 import { MAX_TIME_ZONE_LENGTH } from './airquality/zone';
 import { OUTPUT_MODES } from './telemetry/messages';
-import { EMIT_MODES } from './telemetry/poll-output';
+import { EMIT_MODES, REPLICA_MODES } from './telemetry/poll-output';
+import { REDIS_SCHEMES } from './cluster/redis-url';
 
 /** A RegExp as JSON carries it; the editor makes it again with new RegExp(source, flags). */
 export interface PatternRule {
@@ -52,8 +53,8 @@ export interface EditorRules {
   /** Poll intervals in seconds: 0 is "only on input", polls run at least `min` apart. */
   interval: RangeRule;
   /** The account's settings: concurrency (requests at once) and timeout (seconds). */
-  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule };
-  telemetry: { types: string[]; resolutions: string[]; outputs: string[]; emits: string[] };
+  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule; redisSchemes: string[] };
+  telemetry: { types: string[]; resolutions: string[]; outputs: string[]; emits: string[]; replicas: string[] };
   notifications: { maxLimit: number };
   homeassistant: {
     topicSetting: PatternRule;
@@ -134,8 +135,9 @@ export function editorRules(): EditorRules {
       concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
       budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
+      redisSchemes: [...REDIS_SCHEMES],
     },
-    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES] },
+    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES] },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
     homeassistant: {
       topicSetting: pattern(HA_TOPIC_SETTING),

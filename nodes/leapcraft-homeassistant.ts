@@ -42,8 +42,15 @@ export = function register(RED: NodeAPI): void {
     const warn = (key: string, err: unknown) => node.warn(RED._(`leapcraft-homeassistant.warn.${key}`, { message: toNodeError(err).message }));
 
     let closed = false;
+    // With the account shared through Redis, only the replica acting for it publishes (discovery,
+    // states, alert events); the others keep the same record and stay silent.
     function emit(msgs: HaMessage[], send?: Send): void {
+      if (usable && !usable.acting()) return;
       if (msgs.length && (send || !closed)) (send ?? ((m) => node.send(m as never)))([msgs as unknown as NodeMessage[]]);
+    }
+    if (usable) {
+      usable.register(node, (view) => status.account(view));
+      node.on('close', () => usable.deregister(node));
     }
 
     function showStatus(): void {

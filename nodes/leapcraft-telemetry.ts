@@ -5,7 +5,7 @@
  * msg per metric for charts and gauges. What the msgs look like lives in lib/telemetry/.
  */
 import {
-  AnswerMeta, DeviceDirectory, EMIT_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
+  AnswerMeta, DeviceDirectory, EMIT_MODES, REPLICA_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
   PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
 } from '../lib';
 import { clientOf } from './common/account';
@@ -29,6 +29,8 @@ interface TelemetryDef extends NodeDef {
   output?: string;
   /** 'interval' (one msg per device per interval, the default) or 'reading' (each new reading once). */
   emit?: string;
+  /** 'every' replica emits (the default), or only 'one' (the one acting for a shared account). */
+  replicas?: string;
   changesOnly?: boolean;
   blockOverrides?: boolean;
   /** Cadence-aware polling of latest readings; on unless set false. */
@@ -39,13 +41,13 @@ export = function register(RED: NodeAPI): void {
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
     const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
     const started = startAccountNode(RED, this, def, () => {
-      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), emit: oneOf(def.emit || 'interval', 'emit', EMIT_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
+      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), emit: oneOf(def.emit || 'interval', 'emit', EMIT_MODES), replicas: oneOf(def.replicas || 'every', 'replicas', REPLICA_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
       // Check the query once now, so a bad setting shows at deploy, not at the first poll.
       telemetryQuery(configured);
       return parsed;
     });
     if (!started) return;
-    const { node, status, account, settings: { output, emit, explicitIds, pollMs } } = started;
+    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs } } = started;
     status.polls(pollMs);
     // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
     const cadenceAware = def.cadence !== false && configured.type === 'latest';
@@ -69,6 +71,8 @@ export = function register(RED: NodeAPI): void {
     function onAnswer(outcome: Outcome, meta?: AnswerMeta): void {
       const emission = pollOutput.answer(outcome, meta);
       if (!emission) return;
+      // One replica only: the others keep the same memory (what was sent) but send nothing.
+      if (replicas === 'one' && !account!.acting()) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
       const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());

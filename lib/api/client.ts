@@ -3,7 +3,10 @@
  * anything is sent, encode every path parameter, and answer with the API's objects as
  * they came or with a typed LeapcraftError.
  */
-import { accountTokenKey, TokenManager } from './auth';
+import { accountTokenKey, IssuedToken, TokenManager } from './auth';
+import { readTokenAnswer } from './token-answer';
+import { findAverages, findLatestReading } from '../telemetry/answer';
+import { describeTelemetryShape } from '../telemetry/readings';
 import {
   isLeapcraftError, LeapcraftAuthError, LeapcraftBadRequestError, LeapcraftBadResponseError, LeapcraftError,
   LeapcraftNotFoundError, LeapcraftRateLimitError, LeapcraftUnavailableError, refusesToken,
@@ -264,9 +267,13 @@ export class LeapcraftClient {
         this.zonedDateTimes = true;
       }
     }
+    // The reading where the docs put it, however the server wrapped it (lib/telemetry/answer.ts).
     const body = parseJsonBody(res.body, endpoint, res.status);
-    if (Array.isArray(body)) return body as TelemetryResponse;
-    return expectObject(body, endpoint, res.status) as TelemetryResponse;
+    const found = q.type === 'latest' ? findLatestReading(body) : findAverages(body);
+    if (found === undefined) {
+      throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${res.status} without a reading (${describeTelemetryShape(body)})`, { endpoint, status: res.status });
+    }
+    return found.value;
   }
 
   async listTopologies(options: CallOptions = {}): Promise<Topology[]> {
@@ -336,8 +343,9 @@ export class LeapcraftClient {
     }
   }
 
-  private async exchangeToken(): Promise<string> {
+  private async exchangeToken(): Promise<IssuedToken> {
     const endpoint = 'POST /auth/client/token';
+    const askedAt = Date.now();
     const res = await this.transport.send({
       method: 'POST',
       path: '/auth/client/token',
@@ -353,17 +361,17 @@ export class LeapcraftClient {
       );
     }
     if (res.status < 200 || res.status >= 300) throw this.statusError(endpoint, res);
-    const body = parseJsonBody(res.body, endpoint, res.status);
-    const token = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).token : undefined;
-    if (typeof token !== 'string' || token.trim() === '') {
+    // The docs' {type, token}, OAuth 2's {access_token, expires_in} and the like (token-answer.ts).
+    const answer = readTokenAnswer(parseJsonBody(res.body, endpoint, res.status), askedAt);
+    if (answer === undefined) {
       throw new LeapcraftAuthError(
         this.redact(`${endpoint} answered HTTP ${res.status} without a token${this.apiText(res)}: the API key was probably refused; check it in the Leapcraft account settings`),
         { endpoint, status: res.status },
       );
     }
-    this.secrets.add(token);
+    this.secrets.add(answer.token);
     if (this.secrets.size > 1000) this.trimSecrets();
-    return token;
+    return { token: answer.token, lifetimeMs: answer.lifetimeMs };
   }
 
   private trimSecrets(): void {

@@ -43,10 +43,14 @@ export interface Listener<T> {
   recovered?(key: string): void;
 }
 
-/** One answer for a key polled at an interval: a value (delivered with `meta`, or only kept) or a failure. */
+/**
+ * One answer for a key polled at an interval: a value (delivered with `meta`, or only kept) or a
+ * failure. `fetched`: it is a request's answer (not a visit served from the cache), which a
+ * scheduler that did not send it still learns from and counts against the budget.
+ */
 export type Answer<T = unknown> =
-  | { kind: 'value'; key: string; intervalMs: number; value: T; at: number; meta?: AnswerMeta }
-  | { kind: 'failure'; key: string; intervalMs: number; error: unknown; at: number };
+  | { kind: 'value'; key: string; intervalMs: number; value: T; at: number; meta?: AnswerMeta; fetched?: boolean }
+  | { kind: 'failure'; key: string; intervalMs: number; error: unknown; at: number; fetched?: boolean };
 
 /** One key's listeners, its last value and its failure state (Home Assistant's `last_update_success`). */
 export class Audience<T> {

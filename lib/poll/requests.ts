@@ -27,6 +27,8 @@ export interface RequestsHost {
   intervalOf(group: Group): number;
   /** A request started (counted for tests and benchmarks). */
   started(): void;
+  /** False: no scheduled request may start or deliver now (see SchedulerOptions.mayFetch). */
+  mayFetch(): boolean;
   /** Every answer delivered, to share. */
   onAnswer(answer: Answer): void;
   onListenerError(err: unknown): void;
@@ -52,6 +54,10 @@ export class KeyRequests {
 
   /** Starts the key's request (the caller checked it may). */
   run<T>(entry: Entry<T>, now: number, reason: Reason): void {
+    if (!this.host.mayFetch()) {
+      entry.roundOwed ||= reason === 'round';
+      return;
+    }
     const controller = new AbortController();
     this.host.started();
     this.planner.record(now);
@@ -61,6 +67,7 @@ export class KeyRequests {
       (value) => {
         if (entry.inFlight?.controller !== controller) return;
         entry.inFlight = undefined;
+        if (!this.host.mayFetch()) return this.failed(entry, undefined, true);
         this.answered(entry, value, reason);
       },
       (err: unknown) => {
@@ -80,7 +87,7 @@ export class KeyRequests {
     entry.roundOwed = false;
     // Between visits only a new reading (or the end of a failure) is news.
     const meta = owed ? { round: true, news } : news || wasFailing ? { round: false, news } : undefined;
-    this.deliver(entry, value, this.host.now(), meta);
+    this.deliver(entry, value, this.host.now(), meta, true);
     this.afterCadenceCheck(entry as Entry);
   }
 
@@ -104,15 +111,16 @@ export class KeyRequests {
     // The visit this answer was owed to got a failure: the next value stands in for it.
     entry.roundOwed = true;
     entry.audience.failed(err, this.host.now());
-    this.host.onAnswer({ kind: 'failure', key: entry.key, intervalMs: entry.group.intervalMs, error: err, at: this.host.now() });
+    this.host.onAnswer({ kind: 'failure', key: entry.key, intervalMs: entry.group.intervalMs, error: err, at: this.host.now(), fetched: true });
     this.plans.stale(entry as Entry);
     // A failing key follows the rounds: its off-round check is dropped.
     this.afterCadenceCheck(entry as Entry);
   }
 
-  deliver<T>(entry: Entry<T>, value: T, at: number, meta: AnswerMeta | undefined): void {
+  deliver<T>(entry: Entry<T>, value: T, at: number, meta: AnswerMeta | undefined, fetched: boolean): void {
     entry.audience.value(value, at, meta);
-    if (meta) this.host.onAnswer({ kind: 'value', key: entry.key, intervalMs: entry.group.intervalMs, value, at, meta });
+    // Every request's answer is shared (others learn from it), delivered or not; a cached visit when delivered.
+    if (meta || fetched) this.host.onAnswer({ kind: 'value', key: entry.key, intervalMs: entry.group.intervalMs, value, at, meta, fetched });
   }
 
   /** After a cadence-aware key's check: its next off-round check, and the plan if its need moved. */

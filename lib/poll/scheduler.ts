@@ -85,6 +85,7 @@ export class PollScheduler {
       now: this.now,
       open: () => !this.closed,
       fetching: () => !this.closed && this.fetching,
+      mayFetch: () => options.mayFetch?.() ?? true,
       intervalOf: (group) => this.intervalOf(group),
       started: () => { this.fetches++; },
       onAnswer: (answer) => this.options.onAnswer?.(answer),
@@ -115,6 +116,7 @@ export class PollScheduler {
       };
       this.entries.set(id, entry as Entry);
       this.join(entry as Entry, group);
+      this.options.onNewKey?.(key, intervalMs);
     } else if (priority && !entry.group.priority) {
       // An alert check shares a key polled without priority: the key is served first now.
       this.leaveGroup(entry as Entry);
@@ -161,6 +163,11 @@ export class PollScheduler {
   accept(answer: Answer): void {
     const entry = this.entries.get(entryId(answer.intervalMs, answer.key));
     if (!entry || this.closed) return;
+    if (answer.fetched) {
+      // Learnt and counted here too: a takeover neither learns the cadence anew nor breaks the budget.
+      this.planner.record(answer.at);
+      if (answer.kind === 'value') this.plans.observe(entry, answer.value, answer.at, (err) => this.options.onListenerError?.(err));
+    }
     if (answer.kind === 'value') entry.audience.value(answer.value, answer.at, answer.meta);
     else entry.audience.failed(answer.error, answer.at);
   }
@@ -420,7 +427,7 @@ export class PollScheduler {
   private serveCached(entry: Entry): void {
     this.servedFromCache++;
     entry.roundOwed = false;
-    this.requests.deliver(entry, entry.audience.last!.value, entry.audience.last!.at, { round: true, news: false });
+    this.requests.deliver(entry, entry.audience.last!.value, entry.audience.last!.at, { round: true, news: false }, false);
   }
 
   /** A listener that throws (a bug in a node) must not stop a round or the other listeners. */

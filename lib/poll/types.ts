@@ -26,6 +26,13 @@ export interface SchedulerOptions {
   onAnswer?: (answer: Answer) => void;
   /** False: decide and fetch nothing until `setFetching(true)`; default true. */
   fetching?: boolean;
+  /**
+   * Asked before every scheduled request and again when its answer arrives: false (a cluster
+   * leader whose lease may have passed to another) sends nothing and delivers nothing.
+   */
+  mayFetch?: () => boolean;
+  /** A key nobody subscribed before is subscribed (a cluster's follower fetches its last shared answer). */
+  onNewKey?: (key: string, intervalMs: number) => void;
 }
 
 /** How a cadence-aware key reads the time of the reading a value carries. */

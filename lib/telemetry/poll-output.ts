@@ -18,6 +18,13 @@ import { arrayMsg, messagesFor, MsgLike, Outcome, OutputMode, Shaping } from './
 export const EMIT_MODES = ['interval', 'reading'] as const;
 export type EmitMode = (typeof EMIT_MODES)[number];
 
+/**
+ * With the account shared through Redis: every replica's node emits (dashboards), or only the one
+ * acting for the account (databases, actuators), a survivor after a takeover.
+ */
+export const REPLICA_MODES = ['every', 'one'] as const;
+export type ReplicaMode = (typeof REPLICA_MODES)[number];
+
 export interface PollEmission<M> {
   /** Empty when nothing changed since the last emission. */
   msgs: M[];

@@ -10,7 +10,7 @@
  *        200 {topologies: [{gateway_id, name}]} (sorted by name) | 4xx/5xx as above (the gateway picker)
  *   POST leapcraft/check-api        {id?, baseUrl?, apiKey?, timeout?}
  *        200 {ok: true, outcome, requests, report: <text>, points: {<point>: {reading, value?, evidence}}}
- *        | 4xx/5xx as above (the account dialog's "Check API": lib/api/doctor.ts)
+ *        | 4xx/5xx as above (the account dialog's "Check API": lib/doctor/)
  *
  * All need the `leapcraft-config.read` permission; a typed key also needs
  * `leapcraft-config.write` (which key may go where: key-policy.ts; the client that serves a
@@ -25,7 +25,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isLeapcraftError, LeapcraftAuthError, LeapcraftTimeoutError } from '../../lib';
 import type { Device, Topology } from '../../lib';
-import { formatDoctorReport, runDoctor } from '../../lib/api/doctor';
+import { formatDoctorReport, runDoctor } from '../../lib/doctor';
 import type { NodeAPI } from '../common/types';
 import { hasPermission, sendError, sendJson } from './admin-http';
 import { LookupBody, parseLookupBody } from './key-policy';
@@ -98,7 +98,7 @@ export class EditorLookups {
   };
 
   /**
-   * The account dialog's "Check API": lib/api/doctor.ts with the look-up's key and base URL, at
+   * The account dialog's "Check API": lib/doctor/ with the look-up's key and base URL, at
    * most 15 read-only requests of its own (not the account's client: its token and settings
    * stay untouched). The report is redacted by the check; sendJson redacts the key once more.
    */

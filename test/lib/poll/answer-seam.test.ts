@@ -69,7 +69,9 @@ describe('poll scheduler: answers delivered from elsewhere (the seam a cluster u
     assert.match(b, /error b LEAPCRAFT_UNAVAILABLE first=true/);
     assert.match(b, /error b LEAPCRAFT_UNAVAILABLE first=false/);
     assert.match(b, /recovered b/);
-    assert.ok(answers.every((a) => a.kind === 'failure' || a.meta !== undefined), 'only delivered values are shared');
+    assert.ok(answers.every((a) => a.fetched || (a.kind === 'value' && a.meta !== undefined)), 'every request\'s answer is shared, and every delivered visit');
+    // The follower learnt the same cadence from the shared answers: it would plan the same checks as leader.
+    for (const device of ['a', 'b']) assert.deepEqual(follower.cadenceOf(device, INTERVAL), leader.cadenceOf(device, INTERVAL), `${device}: the same cadence learnt`);
     leader.close();
     follower.close();
   });
