@@ -7,6 +7,7 @@
  */
 import { parseApiTime } from '../api/time';
 import { invalid, parseDateTime, requireId } from '../api/validation';
+import { findLatestReading } from '../telemetry/answer';
 import { pointReadings, telemetryPoints } from '../telemetry/readings';
 import { AQ_LIMITS } from './settings';
 import { HOUR_MS } from './zone';
@@ -112,7 +113,9 @@ export function parseAqInput(msg: Msg, now: number): AqInput {
   if (!isObject(payload) && !Array.isArray(payload)) {
     throw invalid('msg.payload', 'expected a reading with co2 (from leapcraft-telemetry, or {co2, temperature, humidity}), an array of readings, or a number');
   }
-  const points = telemetryPoints(payload);
+  // A reading as the API may wrap it ({result: point}, {data: point}) is read where the docs put it.
+  const source = isObject(payload) && !Array.isArray(payload.data) ? findLatestReading(payload)?.value ?? payload : payload;
+  const points = telemetryPoints(source);
   if (points.length > AQ_MAX_READINGS_PER_MSG) throw invalid('msg.payload', `more than ${AQ_MAX_READINGS_PER_MSG} readings in one msg`);
   const only = points.length === 1;
   const readings: AqReading[] = [];

@@ -125,6 +125,12 @@ describe('air quality: what a msg means', () => {
       { kind: 'readings', readings: [{ device: 'room-3', co2: 700, at: Date.parse('2026-03-30T09:59:00Z') }] });
   });
 
+  it('a reading wrapped as some servers answer (docs/API.md: under result, data or reading) is found where the docs put it', () => {
+    const point = { physical_id: 'room-4', timestamp: '2026-03-30T09:58:00Z', data: { co2: 950 } };
+    const expected = { kind: 'readings', readings: [{ device: 'room-4', co2: 950, at: Date.parse('2026-03-30T09:58:00Z') }] };
+    for (const payload of [point, { result: point }, { data: point }, { reading: point }, [point]]) assert.deepEqual(parseAqInput({ payload }, NOW), expected, JSON.stringify(payload));
+  });
+
   it('msg.report = true asks for a report, with msg.from / msg.to as ISO times, epoch ms or relative times', () => {
     assert.deepEqual(parseAqInput({ report: true }, NOW), { kind: 'report' });
     assert.deepEqual(parseAqInput({ report: true, from: '-24h', to: NOW - 1000 }, NOW), { kind: 'report', from: NOW - 86_400_000, to: NOW - 1000 });
