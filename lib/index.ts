@@ -31,3 +31,4 @@ export {
   runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,
 } from './api/doctor';
+export * from './history';
