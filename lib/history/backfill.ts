@@ -48,7 +48,7 @@ function isSeries(value: unknown): boolean {
  * each stamped at its day's midnight (UTC) whatever time the API gave its bucket, so every
  * backfill of a day is the same point.
  */
-export function dailyPoints(answer: TelemetryResponse, first: number, last: number, wanted: (day: number) => boolean, target: PointTarget): DailyAnswer {
+export function dailyPoints(answer: unknown, first: number, last: number, wanted: (day: number) => boolean, target: PointTarget): DailyAnswer {
   const oneObject = !isSeries(answer);
   if (oneObject && first !== last) return 'folded';
   // A one-day request answered with one object: that is the day's average, whatever its time says.

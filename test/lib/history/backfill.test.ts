@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TelemetryResponse } from '../../../lib/api/types';
+import { Device, TelemetryResponse } from '../../../lib/api/types';
 import {
   AveragesFetch, backfillDays, DAY_MS, dailyPoints, dayLabel, dayOf, dayRange, fetchDaily,
 } from '../../../lib/history/backfill';
@@ -67,7 +67,7 @@ describe('the backfill\'s day plan', () => {
             asked.push([from.toISOString(), to.toISOString()]);
             return client.getTelemetry(i, { type: 'averages', resolution: 'daily', from, to }, { signal });
           };
-          const { points } = await fetchDaily({ id, device, tags: TAGS, measurement: 'leapcraft_daily', days }, fetch, new AbortController().signal);
+          const { points } = await fetchDaily({ id, device: device as Device, tags: TAGS, measurement: 'leapcraft_daily', days }, fetch, new AbortController().signal);
           assert.deepEqual(points.map((p) => dayLabel(dayOf(p.timestamp.getTime()))), days.map(dayLabel));
           assert.ok(points.every((p) => p.timestamp.getTime() % DAY_MS === 0));
           const folded = dialect.includes('averages-object');
