@@ -5,3 +5,4 @@ export * from './written';
 export * from './backfill';
 export * from './recorder';
 export * from './messages';
+export * from './sources';
