@@ -21,6 +21,8 @@ export const DEFAULT_DAILY_MEASUREMENT = 'leapcraft_daily';
 export const MAX_BACKFILL_DAYS = 365;
 /** Measurement names: printable, at most this long. */
 export const MAX_MEASUREMENT_LENGTH = 128;
+/** Context store names, as the other nodes take them. */
+export const MAX_STORE_LENGTH = 64;
 
 export interface HistorySettings {
   /** Always starts with `device`, each tag once, in HISTORY_TAGS order. */
@@ -29,6 +31,8 @@ export interface HistorySettings {
   dailyMeasurement: string;
   /** Days of daily averages a deploy writes; 0: none. */
   backfillDays: number;
+  /** The context store that keeps what was written; undefined: the default store. */
+  store?: string;
 }
 
 /** The node's properties as saved (every one may be missing in a flow saved before they existed). */
@@ -37,6 +41,7 @@ export interface HistorySettingsInput {
   measurement?: unknown;
   dailyMeasurement?: unknown;
   backfillDays?: unknown;
+  store?: unknown;
 }
 
 /** "device,name": a list of HISTORY_TAGS; `device` is added when missing. */
@@ -51,14 +56,18 @@ export function parseHistoryTags(value: unknown, field = 'historyTags'): History
   return HISTORY_TAGS.filter((t) => wanted.has(t));
 }
 
-export function parseMeasurement(value: unknown, field: string, fallback: string): string {
-  if (value === undefined || value === null) return fallback;
+/** A name setting, trimmed; undefined when empty. */
+function nameSetting(value: unknown, field: string, max: number): string | undefined {
+  if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw invalid(field, 'expected a name');
   const name = value.trim();
-  if (name === '') return fallback;
-  if (name.length > MAX_MEASUREMENT_LENGTH) throw invalid(field, `longer than ${MAX_MEASUREMENT_LENGTH} characters`);
+  if (name.length > max) throw invalid(field, `longer than ${max} characters`);
   if (CONTROL_CHARS.test(name)) throw invalid(field, 'contains control characters');
-  return name;
+  return name === '' ? undefined : name;
+}
+
+export function parseMeasurement(value: unknown, field: string, fallback: string): string {
+  return nameSetting(value, field, MAX_MEASUREMENT_LENGTH) ?? fallback;
 }
 
 export function parseBackfillDays(value: unknown, field = 'backfillDays'): number {
@@ -71,5 +80,6 @@ export function parseHistorySettings(input: HistorySettingsInput): HistorySettin
   const dailyMeasurement = parseMeasurement(input.dailyMeasurement, 'dailyMeasurement', DEFAULT_DAILY_MEASUREMENT);
   // A daily average stamped at midnight would be the same point as a reading taken at midnight.
   if (dailyMeasurement === measurement) throw invalid('dailyMeasurement', `must differ from the readings' measurement (${JSON.stringify(measurement)})`);
-  return { tags: parseHistoryTags(input.historyTags), measurement, dailyMeasurement, backfillDays: parseBackfillDays(input.backfillDays) };
+  const store = nameSetting(input.store, 'store', MAX_STORE_LENGTH);
+  return { tags: parseHistoryTags(input.historyTags), measurement, dailyMeasurement, backfillDays: parseBackfillDays(input.backfillDays), ...(store ? { store } : {}) };
 }

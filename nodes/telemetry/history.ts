@@ -25,8 +25,6 @@ export interface HistoryOutputOptions {
   status: NodeStatus;
   account: LeapcraftAccount | undefined;
   settings: HistorySettings;
-  /** The context store the user picked ('' or undefined: the default store). */
-  store: string | undefined;
   /** The node type's memory across redeploys, by node id (see nodes/common/context.ts). */
   carried: Map<string, HistoryState>;
   directory: DeviceDirectory;
@@ -47,7 +45,7 @@ export class HistoryOutput {
 
   constructor(private readonly o: HistoryOutputOptions) {
     const { RED, node, account, settings } = o;
-    this.memory = nodeMemory(node, HISTORY_CONTEXT_KEY, o.store, o.carried, readHistoryState);
+    this.memory = nodeMemory(node, HISTORY_CONTEXT_KEY, settings.store, o.carried, readHistoryState);
     const usable = !!account && !account.configError;
     this.recorder = new HistoryRecorder({
       settings,

@@ -35,6 +35,12 @@ describe('history settings', () => {
     assert.equal(codeOf(() => parseHistorySettings({ measurement: 'same', dailyMeasurement: 'same' })), 'LEAPCRAFT_INVALID_INPUT');
   });
 
+  it('the context store: trimmed, empty is the default store', () => {
+    assert.equal(parseHistorySettings({ store: ' file ' }).store, 'file');
+    assert.equal('store' in parseHistorySettings({ store: '' }), false);
+    assert.equal(codeOf(() => parseHistorySettings({ store: 'x'.repeat(65) })), 'LEAPCRAFT_INVALID_INPUT');
+  });
+
   it('backfill days: whole numbers from 0 to a year, as numbers or text', () => {
     assert.equal(parseHistorySettings({ backfillDays: '7' }).backfillDays, 7);
     assert.equal(parseHistorySettings({ backfillDays: MAX_BACKFILL_DAYS }).backfillDays, MAX_BACKFILL_DAYS);
