@@ -1,11 +1,11 @@
 /**
- * leapcraft-telemetry: readings of the account's devices, polled on the account's shared
- * scheduler (so several nodes watching the same devices cost one request each per
- * interval) or fetched when a msg arrives, emitted per device, as one array, or as one
- * msg per metric for charts and gauges. What the msgs look like lives in lib/telemetry/.
+ * leapcraft-telemetry: readings of the account's devices, polled on the account's shared scheduler
+ * (several nodes watching the same devices cost one request each per interval) or fetched when a msg
+ * arrives, emitted per device, as one array, one msg per metric (charts), or as points for a database
+ * (lib/history/, nodes/telemetry/history.ts). What the msgs look like lives in lib/telemetry/.
  */
 import {
-  Device, DEVICE_LIST_KEY, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
+  Device, DEVICE_LIST_KEY, DEVICE_LIST_REFRESH_MS, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
   PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
 } from '../lib';
 import { clientOf, paceOf } from './common/account';
@@ -17,8 +17,9 @@ import { msgOverride, withOverrides } from './common/overrides';
 import { intervalMs } from './common/settings';
 import { clock } from './common/time';
 import type { Msg, Node, NodeAPI, NodeDef, NodeMessage } from './common/types';
+import { HistoryDef, HistoryOutput, historySettingsOf } from './telemetry/history';
 
-interface TelemetryDef extends NodeDef {
+interface TelemetryDef extends NodeDef, HistoryDef {
   account: string;
   devices?: string;
   telemetryType?: string;
@@ -33,20 +34,17 @@ interface TelemetryDef extends NodeDef {
   cadence?: boolean;
 }
 
-/** How often "every device" re-reads the device list, so new sensors join the poll. */
-const DEVICE_LIST_REFRESH_MS = 10 * 60_000;
-
 export = function register(RED: NodeAPI): void {
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
     const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
     const started = startAccountNode(RED, this, def, () => {
-      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
+      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60), history: historySettingsOf(def) };
       // Check the query once now, so a bad setting shows at deploy, not at the first poll.
       telemetryQuery(configured);
       return parsed;
     });
     if (!started) return;
-    const { node, status, account, settings: { output, explicitIds, pollMs } } = started;
+    const { node, status, account, settings: { output, explicitIds, pollMs, history: historySettings } } = started;
     // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
     const cadenceAware = def.cadence !== false && configured.type === 'latest';
     const client = (): LeapcraftClient => clientOf(RED, account);
@@ -56,6 +54,7 @@ export = function register(RED: NodeAPI): void {
     const unreadableAnswers = new UnreadableAnswers();
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
     const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping);
+    const history = historySettings && new HistoryOutput({ RED, node, status, account, settings: historySettings, directory, shaping, explicitIds, blockOverrides: def.blockOverrides === true });
     let unsubscribeList: (() => void) | undefined;
 
     /** Metric mode: an answer with no reading the node can read is said once per shape, and shown. */
@@ -66,8 +65,8 @@ export = function register(RED: NodeAPI): void {
       return found !== undefined;
     }
 
-    function onAnswer(outcome: Outcome): void {
-      const emission = pollOutput.answer(outcome);
+    const onAnswer = (outcome: Outcome): void => (history ? void history.answer(outcome).then((e) => shown(outcome, e)) : shown(outcome, pollOutput.answer(outcome)));
+    function shown(outcome: Outcome, emission: ReturnType<PollOutput<Msg>['answer']>): void {
       if (!emission) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
@@ -122,9 +121,10 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => { polled.clear(); unsubscribeList?.(); pollOutput.reset(); done(); });
+    node.on('close', (removed: boolean, done: () => void) => { polled.clear(); unsubscribeList?.(); pollOutput.reset(); void Promise.resolve(history?.close(removed)).then(done); });
 
     handleInput(RED, node, status, async (msg, send, signal) => {
+      if (history && await history.input(msg, (msgs) => send([msgs]), signal)) return;
       const c = client();
       const spec = withOverrides(msg, configured, def.blockOverrides === true);
       const query = telemetryQuery(spec);
@@ -138,7 +138,7 @@ export = function register(RED: NodeAPI): void {
       // to Catch on its own and the devices that answered are still sent.
       if (outcomes.length === 1 && failed.length === 1) throw failed[0].error;
       if (output !== 'array') for (const f of failed) node.error(toNodeError(f.error), { ...shaping.clone(msg), physical_id: f.id });
-      const msgs = messagesFor(output, msg, outcomes, shaping);
+      const msgs = history ? await history.messages(msg, outcomes) : messagesFor(output, msg, outcomes, shaping);
       if (msgs.length) send([msgs]);
       const readings = output === 'array' ? outcomes.length - failed.length : msgs.length;
       const view = pollStatusView({ state: 'ok' }, { msgs: msgs.length, readings }, outcomes.length, clock());

@@ -13,6 +13,8 @@ export type TelemetrySpec = {
 
 /** The account's device list: one key for every node that needs names or "every device". */
 export const DEVICE_LIST_KEY = 'devices';
+/** How often "every device" re-reads the device list, so new sensors join the poll. */
+export const DEVICE_LIST_REFRESH_MS = 10 * 60_000;
 
 /**
  * The query as configured, relative times unresolved: "-7d" is the same key at every poll,

@@ -5,8 +5,8 @@
  * live in lib/history/; this is the glue (memory, sends, Catch, status).
  */
 import {
-  BackfillSummary, dailyAveragesFetch, DeviceDirectory, historyMsg, HistoryRecorder, HistorySettings, HistoryState, invalid,
-  LeapcraftClient, loadDeviceList, Outcome, parseBackfillDays, PollEmission, readHistoryState, Shaping,
+  BackfillSummary, dailyAveragesFetch, DeviceDirectory, historyMsg, HistoryRecorder, HistorySettings, HistorySettingsInput, HistoryState, invalid,
+  LeapcraftClient, loadDeviceList, Outcome, parseBackfillDays, parseHistorySettings, PollEmission, readHistoryState, Shaping,
 } from '../../lib';
 import { clientOf } from '../common/account';
 import { nodeMemory, NodeMemory } from '../common/context';
@@ -19,14 +19,44 @@ import type { LeapcraftAccount, Msg, Node, NodeAPI, NodeMessage } from '../commo
 
 export const HISTORY_CONTEXT_KEY = 'leapcraft-history';
 
+/**
+ * What each history node wrote, by node id, kept by the runtime that loaded the node type (one
+ * RED object per load) across redeploys: without a contextStorage in settings.js, Node-RED
+ * deletes a node's context whenever the node stops (see nodes/common/context.ts).
+ */
+const CARRIED = new WeakMap<object, Map<string, HistoryState>>();
+
+function carriedFor(RED: NodeAPI): Map<string, HistoryState> {
+  let carried = CARRIED.get(RED);
+  if (!carried) CARRIED.set(RED, (carried = new Map()));
+  return carried;
+}
+
+/** The telemetry node's settings of its history output, as saved. */
+export interface HistoryDef {
+  historyTags?: string;
+  measurement?: string;
+  dailyMeasurement?: string;
+  backfillDays?: number | string;
+  store?: string;
+}
+
+/**
+ * The history settings of a telemetry node whose output is `history`, checked at deploy;
+ * undefined for the other outputs. History writes latest readings (daily averages: the backfill).
+ */
+export function historySettingsOf(def: HistorySettingsInput & { output?: string; telemetryType?: string }): HistorySettings | undefined {
+  if (def.output !== 'history') return undefined;
+  if (def.telemetryType === 'averages') throw invalid('telemetryType', 'the history output writes latest readings; its daily averages come from Backfill');
+  return parseHistorySettings(def);
+}
+
 export interface HistoryOutputOptions {
   RED: NodeAPI;
   node: Node;
   status: NodeStatus;
   account: LeapcraftAccount | undefined;
   settings: HistorySettings;
-  /** The node type's memory across redeploys, by node id (see nodes/common/context.ts). */
-  carried: Map<string, HistoryState>;
   directory: DeviceDirectory;
   shaping: Shaping<Msg>;
   /** The node's devices; empty: every device of the account. */
@@ -45,7 +75,7 @@ export class HistoryOutput {
 
   constructor(private readonly o: HistoryOutputOptions) {
     const { RED, node, account, settings } = o;
-    this.memory = nodeMemory(node, HISTORY_CONTEXT_KEY, settings.store, o.carried, readHistoryState);
+    this.memory = nodeMemory(node, HISTORY_CONTEXT_KEY, settings.store, carriedFor(RED), readHistoryState);
     const usable = !!account && !account.configError;
     this.recorder = new HistoryRecorder({
       settings,
