@@ -32,6 +32,10 @@ export interface RealNodeRedOptions {
   tarball?: string;
   /** Extra arguments for the node binary that runs Node-RED (e.g. `--expose-gc`). */
   nodeArgs?: string[];
+  /** Node packages of this checkout's node_modules (devDependencies) to install too, e.g. `node-red-contrib-influxdb`. */
+  modules?: string[];
+  /** Environment variables for the Node-RED process, on top of this one's. */
+  env?: Record<string, string>;
 }
 
 /** How much of the running flows a deploy replaces (the editor's Deploy menu). */
@@ -50,6 +54,7 @@ export class RealNodeRed {
     fs.writeFileSync(path.join(this.userDir, 'package.json'), JSON.stringify({ name: 'leapcraft-test-userdir', private: true }));
     // Node-RED scans userDir/node_modules for node modules; the link is the working tree.
     if (!options.tarball) fs.symlinkSync(ROOT, path.join(modules, 'node-red-contrib-leapcraft'), 'dir');
+    for (const name of options.modules ?? []) fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), 'dir');
   }
 
   private installed = false;
@@ -77,6 +82,7 @@ export class RealNodeRed {
 };\n`);
     const red = spawn(process.execPath, [...(this.options.nodeArgs ?? []), require.resolve('node-red/red.js'), '--userDir', this.userDir, '--settings', path.join(this.userDir, 'settings.js')], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.options.env },
     });
     this.proc = red;
     red.stdout!.on('data', (d) => { this.log += d; });
