@@ -2,11 +2,13 @@
  * One run of the telemetry node's history output in a real Node-RED against the simulator, the
  * same for every database: 50 sensors reporting every 10 s, polled every 2 s, a backfill of 7
  * days on deploy, Node-RED restarted half-way (a file-backed context store), until the
- * simulator has served 600 distinct readings; then the sensors' clock stops, every device is
- * read once more, and a full redeploy follows. The database's part (its nodes, its counts) comes
+ * simulator has served 600 distinct readings, and a full redeploy. Before the restart and at the
+ * end the sensors' clock stops until every device was read again and every reading is stored, so
+ * no answer is in flight when Node-RED stops (a reading dropped then is no fault of the node's). The database's part (its nodes, its counts) comes
  * from the caller. What the node sent goes to files too, so the test sees each msg, not only the
  * database's idempotent result.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { generateWorld } from '../../simulator/data';
 import { latestTelemetry } from '../../simulator/model';
@@ -126,19 +128,29 @@ export async function runHistory(db: DatabaseSide): Promise<HistoryRun> {
     await waitFor(() => counts.daily >= DEVICES * BACKFILL_DAYS, 30_000, `${DEVICES * BACKFILL_DAYS} daily averages in the database`);
     const firstAverages = averages();
 
-    await waitFor(() => countServed() >= READINGS / 2, 120_000, `${READINGS / 2} readings served`);
-    await red.stop();
-    await red.start();
-    const atRestart = statuses().length;
-    await waitFor(() => statuses().slice(atRestart).some((s) => /daily averages/.test(s.text ?? '')), 30_000, 'the backfill after the restart');
-    await waitFor(() => countServed() >= READINGS, 120_000, `${READINGS} readings served`);
+    /**
+     * The sensors stop reporting; once every device was read after that, no new reading can come,
+     * and every reading served is sent and stored before Node-RED stops: no answer is in flight.
+     */
+    const quiesce = async (): Promise<void> => {
+      const frozen = Date.now();
+      sim.set({ now: () => frozen });
+      const readAfter = () => new Set(latest().filter((r) => r.at === frozen).map((r) => new URL(r.rawUrl, 'http://x').pathname)).size;
+      await waitFor(() => readAfter() >= DEVICES, 60_000, 'every device read after the sensors stopped');
+      countServed();
+      await waitFor(() => sent().filter((p) => p.measurement === 'leapcraft').length >= served.size && counts.readings >= served.size, 30_000, 'every reading sent and stored');
+    };
 
-    // The sensors stop reporting: once every device was read after that, no new reading can come.
-    const frozen = Date.now();
-    sim.set({ now: () => frozen });
-    await waitFor(() => new Set(latest().filter((r) => r.at === frozen).map((r) => new URL(r.rawUrl, 'http://x').pathname)).size >= DEVICES, 60_000, 'every device read after the sensors stopped');
-    countServed();
-    await waitFor(() => sent().filter((p) => p.measurement === 'leapcraft').length >= served.size && counts.readings >= served.size, 30_000, 'every reading sent and stored');
+    await waitFor(() => countServed() >= READINGS / 2, 120_000, `${READINGS / 2} readings served`);
+    await quiesce();
+    await red.stop();
+    const atRestart = statuses().length;
+    await red.start();
+    // Back up, the node is served the readings it wrote before the stop again: none may go out twice.
+    await waitFor(() => statuses().slice(atRestart).some((s) => /daily averages/.test(s.text ?? '')), 30_000, 'the backfill after the restart');
+    sim.set({ now: Date.now });
+    await waitFor(() => countServed() >= READINGS, 120_000, `${READINGS} readings served`);
+    await quiesce();
 
     // A full redeploy: the backfill runs again and finds every day written.
     const atRedeploy = statuses().length;
@@ -151,6 +163,14 @@ export async function runHistory(db: DatabaseSide): Promise<HistoryRun> {
     return {
       sim, red, served, polls: latest().length, averagesRequests: { first: firstAverages, later: averages() - firstAverages }, sent: sent(), errors, counts: await db.counts(),
     };
+  } catch (err) {
+    // What Node-RED and the node said, for whoever reads the failure.
+    const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+    const said = fs.existsSync(file('status.jsonl')) ? tail(fs.readFileSync(file('status.jsonl'), 'utf8')) : '';
+    const sentReadings = readJsonLines(file('sent.jsonl')).flat().filter((p) => (p as SentPoint).measurement === 'leapcraft').length;
+    (err as Error).message += `\nserved ${served.size} readings, sent ${sentReadings}, stored ${JSON.stringify(counts)}` +
+      `\nNode-RED's log:\n${tail(red.log)}\nstatuses:\n${said}`;
+    throw err;
   } finally {
     watching = false;
     await watcher;

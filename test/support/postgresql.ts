@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { freePort } from './real-nodered';
 
 const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
 
 export const PG_BIN_DIR = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
 /** The cluster's superuser. */
@@ -111,4 +112,21 @@ export function usePostgreSql(): { pg: PostgreSql } {
     await holder.pg?.stop();
   });
   return holder;
+}
+
+/**
+ * node-red-contrib-postgrestor (a devDependency), installed into a Node-RED user directory so that
+ * it runs on `pg` 8 (this checkout's) instead of the `pg` 6.4 it bundles: that one never completes
+ * a connection on Node 14 and later (its connect callback is never called). Its own files are
+ * copied, without its node_modules; `pg` 8 and its bundled `mustache` are linked beside it.
+ * Note that its config node never reads the user and password it shows (it reads `node.user`, not
+ * the saved `n.user`): `pg` falls back to PGUSER/PGPASSWORD of Node-RED's environment.
+ */
+export function installPostgrestor(userDir: string): void {
+  const source = path.join(ROOT, 'node_modules', 'node-red-contrib-postgrestor');
+  const modules = path.join(userDir, 'node_modules');
+  const nested = path.join(source, 'node_modules');
+  fs.cpSync(source, path.join(modules, 'node-red-contrib-postgrestor'), { recursive: true, filter: (p) => p !== nested && !p.startsWith(nested + path.sep) });
+  fs.symlinkSync(path.join(ROOT, 'node_modules', 'pg'), path.join(modules, 'pg'), 'dir');
+  fs.symlinkSync(path.join(nested, 'mustache'), path.join(modules, 'mustache'), 'dir');
 }
