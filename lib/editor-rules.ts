@@ -17,13 +17,15 @@ import {
   RELATIVE_TIME, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS,
 } from './api/validation';
 import { HA_MAX_TOPIC_SETTING_LENGTH, HA_TOPIC_SETTING } from './homeassistant/ids';
-import type { HaQos } from './homeassistant/bridge';
+import type { HaQos } from './homeassistant/publisher';
 import {
   HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY, HA_MAX_ANNOUNCE_DELAY_S,
   HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_REMOVE_AFTER_UNITS, parseHaSettings,
 } from './homeassistant/settings';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from './poll/interval';
 import { OUTPUT_MODES } from './telemetry/messages';
+import { EMIT_MODES, REPLICA_MODES } from './telemetry/poll-output';
+import { REDIS_SCHEMES } from './cluster/redis-url';
 import {
   DEFAULT_DAILY_MEASUREMENT, DEFAULT_HISTORY_TAGS, DEFAULT_MEASUREMENT, HISTORY_TAGS, MAX_BACKFILL_DAYS, MAX_MEASUREMENT_LENGTH, MAX_STORE_LENGTH,
 } from './history/settings';
@@ -51,8 +53,8 @@ export interface EditorRules {
   /** Poll intervals in seconds: 0 is "only on input", polls run at least `min` apart. */
   interval: RangeRule;
   /** The account's settings: concurrency (requests at once) and timeout (seconds). */
-  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule };
-  telemetry: { types: string[]; resolutions: string[]; outputs: string[] };
+  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule; redisSchemes: string[] };
+  telemetry: { types: string[]; resolutions: string[]; outputs: string[]; emits: string[]; replicas: string[] };
   notifications: { maxLimit: number };
   /** The telemetry node's history output (lib/history/settings.ts): `device` is always a tag. */
   history: {
@@ -125,8 +127,9 @@ export function editorRules(): EditorRules {
       concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
       budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
+      redisSchemes: [...REDIS_SCHEMES],
     },
-    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] },
+    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES] },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
     history: {
       tags: [...HISTORY_TAGS],

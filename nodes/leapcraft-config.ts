@@ -5,7 +5,9 @@
  * only look it up (nodes/common/account.ts): each reports its own trouble, since every
  * failure of the account reaches each node through its own requests or polls.
  */
-import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactUrlCredentials } from '../lib';
+import {
+  AccountState, LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactRedisUrl, redactUrlCredentials, redisUrlSetting, SharedAccount, shareAccount,
+} from '../lib';
 import { budgetSetting, concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
 import { registerAdminRoutes } from './config/admin-routes';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, NodeAPI } from './common/types';
@@ -18,9 +20,19 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     let client: LeapcraftClient | undefined;
+    let shared: SharedAccount | undefined;
+    const onListenerError = (err: unknown) => node.error(`listener failed: ${err instanceof Error ? err.message : String(err)}`);
+    // Shared through Redis, the scheduler polls only while this process leads the account (or works alone).
     const scheduler = new PollScheduler({
-      onListenerError: (err) => node.error(`listener failed: ${err instanceof Error ? err.message : String(err)}`),
+      onListenerError,
+      fetching: false,
+      mayFetch: () => shared?.coordinator.mayFetch() ?? true,
+      onAnswer: (answer) => shared?.coordinator.publish(answer),
+      onNewKey: (key, intervalMs) => shared?.coordinator.newKey(key, intervalMs),
     });
+    // What every node of the account shows of it, pushed to them when it changes.
+    const state = new AccountState(Date.now, onListenerError);
+    scheduler.onBudgetChange((budget) => state.pace(budget.stretch, budget.alertsStretch, budget.reason));
 
     try {
       client = new LeapcraftClient({
@@ -32,10 +44,22 @@ export = function register(RED: NodeAPI): void {
         shareToken: true,
         onWarning: (message) => node.warn(message),
         // The account's request budget learns from the API: each 429, and its rate-limit headers.
-        onRateLimited: () => scheduler.noteRateLimited(),
+        onRateLimited: () => {
+          scheduler.noteRateLimited();
+          state.rateLimitedUntil(Date.now() + (client?.rateLimitRemainingMs() ?? 0));
+        },
         onRateLimit: (info) => scheduler.noteApiLimit(info),
+        onKeyState: (refusal) => state.keyRefused(refusal),
       });
       scheduler.setBudget(budgetSetting(def.budget));
+      const redisUrl = redisUrlSetting(def.redisUrl);
+      if (redisUrl && client.hasApiKey) {
+        shared = shareAccount({ url: redisUrl, password: node.credentials?.redisPassword, baseUrl: client.baseUrl, apiKey: node.credentials!.apiKey!.trim(), state, onWarning: (m) => node.warn(m) });
+        shared.coordinator.attach(scheduler);
+        node.log(RED._('leapcraft-config.log.shared', { url: redactRedisUrl(redisUrl) }));
+      } else {
+        scheduler.setFetching(true);
+      }
       if (!client.hasApiKey) {
         node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
       }
@@ -51,11 +75,16 @@ export = function register(RED: NodeAPI): void {
       return client;
     };
     node.getScheduler = () => scheduler;
+    node.register = (user, listener) => state.register(user, listener);
+    node.acting = () => shared?.coordinator.acting() ?? true;
+    node.deregister = (user) => state.deregister(user);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Stops every poll, aborts in-flight requests and pending retries, clears their
       // timers and frees the sockets.
       scheduler.close();
+      shared?.close();
+      state.close();
       client?.close();
       done();
     });
@@ -64,6 +93,6 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType<LeapcraftAccount, LeapcraftConfigDef, unknown, LeapcraftCredentials>(
     'leapcraft-config',
     LeapcraftConfigNode as never,
-    { credentials: { apiKey: { type: 'password' } } },
+    { credentials: { apiKey: { type: 'password' }, redisPassword: { type: 'password' } } },
   );
 };

@@ -1,50 +1,32 @@
 /**
- * leapcraft-telemetry: readings of the account's devices, polled on the account's shared scheduler
- * (several nodes watching the same devices cost one request each per interval) or fetched when a msg
- * arrives, emitted per device, as one array, one msg per metric (charts), or as points for a database
- * (lib/history/, nodes/telemetry/history.ts). What the msgs look like lives in lib/telemetry/.
+ * leapcraft-telemetry: readings of the account's devices, polled on the account's shared
+ * scheduler (so several nodes watching the same devices cost one request each per
+ * interval) or fetched when a msg arrives, emitted per device, as one array, as one msg
+ * per metric for charts and gauges, or as points for a database (nodes/telemetry/history.ts).
+ * What the msgs look like lives in lib/telemetry/ and lib/history/.
  */
 import {
-  Device, DEVICE_LIST_KEY, DEVICE_LIST_REFRESH_MS, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
-  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
+  AnswerMeta, DeviceDirectory, Failure, LeapcraftClient, messagesFor, Outcome, PolledDevices, PollEmission, PollHealth, PollOutput,
+  pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, UnreadableAnswers,
 } from '../lib';
-import { clientOf, paceOf } from './common/account';
+import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
-import { idsFromMsg, parseIdList } from './common/ids';
+import { idsFromMsg } from './common/ids';
 import { handleInput } from './common/input';
 import { msgOverride, withOverrides } from './common/overrides';
-import { intervalMs } from './common/settings';
 import { clock } from './common/time';
-import type { Msg, Node, NodeAPI, NodeDef, NodeMessage } from './common/types';
-import { HistoryDef, HistoryOutput, historySettingsOf } from './telemetry/history';
-
-interface TelemetryDef extends NodeDef, HistoryDef {
-  account: string;
-  devices?: string;
-  telemetryType?: string;
-  resolution?: string;
-  from?: string;
-  to?: string;
-  interval?: number | string;
-  output?: string;
-  changesOnly?: boolean;
-  blockOverrides?: boolean;
-  /** Cadence-aware polling of latest readings; on unless set false. */
-  cadence?: boolean;
-}
+import type { Msg, Node, NodeAPI, NodeMessage } from './common/types';
+import { HistoryOutput } from './telemetry/history';
+import { configuredQuery, readTelemetrySettings, TelemetryDef } from './telemetry/settings';
 
 export = function register(RED: NodeAPI): void {
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
-    const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
-    const started = startAccountNode(RED, this, def, () => {
-      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60), history: historySettingsOf(def) };
-      // Check the query once now, so a bad setting shows at deploy, not at the first poll.
-      telemetryQuery(configured);
-      return parsed;
-    });
+    const configured = configuredQuery(def);
+    const started = startAccountNode(RED, this, def, () => readTelemetrySettings(def));
     if (!started) return;
-    const { node, status, account, settings: { output, explicitIds, pollMs, history: historySettings } } = started;
+    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs, history: historySettings } } = started;
+    status.polls(pollMs);
     // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
     const cadenceAware = def.cadence !== false && configured.type === 'latest';
     const client = (): LeapcraftClient => clientOf(RED, account);
@@ -53,7 +35,7 @@ export = function register(RED: NodeAPI): void {
     const health = new PollHealth();
     const unreadableAnswers = new UnreadableAnswers();
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
-    const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping);
+    const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping, emit);
     const history = historySettings && new HistoryOutput({ RED, node, status, account, settings: historySettings, directory, shaping, explicitIds, blockOverrides: def.blockOverrides === true });
     let unsubscribeList: (() => void) | undefined;
 
@@ -65,14 +47,16 @@ export = function register(RED: NodeAPI): void {
       return found !== undefined;
     }
 
-    const onAnswer = (outcome: Outcome): void => (history ? void history.answer(outcome).then((e) => shown(outcome, e)) : shown(outcome, pollOutput.answer(outcome)));
-    function shown(outcome: Outcome, emission: ReturnType<PollOutput<Msg>['answer']>): void {
+    // The history output sends each reading once, whenever the poll brings it (its memory decides).
+    const onAnswer = (outcome: Outcome, meta?: AnswerMeta): void => (history ? void history.answer(outcome).then((e) => shown(outcome, e)) : shown(outcome, pollOutput.answer(outcome, meta)));
+    function shown(outcome: Outcome, emission: PollEmission<Msg> | undefined): void {
       if (!emission) return;
+      // One replica only: the others keep the same memory (what was sent) but send nothing.
+      if (replicas === 'one' && !account!.acting()) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
       const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());
-      const paced = paceOf(account, pollMs); // shown with a working status; a failing one says only what fails
-      status[view.kind](text(view.key, view.params) + (paced && view.kind !== 'failing' ? `; ${text('paced', { seconds: paced.seconds, reason: text(`pace.${paced.reason}`) })}` : ''));
+      status[view.kind](text(view.key, view.params));
     }
 
     /** `id` undefined: the device list itself failed. The scheduler says when a failure is news. */
@@ -87,7 +71,7 @@ export = function register(RED: NodeAPI): void {
     const polled: PolledDevices = new PolledDevices((id) => account!.getScheduler().subscribe<TelemetryResponse>(
       // Relative from/to are resolved at each fetch, so "-24h" moves with time.
       telemetryKey(id, configured), pollMs, (signal) => client().getTelemetry(id, configured, { signal }), {
-        next: (value) => onAnswer({ id, value }),
+        next: (value, _key, meta) => onAnswer({ id, value }, meta),
         error: (err, failure) => { health.deviceFailed(id); reportFailure(id, err, failure); onAnswer({ id, error: err }); },
         recovered: () => health.deviceRecovered(id),
       }, cadenceAware ? { cadence: { timeOf: readingTime } } : {}), {
@@ -107,11 +91,11 @@ export = function register(RED: NodeAPI): void {
       try {
         // The device list gives names and types, and "every device" when no ids are set; one
         // subscription per account, a failed refresh retried within seconds, not ten minutes.
-        unsubscribeList = account.getScheduler().subscribe<Device[]>(DEVICE_LIST_KEY, DEVICE_LIST_REFRESH_MS, (signal) => client().listDevices({ signal }), {
+        unsubscribeList = subscribeDeviceList(account.getScheduler(), client, {
           next: (list) => { directory.update(list); pollEveryDevice(); },
           error: (err, failure) => { health.listFailed(); reportFailure(undefined, err, failure); },
           recovered: () => health.listRecovered(),
-        }, { retryFailures: true });
+        });
         if (explicitIds.length > 0) setPolledDevices(explicitIds);
         else if (pollMs > 0) status.waiting(text('waiting'));
         if (pollMs === 0) status.waiting(text('manual'));
@@ -139,6 +123,7 @@ export = function register(RED: NodeAPI): void {
       if (outcomes.length === 1 && failed.length === 1) throw failed[0].error;
       if (output !== 'array') for (const f of failed) node.error(toNodeError(f.error), { ...shaping.clone(msg), physical_id: f.id });
       const msgs = history ? await history.messages(msg, outcomes) : messagesFor(output, msg, outcomes, shaping);
+      pollOutput.markFresh(outcomes, msgs);
       if (msgs.length) send([msgs]);
       const readings = output === 'array' ? outcomes.length - failed.length : msgs.length;
       const view = pollStatusView({ state: 'ok' }, { msgs: msgs.length, readings }, outcomes.length, clock());

@@ -16,12 +16,13 @@ import {
   CONTROL_CHARS, DEFAULT_BASE_URL, HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY,
   HA_MAX_ANNOUNCE_DELAY_S, HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_MAX_TOPIC_SETTING_LENGTH, HA_REMOVE_AFTER_UNITS,
   HA_TOPIC_SETTING, haTopicSetting, INTEGER, integerInRange, ISO_DATE_TIME, limitOrAll, LOOPBACK_HOSTS, MAX_DATE_TIME_MS, MAX_ID_LENGTH, NOTIFICATIONS_MAX_LIMIT, optionalId,
-  OUTPUT_MODES, parseDateTime, parseHaSettings, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
+  EMIT_MODES, OUTPUT_MODES, parseDateTime, REPLICA_MODES, parseHaSettings, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
 } from '../lib';
 import {
   BUDGET_MAX_PER_HOUR, BUDGET_MIN_PER_HOUR, CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, concurrencySetting, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S, timeoutMsSetting,
 } from '../lib/api/account-settings';
 import { editorRules, EditorRules } from '../lib/editor-rules';
+import { REDIS_SCHEMES } from '../lib/cluster/redis-url';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../lib/poll/interval';
 import { parseIdList } from '../nodes/common/ids';
 
@@ -83,7 +84,7 @@ const RULE_LITERALS: string[] = [
   JSON.stringify(HA_DEFAULT_SETTINGS.discoveryPrefix), JSON.stringify(HA_DEFAULT_SETTINGS.birthTopic),
   `max: ${CONCURRENCY_MAX}`, `<= ${CONCURRENCY_MAX}`, `max: ${TIMEOUT_MAX_S}`, `<= ${TIMEOUT_MAX_S}`, `max: ${HA_MAX_ANNOUNCE_DELAY_S},`,
   `value: ${CONCURRENCY_DEFAULT},`, `value: ${TIMEOUT_DEFAULT_S},`, `= ${HA_MAX_TOPIC_SETTING_LENGTH};`,
-  quoted(TELEMETRY_TYPES), quoted(RESOLUTIONS), quoted(OUTPUT_MODES),
+  quoted(TELEMETRY_TYPES), quoted(RESOLUTIONS), quoted(OUTPUT_MODES), quoted(EMIT_MODES), quoted(REPLICA_MODES), quoted(REDIS_SCHEMES),
   // The Home Assistant node's settings of device-based discovery (lib/homeassistant/settings.ts).
   quoted(HA_DISCOVERY_MODES), quoted(HA_AREA_SOURCES), quoted(HA_REMOVE_AFTER_UNITS), `val(${JSON.stringify(HA_LEGACY_DISCOVERY)})`,
   `removeAfter: ${HA_DEFAULT_BRIDGE_SETTINGS.removeAfter},`, String(HA_MAX_REMOVE_AFTER_MS), String(HA_MAX_REMOVE_AFTER_MS / 1000), '365 * 86400',
@@ -375,8 +376,11 @@ describe('generated rules resources/leapcraft-rules.js (npm run build, from lib/
       concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
       budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
+      redisSchemes: [...REDIS_SCHEMES],
     });
-    assert.deepEqual(rules.telemetry, { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] });
+    assert.deepEqual(rules.telemetry, {
+      types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES],
+    });
     assert.deepEqual(rules.notifications, { maxLimit: NOTIFICATIONS_MAX_LIMIT });
     samePattern(rules.homeassistant.topicSetting, HA_TOPIC_SETTING, 'HA_TOPIC_SETTING');
     assert.equal(rules.homeassistant.maxTopicSettingLength, HA_MAX_TOPIC_SETTING_LENGTH);

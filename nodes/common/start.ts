@@ -23,5 +23,9 @@ export function startAccountNode<S>(RED: NodeAPI, node: Node, def: NodeDef & { a
   const settings = readSettings(node, status, read);
   if (settings === undefined) return undefined;
   showStartStatus(RED, status, account);
+  if (account && !account.configError) {
+    account.register(node, (view) => status.account(view));
+    node.on('close', () => account.deregister(node));
+  }
   return { node, status, account, settings };
 }
