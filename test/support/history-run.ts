@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { HistoryPoint } from '../../lib';
 import { generateWorld } from '../../simulator/data';
 import { latestTelemetry } from '../../simulator/model';
 import { LeapcraftSimulator } from '../../simulator';
@@ -26,12 +27,7 @@ const SPEC = { seed: SEED, deviceCount: DEVICES, gateways: 3, thingCount: 0 };
 
 type FlowNode = Record<string, unknown>;
 /** A point as the node sent it, through JSON (the file node): the time is ISO 8601. */
-export interface SentPoint {
-  measurement: string;
-  tags: Record<string, string>;
-  fields: Record<string, number>;
-  timestamp: string;
-}
+export type SentPoint = Omit<HistoryPoint, 'timestamp'> & { timestamp: string };
 
 export interface DatabaseSide {
   /** Nodes for the tab `tab` that write what the telemetry node `tel` sends to the node ids in `inputs`. */
