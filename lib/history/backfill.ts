@@ -4,11 +4,13 @@
  * buckets are (docs/API.md); today is left out, since its average is still changing.
  *
  * The shape of an averages answer is open (docs/API.md): an array of buckets, `{data: [...]}`,
- * or one object for the whole range. A series is read bucket by bucket, each by the day its
- * time falls on; one object for a range of several days is their mix, not a day's average, so
- * then each day is asked on its own, and the one object of a one-day request is that day's.
+ * or one object for the whole range (alone, or as the only item of an array). A series is read
+ * bucket by bucket, each by the day its time falls on; one point for a range of several days
+ * cannot be told from their mix, not a day's average, so then each day is asked on its own,
+ * and the one point of a one-day request is that day's.
  */
 import { Device, TelemetryResponse } from '../api/types';
+import { telemetryPoints } from '../telemetry/readings';
 import { answerPoints, HistoryPoint, PointTarget } from './points';
 import { HistoryTag } from './settings';
 
@@ -35,13 +37,8 @@ export function dayRange(first: number, last: number): { from: Date; to: Date } 
   return { from: new Date(first * DAY_MS), to: new Date((last + 1) * DAY_MS - 1) };
 }
 
-/** One answer's points with the days they are, or `folded` when it mixed several days into one. */
+/** One answer's points with the days they are, or `folded` when it may have mixed several days into one. */
 export type DailyAnswer = { points: HistoryPoint[]; skipped: number } | 'folded';
-
-function isSeries(value: unknown): boolean {
-  if (Array.isArray(value)) return true;
-  return !!value && typeof value === 'object' && Array.isArray((value as { data?: unknown }).data);
-}
 
 /**
  * The daily points of an answer for the days `first..last`, one per wanted day that has one,
@@ -49,13 +46,15 @@ function isSeries(value: unknown): boolean {
  * backfill of a day is the same point.
  */
 export function dailyPoints(answer: unknown, first: number, last: number, wanted: (day: number) => boolean, target: PointTarget): DailyAnswer {
-  const oneObject = !isSeries(answer);
-  if (oneObject && first !== last) return 'folded';
-  // A one-day request answered with one object: that is the day's average, whatever its time says.
-  const shaped = answerPoints(answer, target, oneObject ? first * DAY_MS : undefined);
+  const count = telemetryPoints(answer).length;
+  if (count === 0) return { points: [], skipped: 0 };
+  const onePoint = count === 1;
+  if (onePoint && first !== last) return 'folded';
+  // A one-day request answered with one point: that is the day's average, whatever its time says.
+  const shaped = answerPoints(answer, target, onePoint ? first * DAY_MS : undefined);
   const byDay = new Map<number, HistoryPoint>();
   for (const point of shaped.points) {
-    const day = oneObject ? first : dayOf(point.timestamp.getTime());
+    const day = onePoint ? first : dayOf(point.timestamp.getTime());
     if (day < first || day > last || !wanted(day) || byDay.has(day)) continue;
     byDay.set(day, { ...point, timestamp: new Date(day * DAY_MS) });
   }

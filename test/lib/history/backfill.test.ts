@@ -40,8 +40,12 @@ describe('the backfill\'s day plan', () => {
       const result = dailyPoints(answer, TODAY - 4, TODAY - 1, (d) => d !== TODAY - 2, target);
       assert.deepEqual(result !== 'folded' && result.points.map((p) => p.fields.co2), [2]);
     });
-    it('one object for several days is their mix: folded', () => {
+    it('one point for several days may be their mix: folded, alone or as the only item of an array', () => {
       assert.equal(dailyPoints(bucket(TODAY - 2, 500) as TelemetryResponse, TODAY - 2, TODAY - 1, all, target), 'folded');
+      assert.equal(dailyPoints([bucket(TODAY - 2, 500)], TODAY - 2, TODAY - 1, all, target), 'folded');
+    });
+    it('no point at all is no data for the range, not a mix', () => {
+      assert.deepEqual(dailyPoints([], TODAY - 2, TODAY - 1, all, target), { points: [], skipped: 0 });
     });
     it('one object for one day is that day\'s average, whatever time it carries, or none', () => {
       for (const answer of [bucket(TODAY - 1, 7), { data: { co2: 7 } }, { ...bucket(TODAY - 1, 7), timestamp: new Date(NOW).toISOString() }]) {
@@ -54,7 +58,10 @@ describe('the backfill\'s day plan', () => {
   });
 
   describe('fetchDaily against the simulator, in every averages shape', () => {
-    for (const dialect of ['averages-array', 'averages-envelope', 'averages-object', 'averages-array,readings-flat', 'averages-object,readings-flat,dates-zone-required']) {
+    for (const dialect of [
+      'averages-array', 'averages-envelope', 'averages-object', 'averages-object-in-array', 'averages-object-under-result',
+      'averages-array,readings-flat', 'averages-object,readings-flat,dates-zone-required',
+    ]) {
       describe(dialect, () => {
         const fx = useSimulator({ deviceCount: 2, now: () => NOW, dialect });
         it('7 days: 7 points at the days\' midnights with the simulator\'s averages; one request, or one per day for a mixed answer', async () => {
