@@ -23,6 +23,9 @@ import {
   HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_REMOVE_AFTER_UNITS, parseHaSettings,
 } from './homeassistant/settings';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from './poll/interval';
+import { AQ_PROFILES } from './airquality/profiles';
+import { AQ_DAYS, AQ_DEFAULTS, AQ_LIMITS, AQ_REPORT_TIME, AQ_TIME_OF_DAY } from './airquality/settings';
+import { MAX_TIME_ZONE_LENGTH } from './airquality/zone';
 import { OUTPUT_MODES } from './telemetry/messages';
 import { EMIT_MODES, REPLICA_MODES } from './telemetry/poll-output';
 import { REDIS_SCHEMES } from './cluster/redis-url';
@@ -87,6 +90,24 @@ export interface EditorRules {
     /** The meta field that names the area, and the context store: trimmed, at most this many characters, no control characters. */
     maxAreaFieldLength: number;
     maxStoreLength: number;
+  };
+  /** The air-quality node's settings (lib/airquality/settings.ts parseAqSettings): ppm, minutes. */
+  airQuality: {
+    profiles: string[];
+    defaults: Record<keyof typeof AQ_DEFAULTS, string | number>;
+    ppm: RangeRule;
+    outdoorCo2: RangeRule;
+    margin: RangeRule;
+    minutes: RangeRule;
+    gap: RangeRule;
+    maxThresholds: number;
+    maxLabelLength: number;
+    maxStoreLength: number;
+    maxTimeZoneLength: number;
+    /** "HH:MM" (occupied hours; "24:00" may end them), the report's time (quarter hours), weekdays "1,2,3,4,5". */
+    timeOfDay: PatternRule;
+    reportTime: PatternRule;
+    days: PatternRule;
   };
 }
 
@@ -155,6 +176,22 @@ export function editorRules(): EditorRules {
       maxRemoveAfterMs: HA_MAX_REMOVE_AFTER_MS,
       maxAreaFieldLength: HA_MAX_AREA_FIELD_LENGTH,
       maxStoreLength: HA_MAX_STORE_LENGTH,
+    },
+    airQuality: {
+      profiles: [...AQ_PROFILES],
+      defaults: { ...AQ_DEFAULTS },
+      ppm: { ...AQ_LIMITS.ppm },
+      outdoorCo2: { ...AQ_LIMITS.outdoorCo2 },
+      margin: { ...AQ_LIMITS.margin },
+      minutes: { ...AQ_LIMITS.minutes },
+      gap: { ...AQ_LIMITS.gap },
+      maxThresholds: AQ_LIMITS.maxThresholds,
+      maxLabelLength: AQ_LIMITS.maxLabelLength,
+      maxStoreLength: AQ_LIMITS.maxStoreLength,
+      maxTimeZoneLength: MAX_TIME_ZONE_LENGTH,
+      timeOfDay: pattern(AQ_TIME_OF_DAY),
+      reportTime: pattern(AQ_REPORT_TIME),
+      days: pattern(AQ_DAYS),
     },
   };
 }

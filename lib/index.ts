@@ -38,3 +38,4 @@ export {
 } from './doctor';
 export { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, Dialect, DialectPoint, DialectReading } from './api/dialects';
 export * from './history';
+export * from './airquality';

@@ -6,7 +6,8 @@
  * failure of the account reaches each node through its own requests or polls.
  */
 import {
-  AccountState, LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactRedisUrl, redactUrlCredentials, redisUrlSetting, SharedAccount, shareAccount,
+  AccountState, DEFAULT_BASE_URL, LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactRedisUrl, redactUrlCredentials, redisUrlSetting,
+  SharedAccount, shareAccount, validateBaseUrl,
 } from '../lib';
 import { budgetSetting, concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
 import { registerAdminRoutes } from './config/admin-routes';
@@ -35,6 +36,13 @@ export = function register(RED: NodeAPI): void {
     scheduler.onBudgetChange((budget) => state.pace(budget.stretch, budget.alertsStretch, budget.reason));
 
     try {
+      const apiKey = node.credentials?.apiKey?.trim();
+      const redisUrl = redisUrlSetting(def.redisUrl);
+      if (redisUrl && apiKey) {
+        const baseUrl = validateBaseUrl(def.baseUrl || DEFAULT_BASE_URL);
+        shared = shareAccount({ url: redisUrl, password: node.credentials?.redisPassword, baseUrl, apiKey, state, onWarning: (m) => node.warn(m) });
+        node.log(RED._('leapcraft-config.log.shared', { url: redactRedisUrl(redisUrl) }));
+      }
       client = new LeapcraftClient({
         baseUrl: def.baseUrl || undefined,
         apiKey: node.credentials?.apiKey,
@@ -50,16 +58,11 @@ export = function register(RED: NodeAPI): void {
         },
         onRateLimit: (info) => scheduler.noteApiLimit(info),
         onKeyState: (refusal) => state.keyRefused(refusal),
+        tokenStore: shared?.tokens,
       });
       scheduler.setBudget(budgetSetting(def.budget));
-      const redisUrl = redisUrlSetting(def.redisUrl);
-      if (redisUrl && client.hasApiKey) {
-        shared = shareAccount({ url: redisUrl, password: node.credentials?.redisPassword, baseUrl: client.baseUrl, apiKey: node.credentials!.apiKey!.trim(), state, onWarning: (m) => node.warn(m) });
-        shared.coordinator.attach(scheduler);
-        node.log(RED._('leapcraft-config.log.shared', { url: redactRedisUrl(redisUrl) }));
-      } else {
-        scheduler.setFetching(true);
-      }
+      if (shared) shared.coordinator.attach(scheduler);
+      else scheduler.setFetching(true);
       if (!client.hasApiKey) {
         node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
       }

@@ -126,6 +126,7 @@ function exchangeToken(req: ApiRequest, ctx: ApiContext): HttpReply {
   if (key === null || key === '') return refuseKey('api_key is required', ctx.options.dialect);
   if (!ctx.keyAccepted(key)) return refuseKey('Unknown or revoked API key', ctx.options.dialect);
   const form = ctx.options.dialect.tokenBody;
+  if (ctx.options.dialect.liveTokens === 'one') ctx.tokens.revokeAll();
   const { token, issuedAt } = ctx.tokens.issue(form === 'jwt' ? 'jwt' : 'opaque');
   ctx.tokenIssued(token);
   return jsonReply(200, tokenAnswer(token, form, issuedAt, ctx.tokens.lifetimeMs));

@@ -125,6 +125,7 @@ const VALUE_FLAGS: Record<string, Converter> = {
   '--expired-token': dialectFlag('--expired-token', 'expiredToken', Number),
   '--refused-key': dialectFlag('--refused-key', 'refusedKey', (raw) => (raw === '200' ? '200-no-token' : /^\d+$/.test(raw) ? Number(raw) : raw), '401, 400, 403 or 200'),
   '--token-body': dialectFlag('--token-body', 'tokenBody'),
+  '--live-tokens': dialectFlag('--live-tokens', 'liveTokens'),
   '--device-paging': dialectFlag('--device-paging', 'devicePaging'),
   '--limit-all': dialectFlag('--limit-all', 'allDevices'),
   '--lists': dialectFlag('--lists', 'lists'),

@@ -24,6 +24,8 @@ import {
 import { editorRules, EditorRules } from '../lib/editor-rules';
 import { REDIS_SCHEMES } from '../lib/cluster/redis-url';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../lib/poll/interval';
+import { AQ_PROFILES } from '../lib/airquality/profiles';
+import { AQ_DEFAULTS, AqSettingsInput, parseAqSettings } from '../lib/airquality/settings';
 import { parseIdList } from '../nodes/common/ids';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -517,7 +519,9 @@ describe('node editors (nodes/*.html)', () => {
           for (const prop of ['paletteLabel', 'label', 'labelStyle', 'inputLabels']) {
             assert.match(html, new RegExp(`^\\s*${prop}: base\\.${prop},$`, 'm'), prop);
           }
-          assert.match(html, /^\s*name: base\.defaults\.name,\n\s*account: base\.defaults\.account,$/m);
+          // The air-quality node needs no API, so it has no account.
+          if (type === 'leapcraft-air-quality') assert.match(html, /^\s*name: base\.defaults\.name,\n\s*profile: /m);
+          else assert.match(html, /^\s*name: base\.defaults\.name,\n\s*account: base\.defaults\.account,$/m);
         });
       }
 
@@ -580,6 +584,65 @@ describe('node editors (nodes/*.html)', () => {
   });
 });
 
+describe('the air-quality editor (nodes/leapcraft-air-quality.html)', () => {
+  /** The field a runtime error names, or undefined when parseAqSettings takes the settings. */
+  function refusedField(settings: AqSettingsInput): string | undefined {
+    try {
+      parseAqSettings(settings);
+      return undefined;
+    } catch (err) {
+      return (err as { field?: string }).field;
+    }
+  }
+
+  it('each validator gives the runtime\'s answer for its setting (the other settings as given or default)', () => {
+    const def = editorDefs('leapcraft-air-quality').get('leapcraft-air-quality')!;
+    const cases: Array<[keyof AqSettingsInput, unknown[], Record<string, unknown>?]> = [
+      ['profile', ['en16798', 'uba', 'limit', 'custom', 'x', 'EN16798']],
+      ['outdoorCo2', ['0', '420', '2000', '2001', '-1', '1.5', 'x', ' 420 ']],
+      ['limit', ['1', '1000', '20000', '20001', '0', 'x']],
+      ['demandLow', ['1', '700', '20000', '0']],
+      ['demandHigh', ['700', '701', '1100', '20001'], { demandLow: '700' }],
+      ['onAt', ['1', '1000', '20001']],
+      ['offAt', ['999', '1000', '800', '0'], { onAt: '1000' }],
+      ['margin', ['0', '50', '1000', '1001', '-1']],
+      ['dwell', ['0', '2', '1440', '1441', '-1', '1.5']],
+      ['minOn', ['0', '5', '1440', '1441']],
+      ['minOff', ['0', '5', '1440', '1441']],
+      ['gap', ['0', '1', '30', '1440', '1441']],
+      ['thresholds', ['800, 1000, 1400', '1000', '1000, 800', '800, 800', '1,2,3,4,5', '1,2,3,4,5,6', '800, x', '0, 800', '800,'], { profile: 'custom', labels: 'a, b, c, d' }],
+      ['labels', ['a, b, c', 'a,b', 'a, b, a', 'a, , c', `a, b, ${'x'.repeat(40)}`, `a, b, ${'x'.repeat(41)}`, 'a, b, c\u0001'], { profile: 'custom', thresholds: '800, 1000' }],
+      ['days', ['1,2,3,4,5', '7', '1, 7', '0', '8', '1;2', 'mon', '1,,2']],
+      ['occupiedFrom', ['08:00', '00:00', '23:59', '24:00', '8:00', '12:60']],
+      ['occupiedTo', ['18:00', '24:00', '08:00', '25:00', '00:00', '07:59'], { occupiedFrom: '08:00' }],
+      ['occupiedTo', ['24:00', '00:00'], { occupiedFrom: '00:00' }],
+      ['reportAt', ['', '00:00', '07:15', '23:45', '07:10', '24:00', '7:15']],
+      ['timeZone', ['', 'UTC', 'Europe/Copenhagen', 'Asia/Kathmandu', 'Mars/Base', 'x'.repeat(65)]],
+      ['store', ['', 'file', 'x'.repeat(64), 'x'.repeat(65), 'a\u0000']],
+    ];
+    for (const [prop, values, others = {}] of cases) {
+      for (const value of values) {
+        const editor = def.defaults[prop].validate!.call({ ...others }, value) === true;
+        const runtime = refusedField({ ...others, [prop]: value }) !== prop;
+        assert.equal(editor, runtime, `${prop} ${JSON.stringify(value)} with ${JSON.stringify(others)}: editor ${editor}, runtime ${runtime}`);
+      }
+    }
+    // The custom profile's settings count only with the custom profile, as at run time.
+    assert.equal(def.defaults.thresholds.validate!.call({ profile: 'en16798' }, '1000, 800'), true);
+    assert.equal(refusedField({ profile: 'en16798', thresholds: '1000, 800' }), undefined);
+  });
+
+  it('its rules are lib\'s, and a new node\'s settings are the runtime\'s defaults', () => {
+    const aq = editorRules().airQuality;
+    assert.deepEqual(aq.profiles, [...AQ_PROFILES]);
+    assert.deepEqual(aq.defaults, { ...AQ_DEFAULTS });
+    const def = editorDefs('leapcraft-air-quality').get('leapcraft-air-quality')!;
+    const editorDefaults = Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'name').map(([k, v]) => [k, v.value]));
+    assert.deepEqual(editorDefaults, { ...AQ_DEFAULTS });
+    assert.deepEqual(parseAqSettings(editorDefaults), parseAqSettings({}));
+  });
+});
+
 // ---- i18n ------------------------------------------------------------------------------------
 
 function catalog(lang: string, type: string): Record<string, unknown> {
@@ -608,7 +671,7 @@ const DYNAMIC_KEYS: Record<string, string[]> = {
 };
 /** The keys LE.flowNode builds from the node type: each flow node's palette, input and (unless its own) output label. */
 for (const type of TYPES.filter((t) => t !== 'leapcraft-config')) {
-  const ownOutputLabels = ['leapcraft-devices', 'leapcraft-topology', 'leapcraft-telemetry'].includes(type);
+  const ownOutputLabels = ['leapcraft-devices', 'leapcraft-topology', 'leapcraft-telemetry', 'leapcraft-air-quality'].includes(type);
   (DYNAMIC_KEYS[type] ??= []).push(`${type}.paletteLabel`, `${type}.inputLabel`, ...(ownOutputLabels ? [] : [`${type}.outputLabel`]));
 }
 

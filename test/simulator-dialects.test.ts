@@ -98,9 +98,9 @@ async function withSim(opts: SimulatorOptions, body: (env: Env) => Promise<void>
   const sim = new LeapcraftSimulator({ now: () => NOW, tokenLifetimeMs: Infinity, ...opts });
   const base = await sim.start();
   try {
-    const token = await getToken(base);
-    const get = (path: string, t = token): Promise<Res> => call(`${base}${path}`, bearer(t));
-    await body({ sim, base, root: base.slice(0, -3), token, get });
+    const env = { sim, base, root: base.slice(0, -3), token: await getToken(base) } as Env;
+    env.get = (path: string, t = env.token): Promise<Res> => call(`${base}${path}`, bearer(t));
+    await body(env);
   } finally {
     await sim.stop();
   }
@@ -123,6 +123,12 @@ async function observe(point: DialectPoint, env: Env): Promise<unknown> {
   switch (point) {
     case 'expiredToken':
       return (await get('/things', 'f'.repeat(48))).status;
+    case 'liveTokens': {
+      const first = await getToken(base);
+      // The newest token from here on: with one live token per key, the earlier ones are revoked now.
+      env.token = await getToken(base);
+      return (await get('/things', first)).status === 200 ? 'many' : 'one';
+    }
     case 'refusedKey': {
       const r = await tokenRequest(base, 'wrong-key');
       if (r.status !== 200) return r.status;
@@ -237,6 +243,7 @@ describe('Leapcraft API simulator dialects', function () {
         expiredToken: 401,
         refusedKey: 401,
         tokenBody: 'sample',
+        liveTokens: 'many',
         devicePaging: 'offset',
         allDevices: 'accepted',
         lists: 'bare',

@@ -23,6 +23,8 @@ export interface TokenManagerOptions {
   sharedKey?: string;
   /** Told when the key is refused (with the error) and when it is taken again (undefined). */
   onKeyState?: (refusal: LeapcraftError | undefined) => void;
+  /** Where a cluster keeps the account's one token (lib/cluster/token-store.ts); none: this process exchanges its own. */
+  store?: TokenStore;
 }
 
 /** A token held, with when to renew it and when it ends (epoch ms), when its answer said. */
@@ -70,10 +72,21 @@ export interface IssuedToken {
 
 export type TokenExchange = () => Promise<IssuedToken>;
 
+/** The account's token shared by the processes of a cluster. */
+export interface TokenStore {
+  /**
+   * A token the cluster holds that is still good and is not `avoid` (refused, or due for renewal);
+   * else one that `exchange` gets, run by one process of the cluster at a time.
+   */
+  obtain(exchange: TokenExchange, avoid: string | undefined): Promise<IssuedToken>;
+}
+
 export class TokenManager {
   private held?: HeldToken;
   private pending?: Promise<string>;
   private refusal?: { error: LeapcraftError; until: number; count: number };
+  /** The token last refused or due for renewal: the cluster's store must hand out another. */
+  private avoid?: string;
   /** Exchanges sent, for tests and benchmarks. */
   exchanges = 0;
 
@@ -123,9 +136,13 @@ export class TokenManager {
   /** The exchange under way, or a new one. */
   private exchangeOnce(): Promise<string> {
     if (this.pending) return this.pending;
-    this.exchanges++;
     const askedAt = this.now();
-    this.pending = this.exchange().then(
+    const exchange: TokenExchange = () => {
+      this.exchanges++;
+      return this.exchange();
+    };
+    const store = this.options.store;
+    this.pending = (store ? store.obtain(exchange, this.held?.token ?? this.avoid) : exchange()).then(
       (issued) => {
         this.hold(issued, askedAt);
         if (this.refusal) this.options.onKeyState?.(undefined);
@@ -167,6 +184,7 @@ export class TokenManager {
    * the other forty-nine find the new token already in place.
    */
   invalidate(token: string): void {
+    this.avoid = token;
     this.drop(token);
   }
 

@@ -3,7 +3,7 @@
  * anything is sent, encode every path parameter, and answer with the API's objects as
  * they came or with a typed LeapcraftError.
  */
-import { accountTokenKey, IssuedToken, TokenManager } from './auth';
+import { accountTokenKey, IssuedToken, TokenManager, TokenStore } from './auth';
 import { readTokenAnswer } from './token-answer';
 import { findAverages, findLatestReading } from '../telemetry/answer';
 import { describeTelemetryShape } from '../telemetry/readings';
@@ -46,6 +46,8 @@ export interface ClientOptions {
   onRateLimit?: (info: RateLimitInfo) => void;
   /** Told when the API refuses the key (with the error) and when it takes it again (undefined). */
   onKeyState?: (refusal: LeapcraftError | undefined) => void;
+  /** A cluster's shared token (lib/cluster/token-store.ts). */
+  tokenStore?: TokenStore;
   /**
    * Keep the token in this process's memory for the next client of the same account (base URL
    * and key): a redeployed config node then needs no new exchange. For an account's own client.
@@ -143,6 +145,7 @@ export class LeapcraftClient {
       authRetryMaxMs: options.authRetryMaxMs ?? 5 * 60_000,
       sharedKey: options.shareToken && this.apiKey ? accountTokenKey(this.baseUrl, this.apiKey) : undefined,
       onKeyState: options.onKeyState,
+      store: options.tokenStore,
     });
   }
 

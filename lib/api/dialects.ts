@@ -21,6 +21,11 @@ export interface Dialect {
    */
   tokenBody: 'sample' | 'oauth2' | 'expires-at' | 'jwt';
   /**
+   * How many tokens of one key are live at once: any number (each lives out its lifetime), or one
+   * (a new exchange revokes the earlier ones, as several cloud APIs do).
+   */
+  liveTokens: 'many' | 'one';
+  /**
    * GET /devices paging: 'offset' (page N = items (N-1)·limit … N·limit-1), 'cumulative' (page N =
    * the first N·limit items), 'ignored' (the first limit items whatever page says). limit=-1 returns
    * every device in each (with 'offset', on page 1 only).
@@ -53,6 +58,7 @@ export const DEFAULT_DIALECT: Readonly<Dialect> = Object.freeze({
   expiredToken: 401,
   refusedKey: 401,
   tokenBody: 'sample',
+  liveTokens: 'many',
   devicePaging: 'offset',
   allDevices: 'accepted',
   lists: 'bare',
@@ -95,6 +101,8 @@ export const DIALECTS: readonly DialectReading[] = Object.freeze([
   reading('token-oauth2', 'tokenBody', 'oauth2', 'the token exchange answers {access_token, token_type: "Bearer", expires_in} (OAuth 2)'),
   reading('token-expires-at', 'tokenBody', 'expires-at', 'the token exchange answers {type: "bearer", token, expires_at} (ISO 8601)'),
   reading('token-jwt', 'tokenBody', 'jwt', 'the token exchange answers {type: "bearer", token}, the token a JWT with its expiry (exp)'),
+  reading('tokens-many', 'liveTokens', 'many', 'every token lives out its lifetime, however many were exchanged'),
+  reading('tokens-one', 'liveTokens', 'one', 'one live token per key: a new exchange revokes the earlier ones'),
   reading('paging-offset', 'devicePaging', 'offset', '/devices page N holds items (N-1)*limit .. N*limit-1'),
   reading('paging-cumulative', 'devicePaging', 'cumulative', '/devices page N holds the first N*limit items'),
   reading('paging-ignored', 'devicePaging', 'ignored', '/devices ignores page: always the first limit items'),

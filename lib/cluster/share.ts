@@ -7,6 +7,7 @@ import type { AccountState } from '../account/state';
 import { AccountCoordinator, accountHash } from './coordinator';
 import { ClusterMember } from './member';
 import { parseRedisUrl } from './redis-url';
+import { SharedTokenStore } from './token-store';
 
 export const REDIS_URL_ENV = 'LEAPCRAFT_REDIS_URL';
 
@@ -21,14 +22,18 @@ export function redisUrlSetting(setting: unknown, env: NodeJS.ProcessEnv = proce
 
 export interface SharedAccount {
   coordinator: AccountCoordinator;
+  /** The cluster's one token, for the account's client. */
+  tokens: SharedTokenStore;
   close(): void;
 }
 
 export function shareAccount(o: { url: string; password?: string; baseUrl: string; apiKey: string; state: AccountState; onWarning?: (message: string) => void }): SharedAccount {
   const member = ClusterMember.join(o.url, o.password);
-  const coordinator = new AccountCoordinator({ member, hash: accountHash(o.baseUrl, o.apiKey), state: o.state, onWarning: o.onWarning });
+  const hash = accountHash(o.baseUrl, o.apiKey);
+  const coordinator = new AccountCoordinator({ member, hash, state: o.state, onWarning: o.onWarning });
   return {
     coordinator,
+    tokens: new SharedTokenStore(member, hash, o.apiKey),
     close: () => {
       coordinator.close();
       member.release();

@@ -103,3 +103,21 @@ export async function expiredToken(s: DoctorSession): Promise<void> {
   else if (a.status !== 429) s.surprise(`a made-up bearer token got HTTP ${a.status}, neither 401 nor 403`);
   s.cannotTell('expiredToken', `a made-up bearer token got HTTP ${a.status}`);
 }
+
+/**
+ * liveTokens: a second exchange with the key, then a request with the first token. A server that
+ * keeps one live token per key refuses the first one now. (The check's own first exchange already
+ * revoked whatever token a running flow held on such a server: this one costs nothing more.)
+ */
+export async function liveTokens(s: DoctorSession, first: string): Promise<void> {
+  const second = await s.send('POST /auth/client/token (second exchange)', { method: 'POST', path: '/auth/client/token', form: { api_key: s.apiKey } });
+  const answer = second && second.status >= 200 && second.status < 300 ? readTokenAnswer(second.json, Date.now()) : undefined;
+  if (!answer) return second ? s.cannotTell('liveTokens', `a second exchange got HTTP ${second.status} without a token`) : s.noAnswer('liveTokens', 'a second exchange');
+  s.secret(answer.token);
+  const label = 'GET /things?limit=1 (first token)';
+  const a = await s.send(label, { path: '/things', query: { limit: 1 }, bearer: first });
+  if (!a) return s.noAnswer('liveTokens', 'the first token after a second exchange');
+  if (a.status === 401 || a.status === 403) return s.found('liveTokens', 'one', `after a second exchange the first token got HTTP ${a.status}`);
+  if (a.status >= 200 && a.status < 300) return s.found('liveTokens', 'many', `after a second exchange the first token still got HTTP ${a.status}`);
+  s.cannotTell('liveTokens', `after a second exchange the first token got HTTP ${a.status}`);
+}

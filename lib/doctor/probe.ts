@@ -18,7 +18,7 @@ import { packageInfo } from '../package';
 import { DEFAULT_BASE_URL } from '../api/client';
 import { invalid, validateBaseUrl } from '../api/validation';
 import { notifications } from './probe-alerts';
-import { expiredToken, refusedKey, tokenWithKey } from './probe-auth';
+import { expiredToken, liveTokens, refusedKey, tokenWithKey } from './probe-auth';
 import { decideLists, devices, things, topologies } from './probe-lists';
 import { telemetry } from './probe-telemetry';
 import { DoctorSession } from './session';
@@ -38,6 +38,7 @@ async function check(s: DoctorSession): Promise<void> {
   await topologies(s, token);
   await things(s, token);
   decideLists(s);
+  await liveTokens(s, token);
   s.notProbed(s.stopped ?? 'not reached');
 }
 

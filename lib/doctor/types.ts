@@ -5,7 +5,7 @@
 import { DIALECT_POINTS, DIALECTS, type DialectPoint } from '../api/dialects';
 
 /** Requests one check may send, the token exchanges included. */
-export const DOCTOR_MAX_REQUESTS = 15;
+export const DOCTOR_MAX_REQUESTS = 17;
 /** Per request, unless the caller says otherwise. */
 export const DOCTOR_DEFAULT_TIMEOUT_MS = 15_000;
 
