@@ -38,4 +38,5 @@ export {
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,
 } from './doctor';
 export { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, Dialect, DialectPoint, DialectReading } from './api/dialects';
+export * from './history';
 export * from './airquality';
