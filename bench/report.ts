@@ -1,6 +1,7 @@
 /** bench/RESULTS.md and the console summary, from one run's results. */
 import type { Check } from './checks';
 import { cpuRatio, learntMinute, perIntervalAfter, ratio } from './checks';
+import { describeRun, perReplicaText, scenarioLabel, scenarios, SPREAD_WAIT_MS } from './cluster';
 import type { ContenderResult, CycleResults } from './cycle';
 import { delaysOf, requestsPerNewReading } from './frugal';
 import type { ContenderRun } from './frugal-process';
@@ -353,6 +354,45 @@ function pickerSection(r: NonNullable<BenchResults['picker']>): string {
   ].join('\n');
 }
 
+function clusterSection(r: NonNullable<BenchResults['cluster']>): string {
+  const replicas = [...new Set(r.runs.map((x) => x.replicas))];
+  const tables = scenarios(r.runs).flatMap((runs) => [
+    `### ${scenarioLabel(runs[0]!)}`,
+    '',
+    table(['replicas', 'API requests per interval (the simulator)', 'per replica (its clients)', 'accounts led', 'CPU per replica, s/min', 'msgs per interval per replica', 'leads spread after', 'redis-server CPU, s/min'],
+      runs.map((x) => [
+        x.replicas,
+        `**${round(x.totalPerInterval)}** (telemetry ${round(x.telemetryPerInterval)})`,
+        perReplicaText(x.perReplica.map((p) => p.requestsPerInterval)),
+        `${x.perReplica.map((p) => p.leads).join('/')}${x.unled ? ` (${x.unled} without one leader)` : ''}`,
+        `**${perReplicaText(x.perReplica.map((p) => p.cpuSPerMin), 2)}**${x.replicas > 1 ? ` (${round(x.perReplica.reduce((n, p) => n + p.cpuSPerMin, 0), 2)} in all)` : ''}`,
+        perReplicaText(x.perReplica.map((p) => p.msgsPerInterval)),
+        `${Number.isNaN(x.spreadMs) ? `not within ${SPREAD_WAIT_MS / 1000} s` : `${round(x.spreadMs / 1000, 1)} s`}${x.roleChanges ? `; ${x.roleChanges} role changes in the window` : ''}`,
+        round(x.redisCpuSPerMin, 2),
+      ])),
+    '',
+    ...runs.map((x) => `- ${describeRun(x)}.`),
+    '',
+  ]);
+  return [
+    `## 8. Cluster on Redis: ${replicas.join(', ')} replicas`,
+    '',
+    `A real redis-server and ${Math.max(...replicas)} Node-RED processes (as in section 1), the simulator in a process of its own (${r.latencyMs} ms per`,
+    'request). The same flow is deployed to every replica at once with `LEAPCRAFT_REDIS_URL` set: one leapcraft-telemetry per',
+    `account, every device (no ids set: the device list), latest readings, every ${r.intervalS} s, cadence off (so requests per interval`,
+    `compare), emitting on every replica; concurrency ${r.concurrency}. One account of ${r.devices} devices, then ${r.accounts} accounts (one simulator`,
+    'accepting as many keys: an account is its base URL and key). Each run has a fresh Redis; it waits until every account has one',
+    `leader and each replica leads its fair share (⌈accounts / replicas⌉ or ⌊accounts / replicas⌋) or ${SPREAD_WAIT_MS / 1000} s pass, then an interval, and`,
+    `measures over ${r.windowIntervals} intervals: the requests the simulator received (token, device list and telemetry), the requests each`,
+    'replica\'s clients sent, each replica\'s CPU (user + system, from `/proc/<pid>/stat`: the whole Node-RED process, 10 ms ticks),',
+    'the msgs each emitted, and each account\'s role as its leapcraft-config logged it ("leads the account (fence N)",',
+    '"follows the account\'s leader"). Every replica emits every device\'s msg each interval (Emit: every interval; Replicas: every',
+    'replica): a follower\'s CPU is carrying those msgs and the leader\'s answers from Redis, the leader\'s adds the polling.',
+    '',
+    ...tables,
+  ].join('\n');
+}
+
 const method = (nodeRed: string) => `## How it is measured
 
 - **Processes.** The simulator runs in a process of its own, and so does every contender: (a) a plain Node.js process,
@@ -485,6 +525,7 @@ export function renderReport(res: BenchResults): { markdown: string; summary: st
   if (res.frugal) sections.push('', frugalSection(res.frugal));
   if (res.scale) sections.push('', scaleSection(res.scale));
   if (res.picker) sections.push('', pickerSection(res.picker));
+  if (res.cluster) sections.push('', clusterSection(res.cluster));
   sections.push('', findings(res.cycle), method(m.nodeRed));
   const markdown = `${sections.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
   const summary = res.checks.map((c) => `${c.pass ? 'met   ' : 'MISSED'} ${c.name}: ${c.measured} (${c.target})`).join('\n');

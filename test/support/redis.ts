@@ -41,6 +41,11 @@ export class RedisServer {
     return this.output;
   }
 
+  /** The running redis-server's process id (its CPU can be read from /proc). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async start(): Promise<void> {
     if (!fs.existsSync(REDIS_BIN)) throw new Error(`${REDIS_BIN} is missing: install Debian's redis-server with "apt-get install redis-server" (.ci/run does), or set REDIS_BIN`);
     this.port ||= await freePort();
