@@ -32,6 +32,8 @@ export * from './telemetry/on-demand';
 export * from './telemetry/polled-devices';
 export * from './telemetry/poll-output';
 export * from './telemetry/freshness';
+export * from './telemetry/device-health';
+export * from './telemetry/settings';
 export {
   runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,

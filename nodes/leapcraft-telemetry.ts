@@ -5,52 +5,29 @@
  * msg per metric for charts and gauges. What the msgs look like lives in lib/telemetry/.
  */
 import {
-  AnswerMeta, DeviceDirectory, EMIT_MODES, REPLICA_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
-  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
+  AnswerMeta, DeviceDirectory, DeviceHealth, Failure, healthMsg, LeapcraftClient, messagesFor, Outcome, parseTelemetrySettings, PolledDevices, PollHealth, PollOutput,
+  pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySettingsInput, UnreadableAnswers,
 } from '../lib';
 import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
-import { idsFromMsg, parseIdList } from './common/ids';
+import { idsFromMsg } from './common/ids';
 import { handleInput } from './common/input';
 import { msgOverride, withOverrides } from './common/overrides';
-import { intervalMs } from './common/settings';
 import { clock } from './common/time';
 import type { Msg, Node, NodeAPI, NodeDef, NodeMessage } from './common/types';
 
-interface TelemetryDef extends NodeDef {
-  account: string;
-  devices?: string;
-  telemetryType?: string;
-  resolution?: string;
-  from?: string;
-  to?: string;
-  interval?: number | string;
-  output?: string;
-  /** 'interval' (one msg per device per interval, the default) or 'reading' (each new reading once). */
-  emit?: string;
-  /** 'every' replica emits (the default), or only 'one' (the one acting for a shared account). */
-  replicas?: string;
-  changesOnly?: boolean;
-  blockOverrides?: boolean;
-  /** Cadence-aware polling of latest readings; on unless set false. */
-  cadence?: boolean;
-}
+type TelemetryDef = NodeDef & TelemetrySettingsInput & { account: string; changesOnly?: boolean; blockOverrides?: boolean };
 
 export = function register(RED: NodeAPI): void {
+  /** Each node's device health by node id, carried across redeploys (a silent device is not told twice). */
+  const carriedHealth = new Map<string, unknown>();
+
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
-    const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
-    const started = startAccountNode(RED, this, def, () => {
-      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), emit: oneOf(def.emit || 'interval', 'emit', EMIT_MODES), replicas: oneOf(def.replicas || 'every', 'replicas', REPLICA_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
-      // Check the query once now, so a bad setting shows at deploy, not at the first poll.
-      telemetryQuery(configured);
-      return parsed;
-    });
+    const started = startAccountNode(RED, this, def, () => parseTelemetrySettings(def));
     if (!started) return;
-    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs } } = started;
+    const { node, status, account, settings: { query: configured, output, emit, replicas, explicitIds, pollMs, cadenceAware, health: healthSettings } } = started;
     status.polls(pollMs);
-    // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
-    const cadenceAware = def.cadence !== false && configured.type === 'latest';
     const client = (): LeapcraftClient => clientOf(RED, account);
     const text = (key: string, params?: Record<string, string | number>) => RED._(`leapcraft-telemetry.status.${key}`, params);
     const directory = new DeviceDirectory();
@@ -59,6 +36,8 @@ export = function register(RED: NodeAPI): void {
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
     const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping, emit);
     let unsubscribeList: (() => void) | undefined;
+    const deviceHealth = healthSettings && configured.type === 'latest' ? new DeviceHealth(healthSettings) : undefined;
+    deviceHealth?.restore(carriedHealth.get(node.id));
 
     /** Metric mode: an answer with no reading the node can read is said once per shape, and shown. */
     function unreadable(outcome: Outcome): boolean {
@@ -69,10 +48,13 @@ export = function register(RED: NodeAPI): void {
     }
 
     function onAnswer(outcome: Outcome, meta?: AnswerMeta): void {
+      const learnt = () => account!.getScheduler().cadenceOf(telemetryKey(outcome.id, configured), pollMs)?.periodMs;
+      const events = deviceHealth && outcome.value !== undefined ? deviceHealth.answer(outcome.id, outcome.value, learnt(), pollMs) : [];
       const emission = pollOutput.answer(outcome, meta);
-      if (!emission) return;
       // One replica only: the others keep the same memory (what was sent) but send nothing.
       if (replicas === 'one' && !account!.acting()) return;
+      if (events.length) node.send([null, events.map((e) => healthMsg(e, directory.get(e.device)?.name) as NodeMessage)]);
+      if (!emission) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
       const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());
@@ -97,7 +79,7 @@ export = function register(RED: NodeAPI): void {
       }, cadenceAware ? { cadence: { timeOf: readingTime } } : {}), {
       joined: (id) => pollOutput.joined(id),
       // A failing device that leaves the list no longer counts as failing.
-      left: (id) => { health.deviceRecovered(id); pollOutput.left(id); },
+      left: (id) => { health.deviceRecovered(id); pollOutput.left(id); deviceHealth?.forget(id); },
     });
 
     function setPolledDevices(ids: string[]): void {
@@ -125,7 +107,11 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => { polled.clear(); unsubscribeList?.(); pollOutput.reset(); done(); });
+    node.on('close', (removed: boolean, done: () => void) => {
+      polled.clear(); unsubscribeList?.(); pollOutput.reset();
+      if (deviceHealth && !removed) carriedHealth.set(node.id, deviceHealth.snapshot()); else carriedHealth.delete(node.id);
+      done();
+    });
 
     handleInput(RED, node, status, async (msg, send, signal) => {
       const c = client();
