@@ -30,6 +30,9 @@ import { OUTPUT_MODES } from './telemetry/messages';
 import { EMIT_MODES, REPLICA_MODES } from './telemetry/poll-output';
 import { HEALTH_DEFAULTS, HEALTH_LIMITS } from './telemetry/device-health';
 import { REDIS_SCHEMES } from './cluster/redis-url';
+import {
+  DEFAULT_DAILY_MEASUREMENT, DEFAULT_HISTORY_TAGS, DEFAULT_MEASUREMENT, HISTORY_TAGS, MAX_BACKFILL_DAYS, MAX_MEASUREMENT_LENGTH, MAX_STORE_LENGTH,
+} from './history/settings';
 
 /** A RegExp as JSON carries it; the editor makes it again with new RegExp(source, flags). */
 export interface PatternRule {
@@ -61,6 +64,16 @@ export interface EditorRules {
     health: { silentPeriods: RangeRule & { default: number }; batteryLow: RangeRule & { default: number } };
   };
   notifications: { maxLimit: number };
+  /** The telemetry node's history output (lib/history/settings.ts): `device` is always a tag. */
+  history: {
+    tags: string[];
+    defaultTags: string;
+    defaultMeasurement: string;
+    defaultDailyMeasurement: string;
+    maxMeasurementLength: number;
+    maxBackfillDays: number;
+    maxStoreLength: number;
+  };
   homeassistant: {
     topicSetting: PatternRule;
     maxTopicSettingLength: number;
@@ -150,6 +163,15 @@ export function editorRules(): EditorRules {
       },
     },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
+    history: {
+      tags: [...HISTORY_TAGS],
+      defaultTags: DEFAULT_HISTORY_TAGS,
+      defaultMeasurement: DEFAULT_MEASUREMENT,
+      defaultDailyMeasurement: DEFAULT_DAILY_MEASUREMENT,
+      maxMeasurementLength: MAX_MEASUREMENT_LENGTH,
+      maxBackfillDays: MAX_BACKFILL_DAYS,
+      maxStoreLength: MAX_STORE_LENGTH,
+    },
     homeassistant: {
       topicSetting: pattern(HA_TOPIC_SETTING),
       maxTopicSettingLength: HA_MAX_TOPIC_SETTING_LENGTH,

@@ -1,12 +1,14 @@
 /**
  * leapcraft-telemetry: readings of the account's devices, polled on the account's shared
  * scheduler (so several nodes watching the same devices cost one request each per
- * interval) or fetched when a msg arrives, emitted per device, as one array, or as one
- * msg per metric for charts and gauges. What the msgs look like lives in lib/telemetry/.
+ * interval) or fetched when a msg arrives, emitted per device, as one array, as one msg
+ * per metric for charts and gauges, or as points for a database (nodes/telemetry/history.ts); an
+ * optional second output tells each device's health (nodes/telemetry/health.ts).
+ * What the msgs look like lives in lib/telemetry/ and lib/history/.
  */
 import {
-  AnswerMeta, DeviceDirectory, DeviceHealth, Failure, healthMsg, LeapcraftClient, messagesFor, Outcome, parseTelemetrySettings, PolledDevices, PollHealth, PollOutput,
-  pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySettingsInput, UnreadableAnswers,
+  AnswerMeta, DeviceDirectory, Failure, LeapcraftClient, messagesFor, Outcome, PolledDevices, PollEmission, PollHealth, PollOutput,
+  pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, UnreadableAnswers,
 } from '../lib';
 import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
@@ -15,19 +17,20 @@ import { idsFromMsg } from './common/ids';
 import { handleInput } from './common/input';
 import { msgOverride, withOverrides } from './common/overrides';
 import { clock } from './common/time';
-import type { Msg, Node, NodeAPI, NodeDef, NodeMessage } from './common/types';
-
-type TelemetryDef = NodeDef & TelemetrySettingsInput & { account: string; changesOnly?: boolean; blockOverrides?: boolean };
+import type { Msg, Node, NodeAPI, NodeMessage } from './common/types';
+import { HealthOutput } from './telemetry/health';
+import { HistoryOutput } from './telemetry/history';
+import { configuredQuery, readTelemetrySettings, TelemetryDef } from './telemetry/settings';
 
 export = function register(RED: NodeAPI): void {
-  /** Each node's device health by node id, carried across redeploys (a silent device is not told twice). */
-  const carriedHealth = new Map<string, unknown>();
-
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
-    const started = startAccountNode(RED, this, def, () => parseTelemetrySettings(def));
+    const configured = configuredQuery(def);
+    const started = startAccountNode(RED, this, def, () => readTelemetrySettings(def));
     if (!started) return;
-    const { node, status, account, settings: { query: configured, output, emit, replicas, explicitIds, pollMs, cadenceAware, health: healthSettings } } = started;
+    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs, history: historySettings, health: healthSettings } } = started;
     status.polls(pollMs);
+    // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
+    const cadenceAware = def.cadence !== false && configured.type === 'latest';
     const client = (): LeapcraftClient => clientOf(RED, account);
     const text = (key: string, params?: Record<string, string | number>) => RED._(`leapcraft-telemetry.status.${key}`, params);
     const directory = new DeviceDirectory();
@@ -35,9 +38,10 @@ export = function register(RED: NodeAPI): void {
     const unreadableAnswers = new UnreadableAnswers();
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
     const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping, emit);
+    const history = historySettings && new HistoryOutput({ RED, node, status, account, settings: historySettings, directory, shaping, explicitIds, blockOverrides: def.blockOverrides === true });
+    const deviceHealth = healthSettings && account && configured.type === 'latest'
+      ? new HealthOutput({ RED, node, account, settings: healthSettings, directory, replicas, pollMs, keyOf: (id) => telemetryKey(id, configured) }) : undefined;
     let unsubscribeList: (() => void) | undefined;
-    const deviceHealth = healthSettings && configured.type === 'latest' ? new DeviceHealth(healthSettings) : undefined;
-    deviceHealth?.restore(carriedHealth.get(node.id));
 
     /** Metric mode: an answer with no reading the node can read is said once per shape, and shown. */
     function unreadable(outcome: Outcome): boolean {
@@ -47,14 +51,16 @@ export = function register(RED: NodeAPI): void {
       return found !== undefined;
     }
 
+    // The history output sends each reading once, whenever the poll brings it (its memory decides).
     function onAnswer(outcome: Outcome, meta?: AnswerMeta): void {
-      const learnt = () => account!.getScheduler().cadenceOf(telemetryKey(outcome.id, configured), pollMs)?.periodMs;
-      const events = deviceHealth && outcome.value !== undefined ? deviceHealth.answer(outcome.id, outcome.value, learnt(), pollMs) : [];
-      const emission = pollOutput.answer(outcome, meta);
+      deviceHealth?.answer(outcome);
+      if (history) void history.answer(outcome).then((e) => shown(outcome, e));
+      else shown(outcome, pollOutput.answer(outcome, meta));
+    }
+    function shown(outcome: Outcome, emission: PollEmission<Msg> | undefined): void {
+      if (!emission) return;
       // One replica only: the others keep the same memory (what was sent) but send nothing.
       if (replicas === 'one' && !account!.acting()) return;
-      if (events.length) node.send([null, events.map((e) => healthMsg(e, directory.get(e.device)?.name) as NodeMessage)]);
-      if (!emission) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
       const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());
@@ -108,12 +114,12 @@ export = function register(RED: NodeAPI): void {
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
-      polled.clear(); unsubscribeList?.(); pollOutput.reset();
-      if (deviceHealth && !removed) carriedHealth.set(node.id, deviceHealth.snapshot()); else carriedHealth.delete(node.id);
-      done();
+      polled.clear(); unsubscribeList?.(); pollOutput.reset(); deviceHealth?.close(removed);
+      void Promise.resolve(history?.close(removed)).then(done);
     });
 
     handleInput(RED, node, status, async (msg, send, signal) => {
+      if (history && await history.input(msg, (msgs) => send([msgs]), signal)) return;
       const c = client();
       const spec = withOverrides(msg, configured, def.blockOverrides === true);
       const query = telemetryQuery(spec);
@@ -127,7 +133,7 @@ export = function register(RED: NodeAPI): void {
       // to Catch on its own and the devices that answered are still sent.
       if (outcomes.length === 1 && failed.length === 1) throw failed[0].error;
       if (output !== 'array') for (const f of failed) node.error(toNodeError(f.error), { ...shaping.clone(msg), physical_id: f.id });
-      const msgs = messagesFor(output, msg, outcomes, shaping);
+      const msgs = history ? await history.messages(msg, outcomes) : messagesFor(output, msg, outcomes, shaping);
       pollOutput.markFresh(outcomes, msgs);
       if (msgs.length) send([msgs]);
       const readings = output === 'array' ? outcomes.length - failed.length : msgs.length;
