@@ -129,8 +129,7 @@ export = function register(RED: NodeAPI): void {
             if (failure.first) node.error(toNodeError(err), { physical_id: physicalId } as NodeMessage);
           },
         },
-        // Under a request budget, alert checks are served first and stretched last.
-        { priority: 'alerts' },
+        { priority: 'alerts' }, // under a request budget, alert checks are served first and stretched last
       );
     }
 
