@@ -5,16 +5,11 @@
  * decisions live in lib/telemetry/device-health.ts; this is the glue.
  */
 import { DeviceDirectory, DeviceHealth, HealthSettings, healthMsg, Outcome, parseHealthSettings, ReplicaMode } from '../../lib';
+import { carriedAcrossRedeploys } from '../common/context';
 import type { LeapcraftAccount, Node, NodeAPI, NodeMessage } from '../common/types';
 
-/** What each node told, by node id, kept by the runtime that loaded the node type across redeploys. */
-const CARRIED = new WeakMap<object, Map<string, unknown>>();
-
-function carriedFor(RED: NodeAPI): Map<string, unknown> {
-  let carried = CARRIED.get(RED);
-  if (!carried) CARRIED.set(RED, (carried = new Map()));
-  return carried;
-}
+/** What each node told, by node id, across redeploys. */
+const carriedFor = carriedAcrossRedeploys<unknown>();
 
 /** The telemetry node's settings of its health output, as saved. */
 export interface HealthDef {
