@@ -655,7 +655,10 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
       assert.ok(contrast(rgb(tile.fg), rgb(tile.bg)) >= 4.5, `${name}: text on ${tile.bg} reads (contrast ${contrast(rgb(tile.fg), rgb(tile.bg)).toFixed(1)})`);
     }
     const hex = (c: Rgb) => `#${c.map((x) => x.toString(16).padStart(2, '0')).join('')}`;
-    timings.categoryColoursClosestDeltaE2000 = Math.round(closestPair(shown.key.map((k) => hex(rgb(k.color)))).deltaE * 10) / 10;
+    // The categories' colours told apart by normal and colour-blind eyes, as the charts' are.
+    const closest = closestPair(shown.key.map((k) => hex(rgb(k.color))));
+    assert.ok(closest.deltaE >= 9, `${closest.a} and ${closest.b} look alike (${closest.vision}: ΔE2000 ${closest.deltaE.toFixed(1)})`);
+    timings.categoryColoursClosestDeltaE2000 = Math.round(closest.deltaE * 10) / 10;
     // The report: a row per room, yesterday's or (the demo started today) today's so far.
     const report = await waitUntil('a report row per room', 60_000, async () => {
       const rows = await tableRows(page, demoNodeId('c0a1e0d1f0000620'));
