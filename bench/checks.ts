@@ -272,6 +272,7 @@ function clusterChecks(r: ClusterResults): Check[] {
       target: runs[0]!.accounts === 1 ? 'one replica leads' : `⌈${runs[0]!.accounts}/n⌉ or ⌊${runs[0]!.accounts}/n⌋ each, no change in the window`,
       measured: runs.map((x) => `${x.replicas}: ${x.perReplica.map((p) => p.leads).join('/')}${x.unled ? ` (${x.unled} without one leader)` : ''}`).join('; ')
         + ` (settled ${runs.map((x) => (Number.isNaN(x.spreadMs) ? `not within ${SPREAD_WAIT_MS / 1000} s` : `${round(x.spreadMs / 1000, 1)} s`)).join(', ')} after the deploy;`
+        + ` longest an account went without a leader: ${runs.map((x) => `${round(x.longestUnledMs / 1000, 1)} s`).join(', ')};`
         + ` role changes in the window: ${runs.map((x) => x.roleChanges).join(', ')})`,
       pass: runs.every((x) => {
         const { floor, ceil } = fairShare(x.accounts, x.replicas);

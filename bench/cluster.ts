@@ -49,6 +49,8 @@ export interface ClusterRun {
   devicesPerAccount: number;
   /** From the deploy until every account had one leader and each replica its fair share; NaN: not within the wait. */
   spreadMs: number;
+  /** The longest any account went without one leader from the deploy to the window (sampled every 200 ms or so). */
+  longestUnledMs: number;
   windowMs: number;
   /** Every request the simulator received in the window, per interval; its telemetry requests apart. */
   totalPerInterval: number;
@@ -74,29 +76,33 @@ export interface ClusterResults {
 
 type Log = (line: string) => void;
 
-/** How long a run waits for the leads to spread before it measures as they are: three lease times (10 s each). */
-export const SPREAD_WAIT_MS = 30_000;
+/**
+ * How long a run waits for the leads to spread before it measures as they are: four lease times
+ * (10 s each). Members hand leases over one per renewal (a third of a lease time): 10 accounts on
+ * three fresh replicas take about 30 s.
+ */
+export const SPREAD_WAIT_MS = 40_000;
 
 /** The fair share of `accounts` leases over `replicas` live replicas (what lib/cluster/member.ts aims at). */
 export function fairShare(accounts: number, replicas: number): { floor: number; ceil: number } {
   return { floor: Math.floor(accounts / replicas), ceil: Math.ceil(accounts / replicas) };
 }
 
-/** Accounts each replica leads, and how many accounts have no leader, two, or work alone somewhere. */
-function leadsOf(samples: AccountsSample[], accountIds: string[]): { leads: number[]; unled: number } {
+/** Accounts each replica leads, and the accounts with no leader, two, or working alone somewhere. */
+function leadsOf(samples: AccountsSample[], accountIds: string[]): { leads: number[]; unledIds: string[] } {
   const leads = samples.map(() => 0);
-  let unled = 0;
+  const unledIds: string[] = [];
   for (const id of accountIds) {
     const leaders = samples.flatMap((s, i) => (s.roles[id]?.role === 'leader' ? [i] : []));
     for (const i of leaders) leads[i]++;
-    if (leaders.length !== 1 || samples.some((s) => s.roles[id]?.role === 'unshared')) unled++;
+    if (leaders.length !== 1 || samples.some((s) => s.roles[id]?.role === 'unshared')) unledIds.push(id);
   }
-  return { leads, unled };
+  return { leads, unledIds };
 }
 
-function spreadFairly({ leads, unled }: { leads: number[]; unled: number }, accounts: number): boolean {
+function spreadFairly({ leads, unledIds }: { leads: number[]; unledIds: string[] }, accounts: number): boolean {
   const { floor, ceil } = fairShare(accounts, leads.length);
-  return unled === 0 && leads.every((n) => n >= floor && n <= ceil);
+  return unledIds.length === 0 && leads.every((n) => n >= floor && n <= ceil);
 }
 
 const cpuOf = (child: Child) => processCpuMs(child.process.pid) ?? NaN;
@@ -113,17 +119,23 @@ async function runCluster(
     // Deployed together, as a rollout starts its replicas.
     const deployed = Date.now();
     await Promise.all(reds.map((r) => r.call('deploy', { flows: flow, credentials, sinks: [SINK], env: { LEAPCRAFT_REDIS_URL: redis.url } })));
-    // Every account led, the leads spread: a fresh member may take more than its share before it sees
-    // the others, and hands the rest over at its next renewal (a third of the lease's 10 s).
+    // Until every account is led and the leads are spread, then a warm-up interval (the new leaders'
+    // first round, the followers fed), sampled throughout for the longest an account went without a leader.
     let spreadMs = NaN;
-    for (const until = deployed + SPREAD_WAIT_MS; Date.now() < until; await sleep(200)) {
-      if (spreadFairly(leadsOf(await sample(), accountIds), keys.length)) {
-        spreadMs = Date.now() - deployed;
-        break;
+    let longestUnledMs = 0;
+    const lastLed = new Map(accountIds.map((id) => [id, deployed]));
+    for (let end = deployed + SPREAD_WAIT_MS; Date.now() < end; await sleep(200)) {
+      const now = Date.now();
+      const seen = leadsOf(await sample(), accountIds);
+      for (const id of accountIds) {
+        if (seen.unledIds.includes(id)) longestUnledMs = Math.max(longestUnledMs, now - lastLed.get(id)!);
+        else lastLed.set(id, now);
+      }
+      if (Number.isNaN(spreadMs) && spreadFairly(seen, keys.length)) {
+        spreadMs = now - deployed;
+        end = now + o.intervalS * 1000;
       }
     }
-    // A warm-up interval: the new leaders' first round, the followers fed.
-    await sleep(o.intervalS * 1000);
 
     const before = await sample();
     const cpuBefore = reds.map(cpuOf);
@@ -140,7 +152,7 @@ async function runCluster(
 
     const intervals = windowMs / (o.intervalS * 1000);
     const perMinute = (ms: number) => ms / 1000 / (windowMs / 60_000);
-    const { leads, unled } = leadsOf(after, accountIds);
+    const { leads, unledIds } = leadsOf(after, accountIds);
     const sum = (f: (id: string) => number) => accountIds.reduce((n, id) => n + f(id), 0);
     const perReplica = reds.map((_, i): ReplicaFigures => ({
       requestsPerInterval: sum((id) => (after[i]!.attempts[id] ?? 0) - (before[i]!.attempts[id] ?? 0)) / intervals,
@@ -153,7 +165,7 @@ async function runCluster(
     return {
       replicas: reds.length, accounts: keys.length, devicesPerAccount, spreadMs, windowMs,
       totalPerInterval: simCounts.total / intervals, telemetryPerInterval: simCounts.telemetry / intervals,
-      perReplica, roleChanges, unled, redisCpuSPerMin: perMinute(redisCpuMs),
+      perReplica, roleChanges, unled: unledIds.length, longestUnledMs, redisCpuSPerMin: perMinute(redisCpuMs),
     };
   } finally {
     await redis.dispose();
