@@ -1,8 +1,13 @@
 /**
- * Automatic alerts: on each evaluation, compares every device's latest modelled reading with the
- * thresholds and raises an alert on each crossing (not on every reading above the line, which
- * would flood the store). A device seen for the first time only records its state, so starting
- * the simulator in the middle of a busy afternoon does not raise a burst of stale alerts.
+ * Automatic alerts from the simulator's own readings. On each evaluation (once per report
+ * interval) every device's latest modelled reading is compared with the thresholds:
+ *   - CO2: a room whose reading has been on the other side of the threshold than its alert state
+ *     for CONFIRM_EVALUATIONS evaluations in a row gets `co2_high` (above) or `co2_normal` (back
+ *     below). Every room starts out normal, so a room already above when the simulator starts
+ *     gets its `co2_high` once it has stayed there as long; a reading that only flickers across
+ *     the line raises nothing, and a room that stays high raises nothing more.
+ *   - Battery: an AirBird whose battery drops under BATTERY_THRESHOLD gets `battery_low` once; a
+ *     device first seen with a low battery only records it (it is no news).
  */
 import type { AlertStore } from './alerts';
 import type { World } from './data';
@@ -11,9 +16,14 @@ import { parseDateTime } from './time';
 
 /** AirBird battery level under which a battery_low alert is raised once. */
 const BATTERY_THRESHOLD = 20;
+/** Evaluations in a row a CO2 reading must disagree with the room's alert state to change it. */
+const CONFIRM_EVALUATIONS = 2;
 
 interface DeviceState {
+  /** The room's CO2 alert state: its last CO2 alert was co2_high. */
   co2High: boolean;
+  /** Evaluations in a row whose reading disagreed with co2High. */
+  disagreeing: number;
   batteryLow: boolean;
 }
 
@@ -24,19 +34,24 @@ export class AutoAlerts {
     for (const device of world.devices) {
       const reading = latestTelemetry(device, now, params);
       const at = parseDateTime(reading.timestamp) ?? now;
-      const co2High = reading.data.co2 > co2Threshold;
+      const above = reading.data.co2 > co2Threshold;
       const batteryLow = reading.data.battery !== undefined && reading.data.battery < BATTERY_THRESHOLD;
       const id = device.item.physical_id;
-      const before = this.state.get(id);
-      this.state.set(id, { co2High, batteryLow });
-      if (before === undefined) continue;
+      const seen = this.state.get(id);
+      const state = seen ?? { co2High: false, disagreeing: 0, batteryLow };
+      this.state.set(id, state);
       const base = { physical_id: id, created_at: reading.timestamp };
-      if (co2High !== before.co2High) {
-        store.raise({ ...base, type: co2High ? 'co2_high' : 'co2_normal', value: reading.data.co2, threshold: co2Threshold }, world, at, co2Threshold);
+
+      state.disagreeing = above === state.co2High ? 0 : state.disagreeing + 1;
+      if (state.disagreeing >= CONFIRM_EVALUATIONS) {
+        state.co2High = above;
+        state.disagreeing = 0;
+        store.raise({ ...base, type: above ? 'co2_high' : 'co2_normal', value: reading.data.co2, threshold: co2Threshold }, world, at, co2Threshold);
       }
-      if (batteryLow && !before.batteryLow && reading.data.battery !== undefined) {
+      if (seen && batteryLow && !seen.batteryLow && reading.data.battery !== undefined) {
         store.raise({ ...base, type: 'battery_low', value: reading.data.battery, threshold: BATTERY_THRESHOLD }, world, at, co2Threshold);
       }
+      state.batteryLow = batteryLow;
     }
   }
 
