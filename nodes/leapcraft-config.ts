@@ -7,6 +7,7 @@
  */
 import { LeapcraftClient, LeapcraftError, PollScheduler, isLeapcraftError, redactUrlCredentials } from '../lib';
 import { budgetSetting, concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
+import { unsetEnvVariable } from './common/env';
 import { registerAdminRoutes } from './config/admin-routes';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, NodeAPI } from './common/types';
 
@@ -22,10 +23,17 @@ export = function register(RED: NodeAPI): void {
       onListenerError: (err) => node.error(`listener failed: ${err instanceof Error ? err.message : String(err)}`),
     });
 
+    // ${LEAPCRAFT_BASE_URL} and ${LEAPCRAFT_API_KEY} (every example's account) with the variable
+    // not set: said so, rather than a URL refused or a key the API refuses.
+    const unsetUrl = unsetEnvVariable(def.baseUrl);
+    const unsetKey = unsetEnvVariable(node.credentials?.apiKey);
     try {
+      if (unsetUrl) {
+        throw new LeapcraftError('LEAPCRAFT_INVALID_INPUT', RED._('leapcraft-config.errors.envUnset', { name: unsetUrl, setting: RED._('leapcraft-config.label.baseUrl') }), { field: 'env' });
+      }
       client = new LeapcraftClient({
         baseUrl: def.baseUrl || undefined,
-        apiKey: node.credentials?.apiKey,
+        apiKey: unsetKey ? undefined : node.credentials?.apiKey,
         concurrency: concurrencySetting(def.concurrency),
         timeoutMs: timeoutMsSetting(def.timeout),
         // A full deploy restarts this node: the account's token outlives it (in memory only).
@@ -36,7 +44,9 @@ export = function register(RED: NodeAPI): void {
         onRateLimit: (info) => scheduler.noteApiLimit(info),
       });
       scheduler.setBudget(budgetSetting(def.budget));
-      if (!client.hasApiKey) {
+      if (unsetKey) {
+        node.warn(RED._('leapcraft-config.errors.envUnset', { name: unsetKey, setting: RED._('leapcraft-config.label.apiKey') }));
+      } else if (!client.hasApiKey) {
         node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
       }
     } catch (err) {

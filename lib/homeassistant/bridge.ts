@@ -763,7 +763,7 @@ export class HomeAssistantBridge {
     const area = (this.options.area?.source ?? 'gateway') === 'gateway' ? gateway.name : undefined;
     const config: HaDeviceConfig = {
       device: {
-        identifiers: [haGatewayIdentifier(gateway.id)], name: gateway.name ?? `Leapcraft gateway ${gateway.id}`, manufacturer: HA_MANUFACTURER, model: 'Gateway',
+        identifiers: [haGatewayIdentifier(gateway.id)], name: gateway.name ?? `Unnamed gateway ${gateway.id.slice(0, 6)}`, manufacturer: HA_MANUFACTURER, model: 'Gateway',
         ...(area ? { suggested_area: area } : {}),
       },
       origin: this.options.origin, stateTopic: this.topics.gatewayState(g.key), availability: this.bridgeOnly(), qos: this.options.qos,
