@@ -407,7 +407,7 @@ describe('LeapcraftClient against the simulator', function () {
       const err = await rejectionOf(client.getDevice('no-such-device'));
       assert.equal(err.code, 'LEAPCRAFT_NOT_FOUND');
       assert.equal(err.status, 404);
-      assert.equal(err.endpoint, 'GET /devices/{physical_id}', 'the endpoint without its parameters, for code');
+      assert.equal((err as { endpoint?: string }).endpoint, 'GET /devices/{physical_id}', 'the endpoint without its parameters, for code');
       assert.match(err.message, /^GET \/devices\/no-such-device: HTTP 404: .+/);
       // What a Catch node gets as msg.error.message (String(err)): the message alone.
       assert.equal(String(err), err.message);

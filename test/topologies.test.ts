@@ -115,7 +115,7 @@ describe('listTopologiesWithDevices', function () {
     const err = await rejectionOf(listTopologiesWithDevices(fx.client({ maxRetries: 0 }), { concurrency: 1 }));
     assert.equal(err.code, 'LEAPCRAFT_UNAVAILABLE');
     assert.match(err.message, /^GET \/topologies\/[^ ]+: HTTP 503/);
-    assert.equal(err.endpoint, 'GET /topologies/{topology_id}');
+    assert.equal((err as { endpoint?: string }).endpoint, 'GET /topologies/{topology_id}');
     assert.deepEqual(fx.sim.stats.requests.filter((r) => r.endpoint === 'topology').map((r) => r.status), [200, 503], 'the 3rd to 5th gateway are not asked');
   });
 
