@@ -1,5 +1,5 @@
 /**
- * Frugal polling under simulated time (bench/fake-clock.ts): the package's poll path
+ * Frugal polling under simulated time (test/support/sim-clock.ts): the package's poll path
  * (bench/poller.ts: what leapcraft-telemetry runs, from dist/) against simulators in this
  * process whose clock is the same fake one. Each contender has a simulator of its own, all
  * with the same seed and options: the same sensors, reporting at the same instants, and each
@@ -9,7 +9,7 @@
  * - `budget`: the same with the account's request budget, over hours.
  */
 import { LeapcraftSimulator } from '../simulator';
-import { SimClock } from './fake-clock';
+import { SimClock } from '../test/support/sim-clock';
 import { serve } from './ipc';
 import { account, loadLib, TelemetryPoller } from './poller';
 
@@ -133,6 +133,9 @@ async function compare(p: CompareParams): Promise<CompareResult> {
       s.poller = new TelemetryPoller(lib, s.acct, {
         intervalMs: p.intervalS * 1000,
         cadence: s.c.cadence,
+        // The delay from a reading to its msg is what Emit "each new reading" gives; every interval
+        // holds a new reading's msg until the interval's own (test/nodes/telemetry-emit.test.ts).
+        emit: 'reading',
         track: (kind, request) => clock.track(async () => {
           const at = Date.now();
           if (kind === 'list') run.listRequests++;

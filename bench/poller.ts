@@ -55,6 +55,8 @@ export interface PollerOptions {
   intervalMs: number;
   /** Cadence-aware polling (the node's default for latest readings). */
   cadence: boolean;
+  /** The node's Emit setting: one msg per device per interval (its default), or each new reading once. */
+  emit?: 'interval' | 'reading';
   /** Device ids set in the node; undefined: every device of the account (from the list). */
   ids?: string[];
   onMsg(msg: PolledMsg): void;
@@ -79,18 +81,17 @@ export class TelemetryPoller {
     const clone = nodeRedClone();
     const output = new lib.PollOutput<PolledMsg & Record<string, unknown>>('device', false, () => this.polled.ids(), {
       clone, deviceOf: (id) => directory.get(id),
-    });
-    const onAnswer = (outcome: { id: string; value?: unknown; error?: unknown }) => {
-      const emission = output.answer(outcome as never);
+    }, o.emit ?? 'interval');
+    const onAnswer = (outcome: { id: string; value?: unknown; error?: unknown }, meta?: unknown) => {
+      const emission = output.answer(outcome as never, meta as never);
       if (!emission) return;
       for (const msg of emission.msgs) o.onMsg(msg);
       // The status the node would show (its text needs Node-RED's catalog: left out).
       lib.pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, this.polled.size, '');
-      if (scheduler.effectiveIntervalMs(o.intervalMs) > o.intervalMs) scheduler.budgetState();
     };
     this.polled = new lib.PolledDevices((id) => scheduler.subscribe(
       lib.telemetryKey(id, spec), o.intervalMs, (signal) => track('telemetry', () => client.getTelemetry(id, spec, { signal })), {
-        next: (value) => onAnswer({ id, value }),
+        next: (value, _key, meta) => onAnswer({ id, value }, meta),
         error: (err) => { this.errors++; health.deviceFailed(id); onAnswer({ id, error: err }); },
         recovered: () => health.deviceRecovered(id),
       }, o.cadence ? { cadence: { timeOf: lib.readingTime } } : {}), {

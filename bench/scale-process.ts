@@ -1,7 +1,7 @@
 /**
  * An hour of simulated time at building scale (10,000 devices on 100 gateways): the package's
  * poll path (bench/poller.ts: what leapcraft-telemetry runs, from dist/; one account, every
- * device, latest readings) on the fake clock of bench/fake-clock.ts, moved in slices. The
+ * device, latest readings) on the fake clock of test/support/sim-clock.ts, moved in slices. The
  * simulator runs in a worker thread of this process: its own event loop and heap (so the heap
  * figures here are the package's alone; the RSS is the process's, the worker's included), on
  * the same fake clock, shared through a SharedArrayBuffer. Run with --expose-gc.
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { SimClock } from './fake-clock';
+import { SimClock } from '../test/support/sim-clock';
 import { serve } from './ipc';
 import { account, loadLib, TelemetryPoller } from './poller';
 import { profile } from './profile';

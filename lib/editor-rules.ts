@@ -17,13 +17,18 @@ import {
   RELATIVE_TIME, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS,
 } from './api/validation';
 import { HA_MAX_TOPIC_SETTING_LENGTH, HA_TOPIC_SETTING } from './homeassistant/ids';
-import type { HaQos } from './homeassistant/bridge';
+import type { HaQos } from './homeassistant/publisher';
 import {
   HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY, HA_MAX_ANNOUNCE_DELAY_S,
   HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_REMOVE_AFTER_UNITS, parseHaSettings,
 } from './homeassistant/settings';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from './poll/interval';
+import { AQ_PROFILES } from './airquality/profiles';
+import { AQ_DAYS, AQ_DEFAULTS, AQ_LIMITS, AQ_REPORT_TIME, AQ_TIME_OF_DAY } from './airquality/settings';
+import { MAX_TIME_ZONE_LENGTH } from './airquality/zone';
 import { OUTPUT_MODES } from './telemetry/messages';
+import { EMIT_MODES, REPLICA_MODES } from './telemetry/poll-output';
+import { REDIS_SCHEMES } from './cluster/redis-url';
 
 /** A RegExp as JSON carries it; the editor makes it again with new RegExp(source, flags). */
 export interface PatternRule {
@@ -48,8 +53,8 @@ export interface EditorRules {
   /** Poll intervals in seconds: 0 is "only on input", polls run at least `min` apart. */
   interval: RangeRule;
   /** The account's settings: concurrency (requests at once) and timeout (seconds). */
-  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule };
-  telemetry: { types: string[]; resolutions: string[]; outputs: string[] };
+  account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule; redisSchemes: string[] };
+  telemetry: { types: string[]; resolutions: string[]; outputs: string[]; emits: string[]; replicas: string[] };
   notifications: { maxLimit: number };
   homeassistant: {
     topicSetting: PatternRule;
@@ -72,6 +77,24 @@ export interface EditorRules {
     /** The meta field that names the area, and the context store: trimmed, at most this many characters, no control characters. */
     maxAreaFieldLength: number;
     maxStoreLength: number;
+  };
+  /** The air-quality node's settings (lib/airquality/settings.ts parseAqSettings): ppm, minutes. */
+  airQuality: {
+    profiles: string[];
+    defaults: Record<keyof typeof AQ_DEFAULTS, string | number>;
+    ppm: RangeRule;
+    outdoorCo2: RangeRule;
+    margin: RangeRule;
+    minutes: RangeRule;
+    gap: RangeRule;
+    maxThresholds: number;
+    maxLabelLength: number;
+    maxStoreLength: number;
+    maxTimeZoneLength: number;
+    /** "HH:MM" (occupied hours; "24:00" may end them), the report's time (quarter hours), weekdays "1,2,3,4,5". */
+    timeOfDay: PatternRule;
+    reportTime: PatternRule;
+    days: PatternRule;
   };
 }
 
@@ -112,8 +135,9 @@ export function editorRules(): EditorRules {
       concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
       budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
+      redisSchemes: [...REDIS_SCHEMES],
     },
-    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] },
+    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES] },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
     homeassistant: {
       topicSetting: pattern(HA_TOPIC_SETTING),
@@ -130,6 +154,22 @@ export function editorRules(): EditorRules {
       maxRemoveAfterMs: HA_MAX_REMOVE_AFTER_MS,
       maxAreaFieldLength: HA_MAX_AREA_FIELD_LENGTH,
       maxStoreLength: HA_MAX_STORE_LENGTH,
+    },
+    airQuality: {
+      profiles: [...AQ_PROFILES],
+      defaults: { ...AQ_DEFAULTS },
+      ppm: { ...AQ_LIMITS.ppm },
+      outdoorCo2: { ...AQ_LIMITS.outdoorCo2 },
+      margin: { ...AQ_LIMITS.margin },
+      minutes: { ...AQ_LIMITS.minutes },
+      gap: { ...AQ_LIMITS.gap },
+      maxThresholds: AQ_LIMITS.maxThresholds,
+      maxLabelLength: AQ_LIMITS.maxLabelLength,
+      maxStoreLength: AQ_LIMITS.maxStoreLength,
+      maxTimeZoneLength: MAX_TIME_ZONE_LENGTH,
+      timeOfDay: pattern(AQ_TIME_OF_DAY),
+      reportTime: pattern(AQ_REPORT_TIME),
+      days: pattern(AQ_DAYS),
     },
   };
 }

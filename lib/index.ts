@@ -8,13 +8,17 @@ export { LeapcraftClient, ClientOptions, CallOptions, ClientStats, DEFAULT_BASE_
 export * from './api/topologies';
 export { parseRetryAfter, backoffDelay } from './api/retry';
 export { PollScheduler, Fetch, Listener, Failure, SchedulerOptions } from './poll/scheduler';
-export { SubscribeOptions, CadenceSource, CadenceView } from './poll/scheduler';
+export { AccountState, AccountView, AccountListener, Coordination } from './account/state';
+export { redisUrlSetting, shareAccount, SharedAccount, REDIS_URL_ENV } from './cluster/share';
+export { redactRedisUrl, parseRedisUrl, RedisTarget } from './cluster/redis-url';
+export { SubscribeOptions, CadenceSource, CadenceView, Answer, AnswerMeta } from './poll/scheduler';
 export { CadenceLearner, CadenceOptions, CadenceContext, CadenceMode, fitPeriod, commonPeriod } from './poll/cadence';
 export {
   BudgetState, BudgetReason, RequestBudget, RequestWindow, stretchFactors, loweredBudget, MIN_BUDGET_PER_HOUR, PLAN_SHARE,
 } from './poll/budget';
 export { parseRateLimitHeaders, RateLimitInfo } from './api/rate-limit';
 export * from './telemetry/readings';
+export * from './telemetry/answer';
 export * from './alerts/seen';
 export * from './homeassistant';
 export * from './alerts/watcher';
@@ -27,7 +31,10 @@ export * from './telemetry/health';
 export * from './telemetry/on-demand';
 export * from './telemetry/polled-devices';
 export * from './telemetry/poll-output';
+export * from './telemetry/freshness';
 export {
   runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,
-} from './api/doctor';
+} from './doctor';
+export { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, Dialect, DialectPoint, DialectReading } from './api/dialects';
+export * from './airquality';

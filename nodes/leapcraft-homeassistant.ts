@@ -7,8 +7,8 @@
  * Node-RED: its account, context store, events, status and msgs.
  */
 import {
-  Device, DEVICE_LIST_KEY, HA_DEFAULT_MAX_DEVICES, HA_DEVICE_LIST_REFRESH_MS, HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, HaBridgeService, HaMessage,
-  HaRecord, HaSettingsInput, HaStatusTracker, listTopologiesWithDevices, parseHaInput, parseHaSettings, readHaRecord, Topology,
+  Device, DEVICE_LIST_KEY, HA_DEFAULT_MAX_DEVICES, HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, HaBridgeService, HaMessage,
+  HaRecord, HaSettingsInput, HaStatusTracker, Listener, listTopologiesWithDevices, parseHaInput, parseHaSettings, readHaRecord, subscribeDeviceList, Topology,
 } from '../lib';
 import { clientOf, findAccount } from './common/account';
 import { nodeMemory } from './common/context';
@@ -42,8 +42,15 @@ export = function register(RED: NodeAPI): void {
     const warn = (key: string, err: unknown) => node.warn(RED._(`leapcraft-homeassistant.warn.${key}`, { message: toNodeError(err).message }));
 
     let closed = false;
+    // With the account shared through Redis, only the replica acting for it publishes (discovery,
+    // states, alert events); the others keep the same record and stay silent.
     function emit(msgs: HaMessage[], send?: Send): void {
+      if (usable && !usable.acting()) return;
       if (msgs.length && (send || !closed)) (send ?? ((m) => node.send(m as never)))([msgs as unknown as NodeMessage[]]);
+    }
+    if (usable) {
+      usable.register(node, (view) => status.account(view));
+      node.on('close', () => usable.deregister(node));
     }
 
     function showStatus(): void {
@@ -74,9 +81,10 @@ export = function register(RED: NodeAPI): void {
     const client = () => clientOf(RED, usable);
     const listDevices = (signal?: AbortSignal) => client().listDevices({ signal });
     const unsubscribe: Array<() => void> = [];
-    function subscribe<T>(key: string, everyMs: number, fetch: (signal: AbortSignal) => Promise<T>, next: (value: T) => void, warnKey: string): void {
+    /** `start` subscribes the listener on the account's scheduler (retrying failures soon). */
+    function watch<T>(start: (listener: Listener<T>) => () => void, next: (value: T) => void, warnKey: string): void {
       try {
-        unsubscribe.push(usable!.getScheduler().subscribe<T>(key, everyMs, fetch, {
+        unsubscribe.push(start({
           next,
           // Not fatal: the bridge goes on without (the gateways, the clean-up) until a retry works.
           error: (err, failure) => {
@@ -84,15 +92,17 @@ export = function register(RED: NodeAPI): void {
             service.accountFailed(err, failure);
           },
           recovered: () => service.accountRecovered(),
-        }, { retryFailures: true }));
+        }));
       } catch (err) {
         warn(warnKey, err);
         service.accountFailed(err, { code: toNodeError(err).code ?? 'error', since: Date.now() });
       }
     }
     if (usable) {
-      subscribe<Topology[]>(HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, (signal) => listTopologiesWithDevices(client(), { signal }), (list) => service.topologies(list), 'topology');
-      if (settings.removeAfterMs > 0) subscribe<Device[]>(DEVICE_LIST_KEY, HA_DEVICE_LIST_REFRESH_MS, listDevices, (list) => service.deviceList(list), 'deviceList');
+      const scheduler = usable.getScheduler();
+      watch<Topology[]>((l) => scheduler.subscribe(HA_TOPOLOGY_KEY, HA_TOPOLOGY_REFRESH_MS, (signal) => listTopologiesWithDevices(client(), { signal }), l, { retryFailures: true }),
+        (list) => service.topologies(list), 'topology');
+      if (settings.removeAfterMs > 0) watch<Device[]>((l) => subscribeDeviceList(scheduler, client, l), (list) => service.deviceList(list), 'deviceList');
     } else if (accountProblem) {
       node.warn(RED._('leapcraft-homeassistant.warn.account', { message: accountProblem.message }));
     }

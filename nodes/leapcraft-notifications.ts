@@ -44,6 +44,7 @@ export = function register(RED: NodeAPI): void {
     }));
     if (!started) return;
     const { node, status, account, settings: { physicalId, pollMs } } = started;
+    status.polls(pollMs, true);
     const client = (): LeapcraftClient => clientOf(RED, account);
 
     // What was seen lives in the node's context, in the store the user picked.

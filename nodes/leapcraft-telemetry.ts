@@ -5,10 +5,10 @@
  * msg per metric for charts and gauges. What the msgs look like lives in lib/telemetry/.
  */
 import {
-  Device, DEVICE_LIST_KEY, DeviceDirectory, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
-  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
+  AnswerMeta, DeviceDirectory, EMIT_MODES, REPLICA_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
+  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
 } from '../lib';
-import { clientOf, paceOf } from './common/account';
+import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
 import { idsFromMsg, parseIdList } from './common/ids';
@@ -27,26 +27,28 @@ interface TelemetryDef extends NodeDef {
   to?: string;
   interval?: number | string;
   output?: string;
+  /** 'interval' (one msg per device per interval, the default) or 'reading' (each new reading once). */
+  emit?: string;
+  /** 'every' replica emits (the default), or only 'one' (the one acting for a shared account). */
+  replicas?: string;
   changesOnly?: boolean;
   blockOverrides?: boolean;
   /** Cadence-aware polling of latest readings; on unless set false. */
   cadence?: boolean;
 }
 
-/** How often "every device" re-reads the device list, so new sensors join the poll. */
-const DEVICE_LIST_REFRESH_MS = 10 * 60_000;
-
 export = function register(RED: NodeAPI): void {
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
     const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
     const started = startAccountNode(RED, this, def, () => {
-      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
+      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), emit: oneOf(def.emit || 'interval', 'emit', EMIT_MODES), replicas: oneOf(def.replicas || 'every', 'replicas', REPLICA_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
       // Check the query once now, so a bad setting shows at deploy, not at the first poll.
       telemetryQuery(configured);
       return parsed;
     });
     if (!started) return;
-    const { node, status, account, settings: { output, explicitIds, pollMs } } = started;
+    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs } } = started;
+    status.polls(pollMs);
     // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
     const cadenceAware = def.cadence !== false && configured.type === 'latest';
     const client = (): LeapcraftClient => clientOf(RED, account);
@@ -55,7 +57,7 @@ export = function register(RED: NodeAPI): void {
     const health = new PollHealth();
     const unreadableAnswers = new UnreadableAnswers();
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
-    const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping);
+    const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping, emit);
     let unsubscribeList: (() => void) | undefined;
 
     /** Metric mode: an answer with no reading the node can read is said once per shape, and shown. */
@@ -66,14 +68,15 @@ export = function register(RED: NodeAPI): void {
       return found !== undefined;
     }
 
-    function onAnswer(outcome: Outcome): void {
-      const emission = pollOutput.answer(outcome);
+    function onAnswer(outcome: Outcome, meta?: AnswerMeta): void {
+      const emission = pollOutput.answer(outcome, meta);
       if (!emission) return;
+      // One replica only: the others keep the same memory (what was sent) but send nothing.
+      if (replicas === 'one' && !account!.acting()) return;
       if (emission.msgs.length) node.send([emission.msgs]);
       if (unreadable(outcome)) return;
       const view = pollStatusView(health.state(), { msgs: emission.msgs.length, readings: emission.emitted }, polled.size, clock());
-      const paced = paceOf(account, pollMs); // shown with a working status; a failing one says only what fails
-      status[view.kind](text(view.key, view.params) + (paced && view.kind !== 'failing' ? `; ${text('paced', { seconds: paced.seconds, reason: text(`pace.${paced.reason}`) })}` : ''));
+      status[view.kind](text(view.key, view.params));
     }
 
     /** `id` undefined: the device list itself failed. The scheduler says when a failure is news. */
@@ -88,7 +91,7 @@ export = function register(RED: NodeAPI): void {
     const polled: PolledDevices = new PolledDevices((id) => account!.getScheduler().subscribe<TelemetryResponse>(
       // Relative from/to are resolved at each fetch, so "-24h" moves with time.
       telemetryKey(id, configured), pollMs, (signal) => client().getTelemetry(id, configured, { signal }), {
-        next: (value) => onAnswer({ id, value }),
+        next: (value, _key, meta) => onAnswer({ id, value }, meta),
         error: (err, failure) => { health.deviceFailed(id); reportFailure(id, err, failure); onAnswer({ id, error: err }); },
         recovered: () => health.deviceRecovered(id),
       }, cadenceAware ? { cadence: { timeOf: readingTime } } : {}), {
@@ -108,11 +111,11 @@ export = function register(RED: NodeAPI): void {
       try {
         // The device list gives names and types, and "every device" when no ids are set; one
         // subscription per account, a failed refresh retried within seconds, not ten minutes.
-        unsubscribeList = account.getScheduler().subscribe<Device[]>(DEVICE_LIST_KEY, DEVICE_LIST_REFRESH_MS, (signal) => client().listDevices({ signal }), {
+        unsubscribeList = subscribeDeviceList(account.getScheduler(), client, {
           next: (list) => { directory.update(list); pollEveryDevice(); },
           error: (err, failure) => { health.listFailed(); reportFailure(undefined, err, failure); },
           recovered: () => health.listRecovered(),
-        }, { retryFailures: true });
+        });
         if (explicitIds.length > 0) setPolledDevices(explicitIds);
         else if (pollMs > 0) status.waiting(text('waiting'));
         if (pollMs === 0) status.waiting(text('manual'));
@@ -139,6 +142,7 @@ export = function register(RED: NodeAPI): void {
       if (outcomes.length === 1 && failed.length === 1) throw failed[0].error;
       if (output !== 'array') for (const f of failed) node.error(toNodeError(f.error), { ...shaping.clone(msg), physical_id: f.id });
       const msgs = messagesFor(output, msg, outcomes, shaping);
+      pollOutput.markFresh(outcomes, msgs);
       if (msgs.length) send([msgs]);
       const readings = output === 'array' ? outcomes.length - failed.length : msgs.length;
       const view = pollStatusView({ state: 'ok' }, { msgs: msgs.length, readings }, outcomes.length, clock());

@@ -17,6 +17,6 @@ for (const dir of ['locales', 'icons']) {
   if (fs.existsSync(from)) fs.cpSync(from, path.join(out, dir), { recursive: true });
 }
 // The package's bins (package.json "bin"): executable, as npm links them.
-for (const cli of [path.join(root, 'dist', 'simulator', 'cli.js'), path.join(root, 'dist', 'lib', 'doctor-cli.js')]) {
+for (const cli of [path.join(root, 'dist', 'simulator', 'cli.js'), path.join(root, 'dist', 'lib', 'doctor', 'cli.js')]) {
   if (fs.existsSync(cli)) fs.chmodSync(cli, 0o755);
 }

@@ -10,7 +10,7 @@
  */
 import type { AlertStore } from './alerts';
 import { deviceDetails, listItem, topologyListItem, type SimDevice, type World } from './data';
-import { listBody, shapePoint } from './dialect';
+import { averagesBody, listBody, shapePoint, tokenAnswer, wrapPoint } from './dialect';
 import { decodeSegment, errorReply, type HttpReply, jsonReply } from './http';
 import { averages, averagesObject, latestTelemetry, reportInstant, type ModelParams } from './model';
 import type { ResolvedOptions } from './options';
@@ -127,9 +127,11 @@ function exchangeToken(req: ApiRequest, ctx: ApiContext): HttpReply {
   const key = new URLSearchParams(req.body).get('api_key');
   if (key === null || key === '') return refuseKey('api_key is required', ctx.options.dialect);
   if (!ctx.keyAccepted(key)) return refuseKey('Unknown or revoked API key', ctx.options.dialect);
-  const token = ctx.tokens.issue();
+  const form = ctx.options.dialect.tokenBody;
+  if (ctx.options.dialect.liveTokens === 'one') ctx.tokens.revokeAll();
+  const { token, issuedAt } = ctx.tokens.issue(form === 'jwt' ? 'jwt' : 'opaque');
   ctx.tokenIssued(token);
-  return jsonReply(200, { type: 'bearer', token });
+  return jsonReply(200, tokenAnswer(token, form, issuedAt, ctx.tokens.lifetimeMs));
 }
 
 /** A refused key, as the dialect's refusedKey says: 401/400/403, or 200 with the error body and no token. */
@@ -199,7 +201,7 @@ function telemetry(id: string, query: URLSearchParams, ctx: ApiContext): HttpRep
   const params = ctx.model;
   const dialect = ctx.options.dialect;
   if (type.value === 'latest') {
-    return withDevice(id, ctx, (d) => jsonReply(200, shapePoint(latestTelemetry(d, ctx.now, params), dialect)));
+    return withDevice(id, ctx, (d) => jsonReply(200, wrapPoint(shapePoint(latestTelemetry(d, ctx.now, params), dialect), dialect.latestBody)));
   }
   const resolution = enumParam(query, 'resolution', RESOLUTIONS);
   if (!resolution.ok) return badParam(resolution.message);
@@ -213,14 +215,8 @@ function telemetry(id: string, query: URLSearchParams, ctx: ApiContext): HttpRep
     if (!result.ok) {
       return errorReply(400, 'range_too_large', `The range spans more than ${MAX_AVERAGE_BUCKETS} ${resolution.value} buckets`);
     }
-    switch (dialect.averages) {
-      case 'array':
-        return jsonReply(200, result.buckets.map((b) => shapePoint(b, dialect)));
-      case 'envelope':
-        return jsonReply(200, { data: result.buckets.map((b) => shapePoint(b, dialect)) });
-      case 'object':
-        return jsonReply(200, shapePoint(averagesObject(d.item.physical_id, result.buckets, from.value, ctx.now), dialect));
-    }
+    const whole = () => shapePoint(averagesObject(d.item.physical_id, result.buckets, from.value, ctx.now), dialect);
+    return jsonReply(200, averagesBody(result.buckets.map((b) => shapePoint(b, dialect)), whole, dialect.averages));
   });
 }
 

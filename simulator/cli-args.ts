@@ -35,12 +35,17 @@ ${dialectHelp()}
   One flag per point does the same:
   --expired-token <401|403>                 expired/revoked/unknown token status
   --refused-key <401|400|403|200>           wrong api_key: that status (200: error body, no token)
+  --token-body <sample|oauth2|expires-at|jwt>
+                                            the token answer: as the docs, OAuth 2, with expires_at, a JWT
   --device-paging <offset|cumulative|ignored>
   --lists <bare|envelope>                   list bodies: array, or {data: [...], total}
   --alert-order <newest|oldest>
   --alert-time <created_at|raised|none|NAME>
   --alert-ids <present|absent>
-  --averages <array|object|envelope>
+  --latest-body <point|in-array|under-data|under-result|under-reading>
+                                            type=latest: the point, in an array, or under a key
+  --averages <array|object|envelope|object-in-array|object-under-data|object-under-result|
+              object-under-reading>
   --point-readings <nested|flat>            readings under data, or beside timestamp
   --date-times <zoneless|zone-required>
 `;
@@ -50,7 +55,19 @@ function dialectHelp(): string {
   let point: DialectPoint | undefined;
   let names: string[] = [];
   const flush = (): void => {
-    if (point !== undefined) lines.push(`    ${`${point}:`.padEnd(16)}${names.join(', ')}`);
+    if (point === undefined) return;
+    // One line per point, wrapped under the first name when long.
+    let line = `    ${`${point}:`.padEnd(16)}`;
+    names.forEach((name, i) => {
+      const next = `${name}${i < names.length - 1 ? ',' : ''}`;
+      if (i > 0 && line.length + next.length + 1 > 100) {
+        lines.push(line);
+        line = `${' '.repeat(20)}${next}`;
+      } else {
+        line += `${i > 0 ? ' ' : ''}${next}`;
+      }
+    });
+    lines.push(line);
   };
   for (const d of DIALECTS) {
     if (d.point !== point) {
@@ -111,12 +128,15 @@ const VALUE_FLAGS: Record<string, Converter> = {
   },
   '--expired-token': dialectFlag('--expired-token', 'expiredToken', Number),
   '--refused-key': dialectFlag('--refused-key', 'refusedKey', (raw) => (raw === '200' ? '200-no-token' : /^\d+$/.test(raw) ? Number(raw) : raw), '401, 400, 403 or 200'),
+  '--token-body': dialectFlag('--token-body', 'tokenBody'),
+  '--live-tokens': dialectFlag('--live-tokens', 'liveTokens'),
   '--device-paging': dialectFlag('--device-paging', 'devicePaging'),
   '--limit-all': dialectFlag('--limit-all', 'allDevices'),
   '--lists': dialectFlag('--lists', 'lists'),
   '--alert-order': dialectFlag('--alert-order', 'alertOrder'),
   '--alert-time': dialectFlag('--alert-time', 'alertTime'),
   '--alert-ids': dialectFlag('--alert-ids', 'alertIds', (raw) => (raw === 'present' ? true : raw === 'absent' ? false : raw), 'present or absent'),
+  '--latest-body': dialectFlag('--latest-body', 'latestBody'),
   '--averages': dialectFlag('--averages', 'averages'),
   '--point-readings': dialectFlag('--point-readings', 'pointReadings'),
   '--date-times': dialectFlag('--date-times', 'dateTimes'),

@@ -3,72 +3,12 @@
  * each defaulting to the simulator's original behaviour. A client tested against every reading
  * copes with whichever one the real server turns out to speak.
  *
- * Every reading has a short name (DIALECTS) for the CLI's `--dialect a,b` and for the
- * `dialect` option given as names; the README's dialect table lists them.
+ * The readings and their names are the package's one table (lib/api/dialects.ts), which the
+ * doctor names its findings by; here: checking the `dialect` option, and shaping answers.
  */
-import type { Dialect, DialectPoint } from './types';
+import { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, namedReading, type Dialect, type DialectPoint } from '../lib/api/dialects';
 
-export const DEFAULT_DIALECT: Readonly<Dialect> = Object.freeze({
-  expiredToken: 401,
-  refusedKey: 401,
-  devicePaging: 'offset',
-  allDevices: 'accepted',
-  lists: 'bare',
-  alertOrder: 'newest',
-  alertTime: 'created_at',
-  alertIds: true,
-  averages: 'array',
-  pointReadings: 'nested',
-  dateTimes: 'zoneless',
-});
-
-export const DIALECT_POINTS: readonly DialectPoint[] = Object.keys(DEFAULT_DIALECT) as DialectPoint[];
-
-/** One named reading of one open point. */
-export interface DialectReading<P extends DialectPoint = DialectPoint> {
-  /** Short name, as `--dialect` takes it, e.g. 'expired403'. */
-  name: string;
-  point: P;
-  value: Dialect[P];
-  /** True for the reading the simulator uses when nothing is set. */
-  isDefault: boolean;
-  description: string;
-}
-
-function reading<P extends DialectPoint>(name: string, point: P, value: Dialect[P], description: string): DialectReading {
-  return { name, point, value, isDefault: DEFAULT_DIALECT[point] === value, description } as DialectReading;
-}
-
-/** Every named reading, defaults included, grouped by point in DIALECT_POINTS order. */
-export const DIALECTS: readonly DialectReading[] = Object.freeze([
-  reading('expired401', 'expiredToken', 401, 'an expired, revoked or unknown token gets 401'),
-  reading('expired403', 'expiredToken', 403, 'an expired, revoked or unknown token gets 403'),
-  reading('refused401', 'refusedKey', 401, 'a wrong or missing api_key gets 401'),
-  reading('refused400', 'refusedKey', 400, 'a wrong or missing api_key gets 400'),
-  reading('refused403', 'refusedKey', 403, 'a wrong or missing api_key gets 403'),
-  reading('refused200', 'refusedKey', '200-no-token', 'a wrong or missing api_key gets 200 with an error body and no token'),
-  reading('paging-offset', 'devicePaging', 'offset', '/devices page N holds items (N-1)*limit .. N*limit-1'),
-  reading('paging-cumulative', 'devicePaging', 'cumulative', '/devices page N holds the first N*limit items'),
-  reading('paging-ignored', 'devicePaging', 'ignored', '/devices ignores page: always the first limit items'),
-  reading('limit-all-accepted', 'allDevices', 'accepted', '/devices?limit=-1 returns every device (as documented)'),
-  reading('limit-all-refused', 'allDevices', 'refused', '/devices?limit=-1 gets 400: only pages work'),
-  reading('lists-bare', 'lists', 'bare', 'list endpoints answer a bare array'),
-  reading('lists-envelope', 'lists', 'envelope', 'list endpoints answer {data: [...], total}'),
-  reading('alerts-newest', 'alertOrder', 'newest', 'notifications newest first'),
-  reading('alerts-oldest', 'alertOrder', 'oldest', 'notifications oldest first'),
-  reading('alert-time-created-at', 'alertTime', 'created_at', "an alert's time is created_at"),
-  reading('alert-time-raised', 'alertTime', 'raised', "an alert's time is raised"),
-  reading('alert-time-none', 'alertTime', 'none', 'alerts carry no time field'),
-  reading('alert-ids-present', 'alertIds', true, 'alerts carry an id'),
-  reading('alert-ids-absent', 'alertIds', false, 'alerts carry no id'),
-  reading('averages-array', 'averages', 'array', 'type=averages answers an array of buckets'),
-  reading('averages-object', 'averages', 'object', 'type=averages answers one object for the whole range, like the latest sample'),
-  reading('averages-envelope', 'averages', 'envelope', 'type=averages answers {data: [buckets]}'),
-  reading('readings-nested', 'pointReadings', 'nested', "a point's readings sit under data"),
-  reading('readings-flat', 'pointReadings', 'flat', "a point's readings sit beside timestamp (meta stays an object)"),
-  reading('dates-zoneless', 'dateTimes', 'zoneless', 'from/to without a zone are accepted (as UTC)'),
-  reading('dates-zone-required', 'dateTimes', 'zone-required', 'from/to without a zone get 400'),
-]);
+export { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, type DialectReading } from '../lib/api/dialects';
 
 const BY_NAME = new Map(DIALECTS.map((d) => [d.name, d]));
 
@@ -83,22 +23,15 @@ const oneOf =
   (v) =>
     allowed.includes(v) ? undefined : allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(' or ');
 
-const CHECKS: Record<DialectPoint, Check> = {
-  expiredToken: oneOf(401, 403),
-  refusedKey: oneOf(401, 400, 403, '200-no-token'),
-  devicePaging: oneOf('offset', 'cumulative', 'ignored'),
-  allDevices: oneOf('accepted', 'refused'),
-  lists: oneOf('bare', 'envelope'),
-  alertOrder: oneOf('newest', 'oldest'),
-  alertTime: (v) =>
-    typeof v === 'string' && (v === 'none' || (FIELD_NAME.test(v) && !ALERT_FIELDS.has(v)))
-      ? undefined
-      : `'created_at', 'none' or another field name (letters, digits, _; not ${[...ALERT_FIELDS].join(', ')})`,
-  alertIds: (v) => (typeof v === 'boolean' ? undefined : 'a boolean'),
-  averages: oneOf('array', 'object', 'envelope'),
-  pointReadings: oneOf('nested', 'flat'),
-  dateTimes: oneOf('zoneless', 'zone-required'),
-};
+/** The values of a point's named readings; alertTime also takes any other field name, alertIds a boolean. */
+const CHECKS: Record<DialectPoint, Check> = Object.fromEntries(
+  DIALECT_POINTS.map((point) => [point, oneOf(...DIALECTS.filter((d) => d.point === point).map((d) => d.value))]),
+) as Record<DialectPoint, Check>;
+CHECKS.alertTime = (v) =>
+  typeof v === 'string' && (v === 'none' || (FIELD_NAME.test(v) && !ALERT_FIELDS.has(v)))
+    ? undefined
+    : `'created_at', 'none' or another field name (letters, digits, _; not ${[...ALERT_FIELDS].join(', ')})`;
+CHECKS.alertIds = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
 
 /** The names `--dialect` and the `dialect` option accept, for messages. */
 export function dialectNames(): string[] {
@@ -135,7 +68,7 @@ export function describeDialect(dialect: Dialect): string[] {
   for (const point of DIALECT_POINTS) {
     const value = dialect[point];
     if (value === DEFAULT_DIALECT[point]) continue;
-    const named = DIALECTS.find((d) => d.point === point && d.value === value);
+    const named = namedReading(point, value);
     out.push(named ? named.name : `${point}=${String(value)}`);
   }
   return out;
@@ -208,4 +141,45 @@ export function renameAlertTime<T extends object>(alert: T, alertTime: string): 
     }
   }
   return out;
+}
+
+/** The wrapper key of a `…under-<key>` reading. */
+const WRAPPER_KEY = { 'under-data': 'data', 'under-result': 'result', 'under-reading': 'reading' } as const;
+
+/** One point as the dialect's latestBody says: itself, in an array of one, or under a key. */
+export function wrapPoint(point: object, wrap: Dialect['latestBody']): unknown {
+  if (wrap === 'point') return point;
+  if (wrap === 'in-array') return [point];
+  return { [WRAPPER_KEY[wrap]]: point };
+}
+
+/** An averages body as the dialect's `averages` says: the buckets, or the whole range as one object (`whole`). */
+export function averagesBody(buckets: readonly object[], whole: () => object, averages: Dialect['averages']): unknown {
+  switch (averages) {
+    case 'array':
+      return buckets;
+    case 'envelope':
+      return { data: buckets };
+    case 'object':
+      return whole();
+    default:
+      return wrapPoint(whole(), averages.replace(/^object-/, '') as Dialect['latestBody']);
+  }
+}
+
+/**
+ * The token exchange's answer as the dialect's tokenBody says. The lifetime is told in whole
+ * seconds (as OAuth 2's expires_in), rounded down so a client never holds a token longer than
+ * it lives; a lifetime without end (Infinity) is not told.
+ */
+export function tokenAnswer(token: string, form: Dialect['tokenBody'], issuedAt: number, lifetimeMs: number): Record<string, unknown> {
+  const lifetimeS = Number.isFinite(lifetimeMs) ? Math.floor(lifetimeMs / 1000) : undefined;
+  switch (form) {
+    case 'oauth2':
+      return { access_token: token, token_type: 'Bearer', ...(lifetimeS === undefined ? {} : { expires_in: lifetimeS }) };
+    case 'expires-at':
+      return { type: 'bearer', token, ...(lifetimeS === undefined ? {} : { expires_at: new Date(issuedAt + lifetimeS * 1000).toISOString() }) };
+    default:
+      return { type: 'bearer', token };
+  }
 }

@@ -31,13 +31,23 @@ export { MAX_AVERAGE_BUCKETS } from './api';
 /** Request bodies beyond this are refused with 413 (the token form is a few dozen bytes). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** The point of a latest-telemetry body: itself, the only item of an array, or under data/result/reading. */
+function servedPoint(body: unknown): { physical_id?: unknown; timestamp?: unknown } | undefined {
+  if (Array.isArray(body)) return body.length === 1 ? servedPoint(body[0]) : undefined;
+  if (!body || typeof body !== 'object') return undefined;
+  const o = body as Record<string, unknown>;
+  if (typeof o.physical_id === 'string') return o;
+  for (const key of ['data', 'result', 'reading']) if (o[key] && typeof o[key] === 'object') return servedPoint(o[key]);
+  return undefined;
+}
+
 /** The reading a normal 200 latest-telemetry reply carries (averages, whatever their shape: none). */
 function servedReading(endpoint: Endpoint, query: URLSearchParams, reply: HttpReply): RequestLogEntry['reading'] {
   if (endpoint !== 'telemetry' || reply.status !== 200 || query.get('type') !== 'latest') return undefined;
   try {
-    const body = JSON.parse(reply.body) as { physical_id?: unknown; timestamp?: unknown };
-    if (typeof body.physical_id === 'string' && typeof body.timestamp === 'string') {
-      return { physical_id: body.physical_id, timestamp: body.timestamp };
+    const point = servedPoint(JSON.parse(reply.body));
+    if (point && typeof point.physical_id === 'string' && typeof point.timestamp === 'string') {
+      return { physical_id: point.physical_id, timestamp: point.timestamp };
     }
   } catch {
     // not JSON: no reading to log

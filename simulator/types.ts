@@ -3,6 +3,7 @@
  * wherever the public docs leave a shape open (see docs/API.md); clients must
  * not rely on more than the docs promise.
  */
+import type { Dialect } from '../lib/api/dialects';
 
 export type Endpoint =
   | 'token'
@@ -166,38 +167,11 @@ export interface Fault {
 }
 
 /**
- * How the simulator reads each point the public docs leave open. Every field defaults to the
- * simulator's original behaviour (DEFAULT_DIALECT); see simulator/dialect.ts and the README's
- * dialect table for the named readings the CLI accepts.
+ * How the simulator reads each point the public docs leave open: the package's one dialect table
+ * (lib/api/dialects.ts). Every field defaults to the simulator's original behaviour
+ * (DEFAULT_DIALECT); the README's dialect table lists the named readings the CLI accepts.
  */
-export interface Dialect {
-  /** Status for an expired, revoked or unknown bearer token (a missing header is always 401). */
-  expiredToken: 401 | 403;
-  /** How the token exchange refuses a wrong or missing key; '200-no-token': HTTP 200, an error body, no token. */
-  refusedKey: 401 | 400 | 403 | '200-no-token';
-  /**
-   * GET /devices paging: 'offset' (page N = items (N-1)·limit … N·limit-1), 'cumulative' (page N =
-   * the first N·limit items), 'ignored' (the first limit items whatever page says). limit=-1 returns
-   * every device in each (with 'offset', on page 1 only).
-   */
-  devicePaging: 'offset' | 'cumulative' | 'ignored';
-  /** GET /devices?limit=-1: every device (documented), or refused with 400 (a server that only pages). */
-  allDevices: 'accepted' | 'refused';
-  /** List endpoints (devices, topologies, notifications, things): a bare array, or `{data: [...], total}`. */
-  lists: 'bare' | 'envelope';
-  alertOrder: 'newest' | 'oldest';
-  /** The alert's time field: 'created_at', 'none' (no time field), or another field name such as 'raised'. */
-  alertTime: string;
-  alertIds: boolean;
-  /** type=averages: an array of buckets, one object for the whole range (the docs' sample shape), or `{data: [...]}`. */
-  averages: 'array' | 'object' | 'envelope';
-  /** A telemetry point's readings (latest and averages): under `data`, or beside `timestamp`. */
-  pointReadings: 'nested' | 'flat';
-  /** `from`/`to`: zone-less accepted (zoned too), or a zone (Z or an offset) required. */
-  dateTimes: 'zoneless' | 'zone-required';
-}
-
-export type DialectPoint = keyof Dialect;
+export type { Dialect, DialectPoint } from '../lib/api/dialects';
 
 export interface SimulatorOptions {
   host?: string;

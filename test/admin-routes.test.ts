@@ -8,9 +8,9 @@ import sinon from 'sinon';
 import { LeapcraftClient } from '../lib';
 import { LeapcraftSimulator } from '../simulator';
 import {
-  CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, summarizeDevices, summarizeTopologies, TEST_CONNECTION_PATH,
-  TOPOLOGIES_PATH,
+  CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, TEST_CONNECTION_PATH, TOPOLOGIES_PATH,
 } from '../nodes/config/admin-routes';
+import { summarize } from '../nodes/config/picker-lists';
 import { freePort, RealNodeRed } from './support/real-nodered';
 import { helper, TestNode } from './support/nodered';
 import configNode = require('../nodes/leapcraft-config');
@@ -375,23 +375,23 @@ describe('editor look-up routes (admin API)', function () {
     });
 
     it('sorts names naturally, keeps nameless devices, drops items without a physical id', () => {
-      assert.deepEqual(summarizeDevices([
+      assert.deepEqual(summarize([
         { physical_id: 'b', name: 'Room 10', type: 'airbird' },
         { physical_id: 'a', name: 'room 2' },
         { physical_id: 'c' },
         { name: 'no id' } as never,
-      ]), [
+      ], 'physical_id', ['type']), [
         { physical_id: 'c', name: '', type: '' },
         { physical_id: 'a', name: 'room 2', type: '' },
         { physical_id: 'b', name: 'Room 10', type: 'airbird' },
       ]);
-      assert.deepEqual(summarizeTopologies([
+      assert.deepEqual(summarize([
         { gateway_id: 'g2', name: 'Gateway 10', device_count: 4 },
         { gateway_id: 'g1', name: null },
         { gateway_id: 'g3', name: 'gateway 2', devices: [{ physical_id: 'x' }] },
         { name: 'no id' },
         { gateway_id: '' },
-      ]), [
+      ], 'gateway_id'), [
         { gateway_id: 'g1', name: '' },
         { gateway_id: 'g3', name: 'gateway 2' },
         { gateway_id: 'g2', name: 'Gateway 10' },

@@ -63,7 +63,7 @@ function publish(name: string): void {
 }
 const LEAPCRAFT_TYPES = ['leapcraft-devices', 'leapcraft-telemetry', 'leapcraft-topology', 'leapcraft-notifications', 'leapcraft-things'];
 /** The dialogs and help this check holds to one-line labels and a fitting sidebar (the Home Assistant node's help is being reworked). */
-const DIALOG_TYPES = ['leapcraft-config', ...LEAPCRAFT_TYPES];
+const DIALOG_TYPES = ['leapcraft-config', ...LEAPCRAFT_TYPES, 'leapcraft-air-quality'];
 /** The dialogs held to one-line labels: those above and the Home Assistant node's. */
 const LABEL_TYPES = [...DIALOG_TYPES, 'leapcraft-homeassistant'];
 const DEMO_TABS = ['demo-tab-nodes', 'demo-tab-dashboard'];
@@ -998,6 +998,13 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
           await p.setViewportSize({ width: 1440, height: Math.max(900, height + 400) });
           await p.waitForTimeout(300);
           await p.screenshot({ path: path.join(ARTIFACTS, `editor-homeassistant-${lang}.png`) });
+          await p.setViewportSize({ width: 1440, height: 900 });
+        }
+        if (type === 'leapcraft-air-quality') {
+          const height = await p.evaluate(() => document.querySelector('#dialog-form')?.scrollHeight ?? 0);
+          await p.setViewportSize({ width: 1440, height: Math.max(900, height + 400) });
+          await p.waitForTimeout(300);
+          await p.screenshot({ path: path.join(ARTIFACTS, `editor-air-quality-${lang}.png`) });
           await p.setViewportSize({ width: 1440, height: 900 });
         }
         await closeDialog(p, type === 'leapcraft-config' ? 'config' : 'node');

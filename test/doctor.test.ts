@@ -1,5 +1,5 @@
 /**
- * The first-contact check (lib/api/doctor.ts, `npx leapcraft-doctor`, the account dialog's
+ * The first-contact check (lib/doctor/, `npx leapcraft-doctor`, the account dialog's
  * "Check API"): run against the simulator in every dialect reading it must name that reading,
  * and the defaults for the other points; it stays within 15 requests; its report holds no key,
  * token, physical id, name, serial or other value. Then the admin route (with its permissions)
@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
-  DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, describeShape, formatDoctorReport, READING_NAMES, runDoctor, simulatorCommand,
-  type DoctorReport,
+  DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, formatDoctorReport, runDoctor, simulatorCommand, type DoctorReport,
 } from '../lib';
 import { DIALECT_POINTS, DIALECTS, LeapcraftSimulator, type SimulatorOptions } from '../simulator';
 import { CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, registerAdminRoutes } from '../nodes/config/admin-routes';
@@ -28,9 +27,10 @@ async function estateValues(sim: LeapcraftSimulator): Promise<string[]> {
   const out = new Set<string>([sim.apiKey, ...sim.stats.tokensIssued]);
   sim.setKeyValid(true); // the check is over: read the estate with the key
   for (const d of sim.devices()) for (const v of [d.physical_id, d.name, d.serial, d.topology_id]) out.add(v);
-  const token = (await (await fetch(`${sim.baseUrl}/auth/client/token`, {
+  const answer = (await (await fetch(`${sim.baseUrl}/auth/client/token`, {
     method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `api_key=${encodeURIComponent(sim.apiKey)}`,
-  })).json() as { token: string }).token;
+  })).json()) as { token?: string; access_token?: string };
+  const token = (answer.token ?? answer.access_token) as string;
   out.add(token);
   const get = async (p: string) => {
     const body = (await (await fetch(`${sim.baseUrl}${p}`, { headers: { Authorization: `Bearer ${token}` } })).json()) as unknown;
@@ -56,15 +56,6 @@ async function withSim<T>(options: SimulatorOptions, work: (sim: LeapcraftSimula
     await sim.stop();
   }
 }
-
-describe('leapcraft-doctor: dialect names', () => {
-  it('the doctor\'s reading names are the simulator\'s DIALECTS names, point for point', () => {
-    assert.deepEqual([...DOCTOR_POINTS], [...DIALECT_POINTS]);
-    for (const d of DIALECTS) assert.equal(READING_NAMES[d.point][String(d.value)], d.name, `${d.point}=${String(d.value)}`);
-    const doctorNames = DOCTOR_POINTS.flatMap((p) => Object.values(READING_NAMES[p])).sort();
-    assert.deepEqual(doctorNames, DIALECTS.map((d) => d.name).sort());
-  });
-});
 
 describe('leapcraft-doctor against the simulator', function () {
   this.timeout(60_000);
@@ -103,13 +94,34 @@ describe('leapcraft-doctor against the simulator', function () {
     });
   }
 
-  it('names every non-default reading at once, in at most 15 requests', async () => {
+  it('names every non-default reading at once, in at most 17 requests', async () => {
     const names = DIALECTS.filter((d) => !d.isDefault && d.name !== 'alert-time-none').map((d) => d.name);
     const chosen = DIALECT_POINTS.map((p) => names.find((n) => DIALECTS.find((d) => d.name === n)?.point === p)).filter((n): n is string => !!n);
     await withSim({ dialect: chosen }, async (sim) => {
       const { report } = await check(sim);
       assert.deepEqual(report.dialect, chosen);
-      assert.equal(report.requests, 14, 'the zone-less averages are asked again with a Z');
+      assert.equal(report.requests, 16, 'the zone-less averages are asked again with a Z, and a second exchange tells the live tokens');
+    });
+  });
+
+  it('wrapped readings with flat points: the wrapper told apart from the sample\'s own data', async () => {
+    await withSim({ dialect: 'latest-under-data,averages-object-under-data,readings-flat' }, async (sim) => {
+      const { report } = await check(sim);
+      assert.deepEqual(report.surprises, []);
+      assert.equal(report.points.latestBody.reading, 'latest-under-data');
+      assert.equal(report.points.averages.reading, 'averages-object-under-data');
+      assert.equal(report.points.pointReadings.reading, 'readings-flat', report.points.pointReadings.evidence);
+    });
+  });
+
+  it('a token answer beyond the table: the form described, the token still used and redacted', async () => {
+    await withSim({}, async (sim) => {
+      sim.injectFault({ kind: 'status', status: 200, endpoint: 'token', times: 1, body: JSON.stringify({ jwt: 'made-up-token-4711', expiresIn: 600, scope: 'read' }) });
+      const { report, text } = await check(sim);
+      assert.equal(report.points.tokenBody.reading, null);
+      assert.match(report.points.tokenBody.evidence, /the token under "jwt", no type, its lifetime told by expires_in: not one of the table's forms/);
+      assert.ok(report.surprises.includes('the token answer carries further fields: scope'));
+      assert.ok(!text.includes('made-up-token-4711'));
     });
   });
 
@@ -124,11 +136,11 @@ describe('leapcraft-doctor against the simulator', function () {
     });
   });
 
-  it('the default dialect: every point told, 13 requests, shapes without values', async () => {
+  it('the default dialect: every point told, 15 requests, shapes without values', async () => {
     await withSim({}, async (sim) => {
       const { report, text } = await check(sim);
       assert.deepEqual(report.dialect, DIALECT_POINTS.map((p) => DEFAULT_NAME[p]));
-      assert.equal(report.requests, 13);
+      assert.equal(report.requests, 15);
       assert.deepEqual(Object.keys(report.timings), Object.keys(report.statuses));
       for (const ms of Object.values(report.timings)) assert.ok(Number.isInteger(ms) && ms >= 0);
       assert.match(report.shapes['GET /devices?limit=-1'], /^array\(12\) of \{/);
@@ -205,13 +217,6 @@ describe('leapcraft-doctor against the simulator', function () {
   it('refuses a plain-http base URL that is not loopback, and an empty key, before sending anything', async () => {
     await assert.rejects(runDoctor({ baseUrl: 'http://example.com/v1', apiKey: 'k-123456' }), { code: 'LEAPCRAFT_INVALID_INPUT', field: 'baseUrl' });
     await assert.rejects(runDoctor({ baseUrl: 'http://127.0.0.1:1/v1', apiKey: '  ' }), { code: 'LEAPCRAFT_INVALID_INPUT', field: 'apiKey' });
-  });
-
-  it('describeShape: field names and types, nested, merged over items, no values', () => {
-    const shape = describeShape({ data: [{ a: 1, b: 'x', t: '2026-03-30T00:00:00Z' }, { a: 2, c: null, t: '2026-03-30 00:00:00' }], total: 2 });
-    assert.equal(shape, '{\n  data: array(2) of {\n    a: number\n    b?: string\n    t: string<date-time, space, no zone> | string<date-time, zone>\n    c?: null\n  }\n  total: number\n}');
-    assert.equal(describeShape([]), 'array(0)');
-    assert.equal(describeShape({ secret: 'abc' }), '{ secret: string }');
   });
 });
 
@@ -360,7 +365,7 @@ describe('leapcraft-doctor CLI', function () {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, LEAPCRAFT_API_KEY: undefined, LEAPCRAFT_BASE_URL: undefined, ...env };
     for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
     return new Promise((resolve, reject) => {
-      const child = spawn('npx', ['tsx', 'lib/doctor-cli.ts', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('npx', ['tsx', 'lib/doctor/cli.ts', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => { stdout += d; });

@@ -16,13 +16,16 @@ import {
   CONTROL_CHARS, DEFAULT_BASE_URL, HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY,
   HA_MAX_ANNOUNCE_DELAY_S, HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_MAX_TOPIC_SETTING_LENGTH, HA_REMOVE_AFTER_UNITS,
   HA_TOPIC_SETTING, haTopicSetting, INTEGER, integerInRange, ISO_DATE_TIME, limitOrAll, LOOPBACK_HOSTS, MAX_DATE_TIME_MS, MAX_ID_LENGTH, NOTIFICATIONS_MAX_LIMIT, optionalId,
-  OUTPUT_MODES, parseDateTime, parseHaSettings, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
+  EMIT_MODES, OUTPUT_MODES, parseDateTime, REPLICA_MODES, parseHaSettings, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
 } from '../lib';
 import {
   BUDGET_MAX_PER_HOUR, BUDGET_MIN_PER_HOUR, CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, concurrencySetting, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S, timeoutMsSetting,
 } from '../lib/api/account-settings';
 import { editorRules, EditorRules } from '../lib/editor-rules';
+import { REDIS_SCHEMES } from '../lib/cluster/redis-url';
 import { MAX_INTERVAL_S, MIN_INTERVAL_S } from '../lib/poll/interval';
+import { AQ_PROFILES } from '../lib/airquality/profiles';
+import { AQ_DEFAULTS, AqSettingsInput, parseAqSettings } from '../lib/airquality/settings';
 import { parseIdList } from '../nodes/common/ids';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -83,7 +86,7 @@ const RULE_LITERALS: string[] = [
   JSON.stringify(HA_DEFAULT_SETTINGS.discoveryPrefix), JSON.stringify(HA_DEFAULT_SETTINGS.birthTopic),
   `max: ${CONCURRENCY_MAX}`, `<= ${CONCURRENCY_MAX}`, `max: ${TIMEOUT_MAX_S}`, `<= ${TIMEOUT_MAX_S}`, `max: ${HA_MAX_ANNOUNCE_DELAY_S},`,
   `value: ${CONCURRENCY_DEFAULT},`, `value: ${TIMEOUT_DEFAULT_S},`, `= ${HA_MAX_TOPIC_SETTING_LENGTH};`,
-  quoted(TELEMETRY_TYPES), quoted(RESOLUTIONS), quoted(OUTPUT_MODES),
+  quoted(TELEMETRY_TYPES), quoted(RESOLUTIONS), quoted(OUTPUT_MODES), quoted(EMIT_MODES), quoted(REPLICA_MODES), quoted(REDIS_SCHEMES),
   // The Home Assistant node's settings of device-based discovery (lib/homeassistant/settings.ts).
   quoted(HA_DISCOVERY_MODES), quoted(HA_AREA_SOURCES), quoted(HA_REMOVE_AFTER_UNITS), `val(${JSON.stringify(HA_LEGACY_DISCOVERY)})`,
   `removeAfter: ${HA_DEFAULT_BRIDGE_SETTINGS.removeAfter},`, String(HA_MAX_REMOVE_AFTER_MS), String(HA_MAX_REMOVE_AFTER_MS / 1000), '365 * 86400',
@@ -375,8 +378,11 @@ describe('generated rules resources/leapcraft-rules.js (npm run build, from lib/
       concurrency: { min: CONCURRENCY_MIN, max: CONCURRENCY_MAX, default: CONCURRENCY_DEFAULT },
       timeoutS: { min: TIMEOUT_MIN_S, max: TIMEOUT_MAX_S, default: TIMEOUT_DEFAULT_S },
       budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
+      redisSchemes: [...REDIS_SCHEMES],
     });
-    assert.deepEqual(rules.telemetry, { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES] });
+    assert.deepEqual(rules.telemetry, {
+      types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES],
+    });
     assert.deepEqual(rules.notifications, { maxLimit: NOTIFICATIONS_MAX_LIMIT });
     samePattern(rules.homeassistant.topicSetting, HA_TOPIC_SETTING, 'HA_TOPIC_SETTING');
     assert.equal(rules.homeassistant.maxTopicSettingLength, HA_MAX_TOPIC_SETTING_LENGTH);
@@ -513,7 +519,9 @@ describe('node editors (nodes/*.html)', () => {
           for (const prop of ['paletteLabel', 'label', 'labelStyle', 'inputLabels']) {
             assert.match(html, new RegExp(`^\\s*${prop}: base\\.${prop},$`, 'm'), prop);
           }
-          assert.match(html, /^\s*name: base\.defaults\.name,\n\s*account: base\.defaults\.account,$/m);
+          // The air-quality node needs no API, so it has no account.
+          if (type === 'leapcraft-air-quality') assert.match(html, /^\s*name: base\.defaults\.name,\n\s*profile: /m);
+          else assert.match(html, /^\s*name: base\.defaults\.name,\n\s*account: base\.defaults\.account,$/m);
         });
       }
 
@@ -576,6 +584,65 @@ describe('node editors (nodes/*.html)', () => {
   });
 });
 
+describe('the air-quality editor (nodes/leapcraft-air-quality.html)', () => {
+  /** The field a runtime error names, or undefined when parseAqSettings takes the settings. */
+  function refusedField(settings: AqSettingsInput): string | undefined {
+    try {
+      parseAqSettings(settings);
+      return undefined;
+    } catch (err) {
+      return (err as { field?: string }).field;
+    }
+  }
+
+  it('each validator gives the runtime\'s answer for its setting (the other settings as given or default)', () => {
+    const def = editorDefs('leapcraft-air-quality').get('leapcraft-air-quality')!;
+    const cases: Array<[keyof AqSettingsInput, unknown[], Record<string, unknown>?]> = [
+      ['profile', ['en16798', 'uba', 'limit', 'custom', 'x', 'EN16798']],
+      ['outdoorCo2', ['0', '420', '2000', '2001', '-1', '1.5', 'x', ' 420 ']],
+      ['limit', ['1', '1000', '20000', '20001', '0', 'x']],
+      ['demandLow', ['1', '700', '20000', '0']],
+      ['demandHigh', ['700', '701', '1100', '20001'], { demandLow: '700' }],
+      ['onAt', ['1', '1000', '20001']],
+      ['offAt', ['999', '1000', '800', '0'], { onAt: '1000' }],
+      ['margin', ['0', '50', '1000', '1001', '-1']],
+      ['dwell', ['0', '2', '1440', '1441', '-1', '1.5']],
+      ['minOn', ['0', '5', '1440', '1441']],
+      ['minOff', ['0', '5', '1440', '1441']],
+      ['gap', ['0', '1', '30', '1440', '1441']],
+      ['thresholds', ['800, 1000, 1400', '1000', '1000, 800', '800, 800', '1,2,3,4,5', '1,2,3,4,5,6', '800, x', '0, 800', '800,'], { profile: 'custom', labels: 'a, b, c, d' }],
+      ['labels', ['a, b, c', 'a,b', 'a, b, a', 'a, , c', `a, b, ${'x'.repeat(40)}`, `a, b, ${'x'.repeat(41)}`, 'a, b, c\u0001'], { profile: 'custom', thresholds: '800, 1000' }],
+      ['days', ['1,2,3,4,5', '7', '1, 7', '0', '8', '1;2', 'mon', '1,,2']],
+      ['occupiedFrom', ['08:00', '00:00', '23:59', '24:00', '8:00', '12:60']],
+      ['occupiedTo', ['18:00', '24:00', '08:00', '25:00', '00:00', '07:59'], { occupiedFrom: '08:00' }],
+      ['occupiedTo', ['24:00', '00:00'], { occupiedFrom: '00:00' }],
+      ['reportAt', ['', '00:00', '07:15', '23:45', '07:10', '24:00', '7:15']],
+      ['timeZone', ['', 'UTC', 'Europe/Copenhagen', 'Asia/Kathmandu', 'Mars/Base', 'x'.repeat(65)]],
+      ['store', ['', 'file', 'x'.repeat(64), 'x'.repeat(65), 'a\u0000']],
+    ];
+    for (const [prop, values, others = {}] of cases) {
+      for (const value of values) {
+        const editor = def.defaults[prop].validate!.call({ ...others }, value) === true;
+        const runtime = refusedField({ ...others, [prop]: value }) !== prop;
+        assert.equal(editor, runtime, `${prop} ${JSON.stringify(value)} with ${JSON.stringify(others)}: editor ${editor}, runtime ${runtime}`);
+      }
+    }
+    // The custom profile's settings count only with the custom profile, as at run time.
+    assert.equal(def.defaults.thresholds.validate!.call({ profile: 'en16798' }, '1000, 800'), true);
+    assert.equal(refusedField({ profile: 'en16798', thresholds: '1000, 800' }), undefined);
+  });
+
+  it('its rules are lib\'s, and a new node\'s settings are the runtime\'s defaults', () => {
+    const aq = editorRules().airQuality;
+    assert.deepEqual(aq.profiles, [...AQ_PROFILES]);
+    assert.deepEqual(aq.defaults, { ...AQ_DEFAULTS });
+    const def = editorDefs('leapcraft-air-quality').get('leapcraft-air-quality')!;
+    const editorDefaults = Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'name').map(([k, v]) => [k, v.value]));
+    assert.deepEqual(editorDefaults, { ...AQ_DEFAULTS });
+    assert.deepEqual(parseAqSettings(editorDefaults), parseAqSettings({}));
+  });
+});
+
 // ---- i18n ------------------------------------------------------------------------------------
 
 function catalog(lang: string, type: string): Record<string, unknown> {
@@ -604,7 +671,7 @@ const DYNAMIC_KEYS: Record<string, string[]> = {
 };
 /** The keys LE.flowNode builds from the node type: each flow node's palette, input and (unless its own) output label. */
 for (const type of TYPES.filter((t) => t !== 'leapcraft-config')) {
-  const ownOutputLabels = ['leapcraft-devices', 'leapcraft-topology', 'leapcraft-telemetry'].includes(type);
+  const ownOutputLabels = ['leapcraft-devices', 'leapcraft-topology', 'leapcraft-telemetry', 'leapcraft-air-quality'].includes(type);
   (DYNAMIC_KEYS[type] ??= []).push(`${type}.paletteLabel`, `${type}.inputLabel`, ...(ownOutputLabels ? [] : [`${type}.outputLabel`]));
 }
 

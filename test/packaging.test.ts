@@ -15,7 +15,7 @@ import { packOnce } from './support/pack';
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-  name: string; version: string; 'node-red': { nodes: Record<string, string> };
+  name: string; version: string; bin: Record<string, string>; 'node-red': { nodes: Record<string, string> };
 };
 const NODE_TYPES = Object.keys(pkg['node-red'].nodes);
 
@@ -61,7 +61,8 @@ describe('packaging: npm pack into a real Node-RED 4.1', function () {
         assert.ok(files.includes(f), `missing ${f}`);
       }
     }
-    for (const f of ['README.md', 'LICENSE', 'package.json', 'dist/simulator/cli.js', 'dist/lib/index.js']) assert.ok(files.includes(f), `missing ${f}`);
+    // Every bin (the simulator, the doctor) too.
+    for (const f of ['README.md', 'LICENSE', 'package.json', 'dist/lib/index.js', ...Object.values(pkg.bin)]) assert.ok(files.includes(f), `missing ${f}`);
     assert.ok(files.some((f) => f.startsWith('dist/nodes/icons/')), 'no icons');
     assert.ok(files.some((f) => f.startsWith('examples/') && f.endsWith('.json')), 'no examples');
     assert.deepEqual(files.filter((f) => f.startsWith('test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), []);

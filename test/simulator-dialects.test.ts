@@ -49,7 +49,21 @@ const tokenRequest = (base: string, key: string | undefined): Promise<Res> =>
 async function getToken(base: string): Promise<string> {
   const r = await tokenRequest(base, 'demo-key');
   assert.equal(r.status, 200, r.text);
-  return r.json<{ token: string }>().token;
+  const body = r.json<{ token?: string; access_token?: string }>();
+  return (body.token ?? body.access_token) as string;
+}
+
+/** A telemetry point as served: itself, the only item of an array, or under data/result/reading. */
+function servedPoint(body: unknown): { via: string; point: Json } {
+  if (Array.isArray(body)) {
+    assert.equal(body.length, 1, 'an array of one point');
+    return { via: 'in-array', point: body[0] as Json };
+  }
+  const o = body as Json;
+  if ('physical_id' in o) return { via: 'point', point: o };
+  const keys = Object.keys(o);
+  assert.equal(keys.length, 1, `one wrapper key: ${keys.join(', ')}`);
+  return { via: `under-${keys[0]}`, point: o[keys[0]!] as Json };
 }
 
 const bearer = (token: string): RequestInit => ({ headers: { Authorization: `Bearer ${token}` } });
@@ -84,9 +98,9 @@ async function withSim(opts: SimulatorOptions, body: (env: Env) => Promise<void>
   const sim = new LeapcraftSimulator({ now: () => NOW, tokenLifetimeMs: Infinity, ...opts });
   const base = await sim.start();
   try {
-    const token = await getToken(base);
-    const get = (path: string, t = token): Promise<Res> => call(`${base}${path}`, bearer(t));
-    await body({ sim, base, root: base.slice(0, -3), token, get });
+    const env = { sim, base, root: base.slice(0, -3), token: await getToken(base) } as Env;
+    env.get = (path: string, t = env.token): Promise<Res> => call(`${base}${path}`, bearer(t));
+    await body(env);
   } finally {
     await sim.stop();
   }
@@ -109,6 +123,12 @@ async function observe(point: DialectPoint, env: Env): Promise<unknown> {
   switch (point) {
     case 'expiredToken':
       return (await get('/things', 'f'.repeat(48))).status;
+    case 'liveTokens': {
+      const first = await getToken(base);
+      // The newest token from here on: with one live token per key, the earlier ones are revoked now.
+      env.token = await getToken(base);
+      return (await get('/things', first)).status === 200 ? 'many' : 'one';
+    }
     case 'refusedKey': {
       const r = await tokenRequest(base, 'wrong-key');
       if (r.status !== 200) return r.status;
@@ -149,13 +169,32 @@ async function observe(point: DialectPoint, env: Env): Promise<unknown> {
       const timeFields = Object.keys(alerts[0]!).filter((k) => !known.has(k));
       return timeFields.length === 0 ? 'none' : timeFields.join(',');
     }
+    case 'tokenBody': {
+      // A token living for ever tells no lifetime: for this one request, tokens live an hour.
+      sim.set({ tokenLifetimeMs: HOUR });
+      const body = (await tokenRequest(base, 'demo-key')).json<Json>();
+      sim.set({ tokenLifetimeMs: Infinity });
+      if ('access_token' in body) {
+        assert.equal(body.token_type, 'Bearer');
+        assert.equal(typeof body.expires_in, 'number');
+        return 'oauth2';
+      }
+      assert.equal(body.type, 'bearer');
+      if ('expires_at' in body) return 'expires-at';
+      return (body.token as string).split('.').length === 3 ? 'jwt' : 'sample';
+    }
+    case 'latestBody':
+      return servedPoint((await get(`/telemetry/${deviceId}?type=latest`)).json()).via;
     case 'averages': {
       const body = (await get(`/telemetry/${deviceId}?${AVG_QUERY}`)).json<unknown>();
-      if (Array.isArray(body)) return 'array';
-      return Array.isArray((body as Json).data) ? 'envelope' : 'object';
+      // Buckets carry their resolution; the whole range as one object does not.
+      if (Array.isArray(body)) return body.length === 1 && !('resolution' in body[0]) ? 'object-in-array' : 'array';
+      if (Array.isArray((body as Json).data)) return 'envelope';
+      const { via } = servedPoint(body);
+      return via === 'point' ? 'object' : `object-${via}`;
     }
     case 'pointReadings':
-      return 'data' in (await get(`/telemetry/${deviceId}?type=latest`)).json<Json>() ? 'nested' : 'flat';
+      return 'data' in servedPoint((await get(`/telemetry/${deviceId}?type=latest`)).json()).point ? 'nested' : 'flat';
     case 'dateTimes': {
       const r = await get(`/telemetry/${deviceId}?${AVG_ZONELESS}`);
       return r.status === 200 ? 'zoneless' : r.status === 400 ? 'zone-required' : r.status;
@@ -185,12 +224,14 @@ describe('Leapcraft API simulator dialects', function () {
       const values = (point: DialectPoint): unknown[] => DIALECTS.filter((d) => d.point === point).map((d) => d.value);
       assert.deepEqual(values('expiredToken'), [401, 403]);
       assert.deepEqual(values('refusedKey'), [401, 400, 403, '200-no-token']);
+      assert.deepEqual(values('tokenBody'), ['sample', 'oauth2', 'expires-at', 'jwt']);
       assert.deepEqual(values('devicePaging'), ['offset', 'cumulative', 'ignored']);
       assert.deepEqual(values('lists'), ['bare', 'envelope']);
       assert.deepEqual(values('alertOrder'), ['newest', 'oldest']);
       assert.deepEqual(values('alertTime'), ['created_at', 'raised', 'none']);
       assert.deepEqual(values('alertIds'), [true, false]);
-      assert.deepEqual(values('averages'), ['array', 'object', 'envelope']);
+      assert.deepEqual(values('latestBody'), ['point', 'in-array', 'under-data', 'under-result', 'under-reading']);
+      assert.deepEqual(values('averages'), ['array', 'object', 'envelope', 'object-in-array', 'object-under-data', 'object-under-result', 'object-under-reading']);
       assert.deepEqual(values('pointReadings'), ['nested', 'flat']);
       assert.deepEqual(values('dateTimes'), ['zoneless', 'zone-required']);
     });
@@ -201,12 +242,15 @@ describe('Leapcraft API simulator dialects', function () {
       assert.deepEqual(DEFAULT_DIALECT, {
         expiredToken: 401,
         refusedKey: 401,
+        tokenBody: 'sample',
+        liveTokens: 'many',
         devicePaging: 'offset',
         allDevices: 'accepted',
         lists: 'bare',
         alertOrder: 'newest',
         alertTime: 'created_at',
         alertIds: true,
+        latestBody: 'point',
         averages: 'array',
         pointReadings: 'nested',
         dateTimes: 'zoneless',
@@ -502,6 +546,99 @@ describe('Leapcraft API simulator dialects', function () {
     });
   });
 
+  describe('token answers', function () {
+    const jwtClaims = (token: string): Json => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Json;
+
+    it('sample (default) tells no lifetime; oauth2, expires-at and jwt tell the lifetime in force, in whole seconds', async function () {
+      await withSim({ tokenLifetimeMs: 90_500 }, async ({ sim, base, get }) => {
+        const answer = async (): Promise<Json> => (await tokenRequest(base, 'demo-key')).json<Json>();
+        assert.deepEqual(Object.keys(await answer()).sort(), ['token', 'type']);
+
+        sim.set({ dialect: 'token-oauth2' });
+        const oauth = await answer();
+        assert.deepEqual(oauth, { access_token: oauth.access_token, token_type: 'Bearer', expires_in: 90 });
+        assert.equal((await get('/things', oauth.access_token as string)).status, 200);
+
+        sim.set({ dialect: 'token-expires-at' });
+        const at = await answer();
+        assert.deepEqual(Object.keys(at), ['type', 'token', 'expires_at']);
+        assert.equal(at.expires_at, new Date(NOW + 90_000).toISOString());
+
+        sim.set({ dialect: 'token-jwt' });
+        const jwt = await answer();
+        assert.deepEqual(Object.keys(jwt), ['type', 'token']);
+        const claims = jwtClaims(jwt.token as string);
+        assert.equal(claims.exp, Math.floor((NOW + 90_500) / 1000));
+        assert.equal(claims.iat, NOW / 1000);
+        assert.equal((await get('/things', jwt.token as string)).status, 200);
+        assert.ok(sim.stats.tokensIssued.includes(jwt.token as string));
+      });
+    });
+
+    it('the JWT and the told times end when the token does: refused once the lifetime is over', async function () {
+      const clock = { t: NOW };
+      await withSim({ now: () => clock.t, tokenLifetimeMs: 10_000, dialect: 'token-jwt' }, async ({ base, get }) => {
+        const token = (await tokenRequest(base, 'demo-key')).json<Json>().token as string;
+        clock.t = jwtClaims(token).exp as number * 1000 - 1;
+        assert.equal((await get('/things', token)).status, 200);
+        clock.t = NOW + 10_000;
+        assertError(await get('/things', token), 401, 'invalid_token');
+      });
+    });
+
+    it('a token living for ever tells no lifetime in any form', async function () {
+      await withSim({ dialect: 'token-oauth2' }, async ({ sim, base }) => {
+        assert.deepEqual(Object.keys((await tokenRequest(base, 'demo-key')).json<Json>()).sort(), ['access_token', 'token_type']);
+        sim.set({ dialect: 'token-expires-at' });
+        assert.deepEqual(Object.keys((await tokenRequest(base, 'demo-key')).json<Json>()).sort(), ['token', 'type']);
+        sim.set({ dialect: 'token-jwt' });
+        assert.equal('exp' in jwtClaims((await tokenRequest(base, 'demo-key')).json<Json>().token as string), false);
+      });
+    });
+  });
+
+  describe('wrapped telemetry', function () {
+    const clock = { t: MONDAY + 30 * 24 * HOUR };
+
+    it('latest: the point in an array of one or under data, result or reading, the same point; its reading logged', async function () {
+      await withSim({ now: () => clock.t }, async ({ sim, get }) => {
+        const device = sim.devices()[1]!;
+        const path = `/telemetry/${encodeURIComponent(device.physical_id)}?type=latest`;
+        const point = (await get(path)).json<Json>();
+        assert.equal(point.physical_id, device.physical_id);
+        sim.set({ dialect: 'latest-in-array' });
+        assert.deepEqual((await get(path)).json(), [point]);
+        for (const key of ['data', 'result', 'reading']) {
+          sim.set({ dialect: `latest-under-${key}` });
+          sim.resetStats();
+          assert.deepEqual((await get(path)).json(), { [key]: point });
+          assert.deepEqual(sim.stats.requests[0]!.reading, { physical_id: device.physical_id, timestamp: point.timestamp });
+        }
+        // Under data, with the readings flat or nested: the wrapper's data holds a point, the point's data readings.
+        sim.set({ dialect: 'latest-under-data,readings-flat' });
+        const flat = (await get(path)).json<{ data: Json }>();
+        assert.equal(flat.data.physical_id, device.physical_id);
+        assert.equal(typeof flat.data.co2, 'number');
+      });
+    });
+
+    it('averages: the whole range as one object, in an array of one or under data, result or reading', async function () {
+      await withSim({ now: () => clock.t, dialect: 'averages-object' }, async ({ sim, get }) => {
+        const path = `/telemetry/${encodeURIComponent(sim.devices()[0]!.physical_id)}?${AVG_QUERY}`;
+        const one = (await get(path)).json<Json>();
+        assert.deepEqual(Object.keys(one), ['physical_id', 'timestamp', 'data', 'created_at']);
+        sim.set({ dialect: 'averages-object-in-array' });
+        assert.deepEqual((await get(path)).json(), [one]);
+        for (const key of ['data', 'result', 'reading']) {
+          sim.set({ dialect: `averages-object-under-${key}` });
+          sim.resetStats();
+          assert.deepEqual((await get(path)).json(), { [key]: one });
+          assert.equal(sim.stats.requests[0]!.reading, undefined);
+        }
+      });
+    });
+  });
+
   describe('date-times', function () {
     const clock = { t: MONDAY + 30 * 24 * HOUR };
     const stamps = (r: Res): string[] => {
@@ -662,6 +799,8 @@ describe('Leapcraft API simulator dialects', function () {
       });
       const refused = parseCliArgs(['--refused-key', '403', '--point-readings', 'nested', '--alert-ids', 'present', '--alert-time', 'none'], {});
       assert.deepEqual(refused.kind === 'run' && refused.options.dialect, { refusedKey: 403, pointReadings: 'nested', alertIds: true, alertTime: 'none' });
+      const wrapped = parseCliArgs(['--token-body', 'oauth2', '--latest-body', 'under-result', '--averages=object-under-data'], {});
+      assert.deepEqual(wrapped.kind === 'run' && wrapped.options.dialect, { tokenBody: 'oauth2', latestBody: 'under-result', averages: 'object-under-data' });
     });
 
     it('refuses an unknown name, an empty list, two readings of one point and bad flag values, clearly', function () {
@@ -679,6 +818,8 @@ describe('Leapcraft API simulator dialects', function () {
         ['--alert-ids', 'maybe'],
         ['--alert-time', 'has space'],
         ['--averages', 'sum'],
+        ['--token-body', 'saml'],
+        ['--latest-body', 'under-payload'],
         ['--point-readings', 'deep'],
         ['--date-times', 'local'],
       ]) {

@@ -3,10 +3,13 @@
  * anything is sent, encode every path parameter, and answer with the API's objects as
  * they came or with a typed LeapcraftError.
  */
-import { accountTokenKey, TokenManager } from './auth';
+import { accountTokenKey, IssuedToken, TokenManager, TokenStore } from './auth';
+import { readTokenAnswer } from './token-answer';
+import { findAverages, findLatestReading } from '../telemetry/answer';
+import { describeTelemetryShape } from '../telemetry/readings';
 import {
   isLeapcraftError, LeapcraftAuthError, LeapcraftBadRequestError, LeapcraftBadResponseError, LeapcraftError,
-  LeapcraftNotFoundError, LeapcraftRateLimitError, LeapcraftUnavailableError,
+  LeapcraftNotFoundError, LeapcraftRateLimitError, LeapcraftUnavailableError, refusesToken,
 } from './errors';
 import { Transport, TransportCounters, WireRequest, WireResponse } from './transport';
 import { apiErrorText, expectObject, extractList, parseJsonBody } from './response';
@@ -41,6 +44,10 @@ export interface ClientOptions {
   onRateLimited?: () => void;
   /** Told of what the API's rate-limit headers say (the budget stays under it). */
   onRateLimit?: (info: RateLimitInfo) => void;
+  /** Told when the API refuses the key (with the error) and when it takes it again (undefined). */
+  onKeyState?: (refusal: LeapcraftError | undefined) => void;
+  /** A cluster's shared token (lib/cluster/token-store.ts). */
+  tokenStore?: TokenStore;
   /**
    * Keep the token in this process's memory for the next client of the same account (base URL
    * and key): a redeployed config node then needs no new exchange. For an account's own client.
@@ -149,6 +156,8 @@ export class LeapcraftClient {
       authRetryBaseMs: options.authRetryBaseMs ?? 30_000,
       authRetryMaxMs: options.authRetryMaxMs ?? 5 * 60_000,
       sharedKey: options.shareToken && this.apiKey ? accountTokenKey(this.baseUrl, this.apiKey) : undefined,
+      onKeyState: options.onKeyState,
+      store: options.tokenStore,
     });
   }
 
@@ -273,9 +282,13 @@ export class LeapcraftClient {
         this.zonedDateTimes = true;
       }
     }
+    // The reading where the docs put it, however the server wrapped it (lib/telemetry/answer.ts).
     const body = parseJsonBody(res.body, endpoint, res.status);
-    if (Array.isArray(body)) return body as TelemetryResponse;
-    return expectObject(body, endpoint, res.status) as TelemetryResponse;
+    const found = q.type === 'latest' ? findLatestReading(body) : findAverages(body);
+    if (found === undefined) {
+      throw new LeapcraftBadResponseError(`${endpoint} returned HTTP ${res.status} without a reading (${describeTelemetryShape(body)})`, { endpoint, status: res.status });
+    }
+    return found.value;
   }
 
   async listTopologies(options: CallOptions = {}): Promise<Topology[]> {
@@ -341,14 +354,15 @@ export class LeapcraftClient {
           },
         },
       });
-      if ((res.status === 401 || res.status === 403) && replay === 0) continue;
+      if (refusesToken(res.status) && replay === 0) continue;
       if (res.status >= 200 && res.status < 300) return res;
       throw this.statusError(req.endpoint, res, label);
     }
   }
 
-  private async exchangeToken(): Promise<string> {
+  private async exchangeToken(): Promise<IssuedToken> {
     const endpoint = 'POST /auth/client/token';
+    const askedAt = Date.now();
     const res = await this.transport.send({
       method: 'POST',
       path: '/auth/client/token',
@@ -364,17 +378,17 @@ export class LeapcraftClient {
       );
     }
     if (res.status < 200 || res.status >= 300) throw this.statusError(endpoint, res);
-    const body = parseJsonBody(res.body, endpoint, res.status);
-    const token = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).token : undefined;
-    if (typeof token !== 'string' || token.trim() === '') {
+    // The docs' {type, token}, OAuth 2's {access_token, expires_in} and the like (token-answer.ts).
+    const answer = readTokenAnswer(parseJsonBody(res.body, endpoint, res.status), askedAt);
+    if (answer === undefined) {
       throw new LeapcraftAuthError(
         this.redact(`${endpoint} answered HTTP ${res.status} without a token${this.apiText(res)}: the API key was probably refused; check it in the Leapcraft account settings`),
         { endpoint, status: res.status },
       );
     }
-    this.secrets.add(token);
+    this.secrets.add(answer.token);
     if (this.secrets.size > 1000) this.trimSecrets();
-    return token;
+    return { token: answer.token, lifetimeMs: answer.lifetimeMs };
   }
 
   private trimSecrets(): void {
@@ -401,7 +415,7 @@ export class LeapcraftClient {
     const { status } = res;
     const message = this.redact(`${label}: HTTP ${status}${this.apiText(res)}`);
     const details = { endpoint, status };
-    if (status === 401 || status === 403) return new LeapcraftAuthError(message, details);
+    if (refusesToken(status)) return new LeapcraftAuthError(message, details);
     if (status === 404) return new LeapcraftNotFoundError(message, details);
     if (status === 429) {
       const retryAfterMs = parseRetryAfter(res.headers['retry-after']) ?? this.transport.rateLimitRemainingMs();

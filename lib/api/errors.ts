@@ -72,6 +72,14 @@ export class LeapcraftBadResponseError extends errorWithCode('LEAPCRAFT_BAD_RESP
 /** The request was cancelled by its owner (a node closing, a redeploy): not a failure of the API. */
 export class LeapcraftAbortedError extends errorWithCode('LEAPCRAFT_ABORTED') {}
 
+/**
+ * The API refused the credentials a request carried: a token no longer valid (servers answer an
+ * expired one with 401 or 403: docs/API.md). The one place that decides it.
+ */
+export function refusesToken(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
 export function isLeapcraftError(err: unknown): err is LeapcraftError {
   return err instanceof LeapcraftError;
 }

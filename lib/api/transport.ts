@@ -12,7 +12,7 @@ import { HttpsProxyAgent } from 'hpagent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { parseRateLimitHeaders, RateLimitInfo } from './rate-limit';
 import { sleep } from './abort';
-import { LeapcraftAbortedError, LeapcraftError, LeapcraftRateLimitError, LeapcraftTimeoutError, LeapcraftUnavailableError } from './errors';
+import { LeapcraftAbortedError, LeapcraftError, LeapcraftRateLimitError, LeapcraftTimeoutError, LeapcraftUnavailableError, refusesToken } from './errors';
 import { backoffDelay, parseRetryAfter } from './retry';
 import { Cancellation, Semaphore } from './semaphore';
 import { isLoopbackHost } from './validation';
@@ -228,9 +228,10 @@ export class Transport {
           this.noteLimits(response);
           if (response.status === 429) {
             this.counters.rateLimited++;
-            this.notify(() => this.options.onRateLimited?.());
             const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
             if (retryAfterMs !== undefined) this.blockedUntil = Math.max(this.blockedUntil, Date.now() + retryAfterMs);
+            // Told after the pause is noted: a listener may ask how long it lasts.
+            this.notify(() => this.options.onRateLimited?.());
             if (isLast || (retryAfterMs ?? 0) > this.options.maxRetryAfterMs) return response;
             this.counters.retries++;
             await this.pause(retryAfterMs ?? this.backoff(attempt), call);
@@ -326,7 +327,7 @@ export class Transport {
           : authHeaders,
         signal,
       });
-      if (res.status === 401 || res.status === 403) req.auth?.refused();
+      if (refusesToken(res.status)) req.auth?.refused();
       return {
         response: {
           status: res.status,

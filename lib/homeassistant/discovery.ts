@@ -4,8 +4,8 @@
  *
  * Two forms, each consistent in itself:
  * - per-entity (`<prefix>/<platform>/<node id>/<object id>/config`, every Home Assistant
- *   version): full option names, as this package always published them, so an existing
- *   installation's reading entities get the very same config text;
+ *   version): full option names, the text installations announced per entity hold, so
+ *   their reading entities get the very same config text (Home Assistant sees no change);
  * - device-based (`<prefix>/device/<node id>/config`, Home Assistant 2024.11+): one message
  *   per device, every key in Home Assistant's official abbreviation where it has one
  *   (`dev`, `o`, `cmps`, `p`, `uniq_id`, `stat_t` …; `via_device` has none), which keeps a
@@ -103,8 +103,9 @@ function orderedOptions(component: HaComponent, stateTopic: string | undefined):
 }
 
 /**
- * A per-entity config (full option names). For a reading's sensor the text is what this
- * package published before device-based discovery existed (plus `suggested_area` when set).
+ * A per-entity config (full option names). For a reading's sensor the text is the one
+ * installations announced per entity hold (plus `suggested_area` when set): the same text is
+ * no change to Home Assistant.
  */
 export function haEntityConfig(config: HaDeviceConfig, component: HaComponent): string {
   const out = orderedOptions(component, component.stateTopic ?? config.stateTopic);
@@ -166,5 +167,7 @@ export function haDeviceConfig(config: HaDeviceConfig, removed: ReadonlyArray<{ 
   return JSON.stringify(out);
 }
 
-/** Home Assistant's hand-over between the two forms: sent to the topic a device leaves. */
+/** Home Assistant's hand-over between the two forms, sent to the topics a device leaves: a per-entity config's spelling. */
 export const HA_MIGRATE_PAYLOAD = JSON.stringify({ migrate_discovery: true });
+/** The same in a device-based config's spelling (Home Assistant's abbreviation). */
+export const HA_MIGRATE_DEVICE_PAYLOAD = JSON.stringify({ migr_discvry: true });

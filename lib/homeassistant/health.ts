@@ -35,6 +35,9 @@ export class HaHealth {
   private rateLimitedUntil = 0;
   private clientRateLimited = false;
   private lastReadingAt?: number;
+  /** The state as last published, and the part of it that is published at once when it changes. */
+  private published?: string;
+  private publishedFlags?: string;
 
   /** The API answered (a reading arrived, a read of the account succeeded). */
   succeeded(): void {
@@ -66,6 +69,26 @@ export class HaHealth {
   /** The account client's own 429 pause (LeapcraftClient.rateLimitRemainingMs() > 0). */
   setClientRateLimited(limited: boolean): void {
     this.clientRateLimited = limited;
+  }
+
+  /**
+   * The state as JSON when it is due, else undefined: with `all`, on any change (the periodic
+   * look); without, only when API reachable or rate-limited changed, or on the first poll
+   * (published with the msg that caused it; the counts and times follow with the periodic look).
+   */
+  due(now: number, devicesPolled: number, all: boolean): string | undefined {
+    const state = this.state(now, devicesPolled);
+    const text = JSON.stringify(state);
+    const flags = `${state.api}|${state.rate_limited}|${state.api_problem.code ?? ''}|${state.last_poll === null}`;
+    if (text === this.published || (!all && flags === this.publishedFlags && this.published !== undefined)) return undefined;
+    this.published = text;
+    this.publishedFlags = flags;
+    return text;
+  }
+
+  /** The next look publishes the state whatever it is (its device was just announced). */
+  republish(): void {
+    this.published = undefined;
   }
 
   state(now: number, devicesPolled: number): HaHealthState {

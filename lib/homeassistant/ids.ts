@@ -42,7 +42,8 @@ const RESERVED_IDS = new Set([HA_LAST_SEEN_ID, HA_ALERT_ID]);
 /**
  * A reading key's component id: its object id, unless that is one of the bridge's own
  * components (a reading called `last_seen` or `alert`), which then gets the hash too. Every
- * other reading keeps the object id, and so the unique id, it had before those existed.
+ * other reading's component id is its object id, so its unique id (which Home Assistant keeps
+ * each entity and its history by) is the one installations announced per entity hold.
  */
 export function haReadingId(key: string): string {
   const id = haObjectId(key);

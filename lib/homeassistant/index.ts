@@ -1,4 +1,7 @@
-/** The Home Assistant MQTT discovery bridge, without Node-RED (nodes/leapcraft-homeassistant.ts wires it). */
+/**
+ * The Home Assistant MQTT discovery bridge, without Node-RED (nodes/leapcraft-homeassistant.ts wires it).
+ * The bridge's inner rooms (device-table.ts, gateway-devices.ts, bridge-device.ts) are not exported.
+ */
 export * from './ids';
 export * from './readings';
 export * from './discovery';
@@ -7,6 +10,8 @@ export * from './input';
 export * from './alerts';
 export * from './health';
 export * from './record';
+export * from './publisher';
+export * from './device-configs';
 export * from './bridge';
 export * from './settings';
 export * from './status';

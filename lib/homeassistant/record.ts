@@ -76,3 +76,121 @@ export function readHaRecord(value: unknown, maxDevices: number): HaRecord | und
   if (isMode(value.bridge)) record.bridge = value.bridge;
   return record;
 }
+
+/**
+ * The record while the bridge runs: the only place it changes, so `version` (which tells the
+ * node to store it) moves with every change and with nothing else.
+ */
+export class HaAnnouncedRecord {
+  private readonly devices = new Map<string, HaAnnounced>();
+  private readonly gateways = new Map<string, HaDiscoveryMode>();
+  private bridgeMode?: HaDiscoveryMode;
+  private changes = 0;
+
+  constructor(private readonly maxDevices: number) {}
+
+  /** Takes in a stored record: what an earlier run announced. Not a change (it is what the store holds). */
+  restore(value: unknown): void {
+    const record = readHaRecord(value, this.maxDevices);
+    if (!record) return;
+    for (const [id, entry] of Object.entries(record.devices)) this.devices.set(id, entry);
+    for (const [id, mode] of Object.entries(record.gateways)) this.gateways.set(id, mode);
+    this.bridgeMode = record.bridge;
+  }
+
+  /** What to store. */
+  toRecord(): HaRecord {
+    return {
+      v: 1, devices: Object.fromEntries(this.devices), gateways: Object.fromEntries(this.gateways),
+      ...(this.bridgeMode ? { bridge: this.bridgeMode } : {}),
+    };
+  }
+
+  get version(): number {
+    return this.changes;
+  }
+
+  // ---- devices ------------------------------------------------------------------------------
+
+  device(id: string): HaAnnounced | undefined {
+    return this.devices.get(id);
+  }
+
+  deviceIds(): IterableIterator<string> {
+    return this.devices.keys();
+  }
+
+  /** A device as just announced; since when it is missing from the device list stays as it was. */
+  announcedDevice(id: string, announced: Omit<HaAnnounced, 'gone'>): void {
+    const entry = this.devices.get(id);
+    const next: HaAnnounced = { ...announced, ...(entry?.gone !== undefined ? { gone: entry.gone } : {}) };
+    if (!entry || JSON.stringify(entry) !== JSON.stringify(next)) {
+      this.devices.set(id, next);
+      this.changes++;
+    }
+  }
+
+  deleteDevice(id: string): void {
+    if (this.devices.delete(id)) this.changes++;
+  }
+
+  /** The device reports: whatever the device list said, it is there. */
+  present(id: string): void {
+    const entry = this.devices.get(id);
+    if (entry?.gone === undefined) return;
+    delete entry.gone;
+    this.changes++;
+  }
+
+  /** The account's device list: every recorded device not in it is missing from now on (unless it already was). */
+  listed(present: ReadonlySet<string>, now: number): void {
+    for (const [id, entry] of this.devices) {
+      if (present.has(id)) this.present(id);
+      else if (entry.gone === undefined) {
+        entry.gone = now;
+        this.changes++;
+      }
+    }
+  }
+
+  /** Physical ids missing from the device list, and since when. */
+  missing(): Array<{ physicalId: string; since: number }> {
+    return [...this.devices].filter(([, e]) => e.gone !== undefined).map(([physicalId, e]) => ({ physicalId, since: e.gone! }));
+  }
+
+  // ---- gateways and the bridge's own device ---------------------------------------------------
+
+  gatewayMode(id: string): HaDiscoveryMode | undefined {
+    return this.gateways.get(id);
+  }
+
+  gatewayModes(): IterableIterator<[string, HaDiscoveryMode]> {
+    return this.gateways.entries();
+  }
+
+  setGatewayMode(id: string, mode: HaDiscoveryMode): void {
+    if (this.gateways.get(id) === mode) return;
+    this.gateways.set(id, mode);
+    this.changes++;
+  }
+
+  deleteGateway(id: string): void {
+    if (this.gateways.delete(id)) this.changes++;
+  }
+
+  clearGateways(): void {
+    if (this.gateways.size === 0) return;
+    this.gateways.clear();
+    this.changes++;
+  }
+
+  get bridge(): HaDiscoveryMode | undefined {
+    return this.bridgeMode;
+  }
+
+  setBridge(mode: HaDiscoveryMode | undefined): void {
+    if (this.bridgeMode === mode) return;
+    this.bridgeMode = mode;
+    this.changes++;
+  }
+}

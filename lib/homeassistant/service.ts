@@ -6,7 +6,8 @@
  */
 import { isLeapcraftError } from '../api/errors';
 import { Device, Topology } from '../api/types';
-import { HaMessage, HomeAssistantBridge } from './bridge';
+import { HomeAssistantBridge } from './bridge';
+import { HaMessage } from './publisher';
 import { HaCommand } from './input';
 import { HaRecord } from './record';
 import {

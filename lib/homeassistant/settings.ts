@@ -6,7 +6,9 @@
 import { CONTROL_CHARS, integerInRange, invalid, oneOf } from '../api/validation';
 import { PackageInfo, packageInfo } from '../package';
 import { MAX_INTERVAL_S } from '../poll/interval';
-import { HaAreaSource, HaBridgeOptions, HaQos } from './bridge';
+import { HaBridgeOptions } from './bridge';
+import { HaAreaSource } from './device-configs';
+import { HaQos } from './publisher';
 import { HaDiscoveryMode } from './record';
 import { haTopicSetting } from './ids';
 
@@ -68,8 +70,8 @@ export const HA_MAX_AREA_FIELD_LENGTH = 64;
 export const HA_MAX_STORE_LENGTH = 64;
 
 /**
- * The defaults of the settings that came with device-based discovery (the editor's defaults
- * for a new node). A node saved before they existed has no `discovery` and keeps per-entity
+ * The defaults of the discovery, area, clean-up and store settings (the editor's defaults
+ * for a new node). A node saved without these settings has no `discovery` and keeps per-entity
  * discovery (HA_LEGACY_DISCOVERY): its retained per-entity configs are what Home Assistant
  * knows, and a bridge that has never run cannot migrate what it does not remember.
  */
@@ -87,11 +89,6 @@ export const HA_LEGACY_DISCOVERY: HaDiscoveryMode = 'entity';
 export const HA_STALE_INTERVALS = 3;
 /** Gateways rarely change: the topologies are read once an hour. */
 export const HA_TOPOLOGY_REFRESH_MS = 60 * 60_000;
-/**
- * The account's device list, for the clean-up: the telemetry node's key and interval, so the
- * account reads it once for both (lib/telemetry/keys.ts DEVICE_LIST_KEY, every ten minutes).
- */
-export const HA_DEVICE_LIST_REFRESH_MS = 10 * 60_000;
 /** A poll that answers "not found" makes the bridge read the device list at once, at most this often. */
 export const HA_DEVICE_LIST_CHECK_MIN_MS = 60_000;
 /** How often the bridge's health (rate limit, devices polled, last poll) is looked at and published when changed. */

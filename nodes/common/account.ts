@@ -24,15 +24,3 @@ export function showStartStatus(RED: NodeAPI, status: NodeStatus, account: Leapc
   else if (account.configError) status.error(account.configError);
   else status.idle();
 }
-
-/**
- * How far the account's request budget stretches an interval: the effective pace in seconds
- * and why ('budget', 'rate-limited', 'api-limit'); undefined while the interval stands.
- */
-export function paceOf(account: LeapcraftAccount | undefined, intervalMs: number): { seconds: number; reason: string } | undefined {
-  if (!account || account.configError || intervalMs <= 0) return undefined;
-  const scheduler = account.getScheduler();
-  const effective = scheduler.effectiveIntervalMs(intervalMs);
-  if (effective <= intervalMs) return undefined;
-  return { seconds: Math.round(effective / 1000), reason: scheduler.budgetState().reason ?? 'budget' };
-}

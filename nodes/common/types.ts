@@ -1,10 +1,12 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import type { LeapcraftClient, LeapcraftError, PollScheduler } from '../../lib';
+import type { AccountListener, LeapcraftClient, LeapcraftError, PollScheduler } from '../../lib';
 
 export type { Node, NodeAPI, NodeDef, NodeMessage };
 
 export interface LeapcraftCredentials {
   apiKey?: string;
+  /** The password of the *Shared through Redis* URL, when it is not in the URL. */
+  redisPassword?: string;
 }
 
 export interface LeapcraftConfigDef extends NodeDef {
@@ -13,6 +15,8 @@ export interface LeapcraftConfigDef extends NodeDef {
   timeout: number | string;
   /** Requests per hour for the whole account; empty for none. */
   budget?: number | string;
+  /** Shared through Redis: a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL; empty: LEAPCRAFT_REDIS_URL, or not shared. */
+  redisUrl?: string;
 }
 
 /** What a flow node may use of its account (the config node). */
@@ -21,6 +25,18 @@ export interface LeapcraftAccount extends Node<LeapcraftCredentials> {
   getClient(): LeapcraftClient;
   /** The account's shared poll scheduler: one request per key per interval across all nodes. */
   getScheduler(): PollScheduler;
+  /**
+   * `user` hears the account's state now and whenever it changes (pace, refused key, a pause the
+   * API asked for, cluster role), until `deregister(user)`: Node-RED's MQTT broker node pattern.
+   */
+  register(user: object, listener: AccountListener): void;
+  deregister(user: object): void;
+  /**
+   * True when this process acts for the account alone: it leads it in a cluster (its lease surely
+   * its own), or it is not shared, or Redis is unreachable. A node set to emit on one replica only
+   * sends while this holds.
+   */
+  acting(): boolean;
   readonly configError?: LeapcraftError;
 }
 

@@ -45,3 +45,16 @@ export function collect(node: TestNode): Array<Record<string, unknown>> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Msgs sent between nodes and not yet delivered (Node-RED delivers on a later turn of the event
+ * loop): with a fake clock, a test waits for none before moving time on. `stop` removes the hooks.
+ */
+export function msgsInTransit(): { pending(): number; stop(): void } {
+  const hooks = (helper as unknown as { _RED: { hooks: { add(name: string, fn: (e: unknown) => void): void; remove(name: string): void } } })._RED.hooks;
+  let sent = 0;
+  let delivered = 0;
+  hooks.add('onSend.inTransit', (events) => { sent += (events as unknown[]).length; });
+  hooks.add('postReceive.inTransit', () => { delivered++; });
+  return { pending: () => sent - delivered, stop: () => hooks.remove('*.inTransit') };
+}

@@ -12,6 +12,10 @@
  * `slice` moves the clock by a slice with sinon's tickAsync (which yields to the real event
  * loop between timers, so answers arrive meanwhile), then waits for the rest (for ten
  * thousand devices; a request may be answered up to a slice later than it was sent).
+ *
+ * Requests count as under way when started through `track`, or while `busy()` (given at
+ * construction) says so: a Node-RED node's requests cannot be wrapped, its account's client
+ * counts them (`stats().inFlight`).
  */
 import { performance } from 'node:perf_hooks';
 import sinon from 'sinon';
@@ -26,8 +30,11 @@ export class SimClock {
   stuckWaits = 0;
   private done = false;
 
-  /** `onNow` hears every move of the clock (to share it with a simulator in a worker thread). */
-  constructor(start: number, onNow?: (now: number) => void) {
+  /**
+   * `onNow` hears every move of the clock (to share it with a simulator in a worker thread);
+   * `busy` counts requests under way that were not started through `track`.
+   */
+  constructor(start: number, onNow?: (now: number) => void, private readonly busy: () => number = () => 0) {
     this.clock = sinon.useFakeTimers({ now: start, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     if (onNow) {
       let now = this.clock.now;
@@ -65,12 +72,13 @@ export class SimClock {
 
   /** Real time passes until no request is under way (at most `maxMs` without one settling). */
   async settle(maxMs = 5000): Promise<void> {
-    let last = this.inFlight;
+    const pending = () => this.inFlight + this.busy();
+    let last = pending();
     let since = performance.now();
-    while (this.inFlight > 0) {
+    while (pending() > 0) {
       await realImmediate();
-      if (this.inFlight !== last) {
-        last = this.inFlight;
+      if (pending() !== last) {
+        last = pending();
         since = performance.now();
       } else if (performance.now() - since > maxMs) {
         this.stuckWaits++;

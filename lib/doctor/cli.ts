@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npx leapcraft-doctor`: a first-contact check of the Leapcraft API with a real key
- * (lib/api/doctor.ts). Prints a redacted report, ready to paste into a bug report, to stdout.
+ * (lib/doctor/). Prints a redacted report, ready to paste into a bug report, to stdout.
  *
  * The key comes from LEAPCRAFT_API_KEY, or from a prompt that does not echo it when stdin is a
  * terminal; never from an argument, since command lines are visible to other users (ps) and kept
@@ -10,10 +10,12 @@
  */
 import { Writable } from 'node:stream';
 import * as readline from 'node:readline';
-import { DEFAULT_BASE_URL } from './api/client';
-import { DOCTOR_MAX_REQUESTS, formatDoctorReport, runDoctor } from './api/doctor';
-import { isLeapcraftError } from './api/errors';
-import { validateBaseUrl } from './api/validation';
+import { DEFAULT_BASE_URL } from '../api/client';
+import { isLeapcraftError } from '../api/errors';
+import { validateBaseUrl } from '../api/validation';
+import { runDoctor } from './probe';
+import { formatDoctorReport } from './report';
+import { DOCTOR_MAX_REQUESTS } from './types';
 
 const NAME = 'leapcraft-doctor';
 
