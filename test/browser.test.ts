@@ -529,6 +529,18 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     assert.equal(onTab.tab, 'Leapcraft nodes');
     for (const type of LEAPCRAFT_TYPES) assert.ok(onTab.counts[type] >= 1, `a ${type} node on the tab`);
 
+    // Every node of the demo is valid as the editor sees it (no red triangle, no "not properly
+    // configured" question at the first deploy).
+    const invalid = await editor.evaluate(() => {
+      const RED = (window as any).RED;
+      const out: string[] = [];
+      // (No named functions in here: tsx would wrap them in a helper the page does not have.)
+      RED.nodes.eachNode((n: { valid?: boolean; type: string; id: string; name?: string }) => { if (n.valid === false) out.push(`${n.type} ${n.name || n.id}`); });
+      RED.nodes.eachConfig((n: { valid?: boolean; type: string; id: string; name?: string }) => { if (n.valid === false) out.push(`${n.type} ${n.name || n.id}`); });
+      return out;
+    });
+    assert.deepEqual(invalid, [], 'nodes of the demo the editor marks invalid');
+
     // The flow runs: the "all devices" inject (its button in the workspace) brings the
     // simulator's device list to the debug sidebar.
     await editor.locator('[id="demo-inject-devices"] .red-ui-flow-node-button').click();

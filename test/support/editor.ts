@@ -89,11 +89,11 @@ export async function deploy(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as any).RED.nodes.dirty() === true, undefined, { timeout: 15_000 });
   await page.locator('#red-ui-header-button-deploy').click();
   // A deploy with invalid or unconfigured nodes asks first: that is a failure here.
-  const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy');
+  const confirm = page.getByRole('button', { name: 'Confirm deploy' });
   await Promise.race([
     page.waitForFunction(() => (window as any).RED.nodes.dirty() === false, undefined, { timeout: 30_000 }),
     confirm.waitFor({ state: 'visible', timeout: 30_000 }).then(async () => {
-      throw new Error(`Node-RED asked before deploying: ${await page.locator('.ui-dialog:visible').innerText()}`);
+      throw new Error(`Node-RED asked before deploying: ${await page.locator('.red-ui-notification').filter({ has: confirm }).innerText()}`);
     }),
   ]);
 }
