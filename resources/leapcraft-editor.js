@@ -410,12 +410,14 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
     }
 
     /**
-     * A context store setting as a select of the stores settings.js configures, when the editor
-     * knows them: the default store first, then every other store once (the default store is not
-     * listed a second time under its own name). The text input stays the saved field (hidden), so a
-     * typed or unknown name is never lost. Returns false (the input stays) without known stores.
+     * A node's context store field: a select of the configured stores when the editor knows
+     * them, the default store first and every other store once (the default store is not listed a
+     * second time under its own name); the text input stays the saved field (hidden), so an
+     * unknown or typed name is never lost. `label(key, params)` gives the node's texts for
+     * "defaultStore" (a default store with a name of its own) and "unknownStore". Returns false
+     * (the input stays) when the editor does not know the stores.
      */
-    function storeSelect(inputSelector, selectSelector) {
+    function storePicker(inputSelector, selectSelector, label) {
         var known = contextStores();
         if (!known || typeof $ !== "function") {
             return false;
@@ -424,15 +426,14 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         var select = $(selectSelector);
         var saved = text(input.val());
         var named = known.defaultStore && known.defaultStore !== "default";
-        $("<option>").val("").text(named ? common("editor.store.defaultNamed", { store: known.defaultStore }) : common("editor.store.default")).appendTo(select);
+        $("<option>").val("").text(named ? label("defaultStore", { store: known.defaultStore }) : common("editor.store.default")).appendTo(select);
         known.stores.forEach(function (store) {
             if (store !== known.defaultStore) {
                 $("<option>").val(store).text(store).appendTo(select);
             }
         });
         if (saved !== "" && select.find("option").filter(function () { return this.value === saved; }).length === 0) {
-            var label = known.stores.indexOf(saved) === -1 ? common("editor.store.unknown", { store: saved }) : saved;
-            $("<option>").val(saved).text(label).appendTo(select);
+            $("<option>").val(saved).text(known.stores.indexOf(saved) === -1 ? label("unknownStore", { store: saved }) : saved).appendTo(select);
         }
         select.val(saved);
         select.on("change", function () {
@@ -938,7 +939,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         gatewayPicker: gatewayPicker,
         preselectAccount: preselectAccount,
         contextStores: contextStores,
-        storeSelect: storeSelect,
+        storePicker: storePicker,
         FORM_CLASS: FORM_CLASS
     };
 });

@@ -40,8 +40,13 @@ export interface LeaseOptions {
   now?: () => number;
 }
 
+/** A member that cannot reach Redis this long after it starts works alone. */
+const START_GRACE_MS = 3000;
+
 export class AccountLease extends EventEmitter {
-  private current: LeaseRole = 'unshared';
+  /** A member starts as a follower: it polls nothing until the lease (or Redis being unreachable) says so. */
+  private current: LeaseRole = 'follower';
+  private readonly startedAt: number;
   private fenceNumber = 0;
   private validUntil = 0;
   /** A lease handed back is not taken again before then (another member's turn). */
@@ -60,6 +65,7 @@ export class AccountLease extends EventEmitter {
     super();
     this.ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
     this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
     this.leaseKey = `{leapcraft:${accountHash}}:lease`;
     this.fenceKey = `{leapcraft:${accountHash}}:fence`;
     member.account(accountHash, false);
@@ -128,12 +134,17 @@ export class AccountLease extends EventEmitter {
     const link = this.member.link;
     const sentAt = this.now();
     if (this.current === 'leader' && !this.valid(sentAt)) this.become(link.up ? 'follower' : 'unshared');
-    if (!link.up) return this.current === 'leader' ? Math.min(renewEvery, this.validUntil - sentAt) : 1000;
+    if (!link.up) {
+      if (this.current === 'follower' && sentAt - this.startedAt >= START_GRACE_MS) this.become('unshared');
+      if (this.current === 'leader') return Math.min(renewEvery, this.validUntil - sentAt);
+      return this.current === 'follower' ? Math.max(0, this.startedAt + START_GRACE_MS - sentAt) : 1000;
+    }
     try {
       if (this.current === 'leader') {
-        const { ceil } = this.member.share();
-        if (this.member.leading > ceil || (this.member.leading === ceil && this.member.othersShort() && this.member.leading > this.member.share().floor)) {
-          // More than a fair share while another member has room: hand this one over.
+        if (this.member.handOver(sentAt, renewEvery)) {
+          // More than a fair share while another member has room: hand this one over (one at a time,
+          // counted at once, so that the member's other leases deciding now see it).
+          this.member.account(this.accountHash, false);
           await link.cmd.eval(RELEASE, 1, this.leaseKey, this.member.id);
           this.yieldUntil = this.now() + 2 * this.ttlMs;
           this.become('follower');
@@ -149,11 +160,14 @@ export class AccountLease extends EventEmitter {
         this.become('follower');
       }
       // Not leading: take the lease if it is free and this member's turn, else look again when it could be.
+      // What the other members lead is known after the member's first heartbeat.
+      if (!this.member.viewed) return 200;
       const pttl = Number(await link.cmd.pttl(this.leaseKey));
       link.worked();
       if (pttl > 0) {
         this.freeFrom = undefined;
-        if (this.current !== 'follower') this.become('follower');
+        this.become('follower');
+        this.emit('following');
         return Math.min(renewEvery, pttl + 5);
       }
       // A free lease: a member below its floor takes it at once, one below its ceiling once it stayed free a moment.
@@ -162,9 +176,11 @@ export class AccountLease extends EventEmitter {
       const leading = this.member.leading;
       const mine = this.now() >= this.yieldUntil && (leading < floor || (leading < ceil && sentAt - this.freeFrom >= FREE_GRACE_MS));
       if (!mine) {
-        if (this.current !== 'follower') this.become('follower');
+        this.become('follower');
         return 250;
       }
+      // Counted as led while the attempt is under way: the member's other leases deciding now see it.
+      this.member.account(this.accountHash, true);
       const fence = Number(await link.cmd.eval(ACQUIRE, 2, this.leaseKey, this.fenceKey, this.member.id, this.ttlMs));
       link.worked();
       if (fence > 0) {
@@ -173,9 +189,11 @@ export class AccountLease extends EventEmitter {
         this.become('leader');
         return renewEvery;
       }
-      if (this.current !== 'follower') this.become('follower');
+      this.member.account(this.accountHash, false);
+      this.become('follower');
       return 250;
     } catch {
+      if (this.current !== 'leader') this.member.account(this.accountHash, false);
       link.failed();
       if (this.current === 'follower') this.become('unshared');
       return this.current === 'leader' ? Math.min(renewEvery, Math.max(0, this.validUntil - this.now())) : 1000;
@@ -186,8 +204,12 @@ export class AccountLease extends EventEmitter {
     return Math.max(250, this.ttlMs * 0.05);
   }
 
+  /** The role as first confirmed is told too (a member starts as a follower before it knows it is one). */
+  private confirmed = false;
+
   private become(role: LeaseRole): void {
-    if (role === this.current) return;
+    if (role === this.current && this.confirmed) return;
+    this.confirmed = true;
     this.freeFrom = undefined;
     this.current = role;
     this.member.account(this.accountHash, role === 'leader');
