@@ -1,11 +1,12 @@
 /**
  * Automatic alerts from the simulator's own readings. On each evaluation (once per report
  * interval) every device's latest modelled reading is compared with the thresholds:
- *   - CO2: a room whose reading has been on the other side of the threshold than its alert state
- *     for CONFIRM_EVALUATIONS evaluations in a row gets `co2_high` (above) or `co2_normal` (back
- *     below). Every room starts out normal, so a room already above when the simulator starts
- *     gets its `co2_high` once it has stayed there as long; a reading that only flickers across
- *     the line raises nothing, and a room that stays high raises nothing more.
+ *   - CO2: a room whose readings have been above the threshold for CONFIRM_EVALUATIONS
+ *     evaluations in a row gets `co2_high`; once they have been HYSTERESIS_PPM below it as long,
+ *     `co2_normal`. Every room starts out normal, so a room already above when the simulator
+ *     starts gets its `co2_high` once it has stayed there as long; a reading that only flickers
+ *     across the line, or a room that hovers about it, raises nothing more, and a room that stays
+ *     high raises nothing more.
  *   - Battery: an AirBird whose battery drops under BATTERY_THRESHOLD gets `battery_low` once; a
  *     device first seen with a low battery only records it (it is no news).
  */
@@ -18,6 +19,8 @@ import { parseDateTime } from './time';
 const BATTERY_THRESHOLD = 20;
 /** Evaluations in a row a CO2 reading must disagree with the room's alert state to change it. */
 const CONFIRM_EVALUATIONS = 2;
+/** How far below the threshold a high room must fall to be normal again (a sensor's noise is a few ppm). */
+const HYSTERESIS_PPM = 50;
 
 interface DeviceState {
   /** The room's CO2 alert state: its last CO2 alert was co2_high. */
@@ -34,7 +37,7 @@ export class AutoAlerts {
     for (const device of world.devices) {
       const reading = latestTelemetry(device, now, params);
       const at = parseDateTime(reading.timestamp) ?? now;
-      const above = reading.data.co2 > co2Threshold;
+      const co2 = reading.data.co2;
       const batteryLow = reading.data.battery !== undefined && reading.data.battery < BATTERY_THRESHOLD;
       const id = device.item.physical_id;
       const seen = this.state.get(id);
@@ -42,11 +45,12 @@ export class AutoAlerts {
       this.state.set(id, state);
       const base = { physical_id: id, created_at: reading.timestamp };
 
-      state.disagreeing = above === state.co2High ? 0 : state.disagreeing + 1;
+      const disagrees = state.co2High ? co2 < co2Threshold - HYSTERESIS_PPM : co2 > co2Threshold;
+      state.disagreeing = disagrees ? state.disagreeing + 1 : 0;
       if (state.disagreeing >= CONFIRM_EVALUATIONS) {
-        state.co2High = above;
+        state.co2High = !state.co2High;
         state.disagreeing = 0;
-        store.raise({ ...base, type: above ? 'co2_high' : 'co2_normal', value: reading.data.co2, threshold: co2Threshold }, world, at, co2Threshold);
+        store.raise({ ...base, type: state.co2High ? 'co2_high' : 'co2_normal', value: co2, threshold: co2Threshold }, world, at, co2Threshold);
       }
       if (seen && batteryLow && !seen.batteryLow && reading.data.battery !== undefined) {
         store.raise({ ...base, type: 'battery_low', value: reading.data.battery, threshold: BATTERY_THRESHOLD }, world, at, co2Threshold);
