@@ -200,7 +200,7 @@ export interface SimulatorOptions {
   dialect?: Partial<Dialect> | string | readonly string[];
   /**
    * Raise alerts from the simulator's own readings: `co2_high` once a room's CO2 has been above
-   * `co2Threshold` for two report intervals in a row, `co2_normal` once back below as long, and
+   * `co2Threshold` for two report intervals in a row, `co2_normal` once 50 ppm below it as long, and
    * `battery_low` when an AirBird's battery drops under 20 %.
    */
   autoAlerts?: boolean;
