@@ -82,7 +82,27 @@ function resolveOptions(options = {}, env = process.env) {
     apiKey,
     baseUrl: options.baseUrl ?? (apiKey ? env.LEAPCRAFT_BASE_URL || REAL_API : undefined),
     log: options.log ?? ((line) => process.stdout.write(`${line}\n`)),
+    // Extra environment for Node-RED (npm run cluster: LEAPCRAFT_REDIS_URL), and a simulator
+    // started by the caller to share (it stops it itself).
+    env: options.env ?? {},
+    simulator: options.simulator,
   };
+}
+
+/** The demo's simulator: alerts from its readings, meetings, new readings every 10 s, a week of alerts. */
+function demoSimulator(port) {
+  const simModule = path.join(ROOT, 'dist', 'simulator', 'index.js');
+  if (!fs.existsSync(simModule)) throw new Error('dist/ is missing: run npm run build (or npm start without --no-build)');
+  const { LeapcraftSimulator } = require(simModule);
+  return new LeapcraftSimulator({
+    host: '127.0.0.1',
+    port,
+    autoAlerts: true,
+    meetingEveryMs: MEETING_EVERY_MS,
+    // New readings every 10 s (the dashboard polls every 10 s), and a week of alerts to show.
+    reportIntervalMs: 10_000,
+    initialAlerts: 30,
+  });
 }
 
 function build(log) {
@@ -265,7 +285,7 @@ async function startDemo(options = {}) {
         await exited;
         clearTimeout(timer);
       }
-      if (simulator) await simulator.stop();
+      if (simulator && simulator !== o.simulator) await simulator.stop();
     })();
     return stopping;
   }
@@ -274,19 +294,11 @@ async function startDemo(options = {}) {
     if (o.build) build(log);
 
     let apiUrl = o.baseUrl;
-    if (!o.apiKey) {
-      const simModule = path.join(ROOT, 'dist', 'simulator', 'index.js');
-      if (!fs.existsSync(simModule)) throw new Error('dist/ is missing: run npm run build (or npm start without --no-build)');
-      const { LeapcraftSimulator } = require(simModule);
-      simulator = new LeapcraftSimulator({
-        host: '127.0.0.1',
-        port: o.simulatorPort,
-        autoAlerts: true,
-        meetingEveryMs: MEETING_EVERY_MS,
-        // New readings every 10 s (the dashboard polls every 10 s), and a week of alerts to show.
-        reportIntervalMs: 10_000,
-        initialAlerts: 30,
-      });
+    if (o.simulator) {
+      simulator = o.simulator;
+      apiUrl = simulator.baseUrl;
+    } else if (!o.apiKey) {
+      simulator = demoSimulator(o.simulatorPort);
       try {
         apiUrl = await simulator.start();
       } catch (err) {
@@ -313,7 +325,7 @@ async function startDemo(options = {}) {
         cwd: o.demoDir,
         stdio: ['ignore', logFd, logFd],
         // What the examples' account reads: ${LEAPCRAFT_API_KEY}, ${LEAPCRAFT_BASE_URL}.
-        env: { ...process.env, LEAPCRAFT_API_KEY: o.apiKey ?? simulator.apiKey, LEAPCRAFT_BASE_URL: apiUrl },
+        env: { ...process.env, ...o.env, LEAPCRAFT_API_KEY: o.apiKey ?? simulator.apiKey, LEAPCRAFT_BASE_URL: apiUrl },
       });
     } finally {
       fs.closeSync(logFd);
@@ -466,4 +478,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { startDemo, resolveOptions, demoNodeId, demoFlow, mergeDemo, ACCOUNT_ID, DEMO_TABS };
+module.exports = { startDemo, demoSimulator, resolveOptions, demoNodeId, demoFlow, mergeDemo, ACCOUNT_ID, DEMO_TABS };
