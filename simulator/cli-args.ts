@@ -3,6 +3,7 @@
  * without starting a process.
  */
 import { checkDialect, dialectFromNames, DIALECTS } from './dialect';
+import { MIN_MEETING_EVERY_MS } from './meetings';
 import type { Dialect, DialectPoint, SimulatorOptions } from './types';
 
 export const CLI_DEFAULT_PORT = 8787;
@@ -23,6 +24,8 @@ Options:
   --report-interval <s>   seconds between sensor reports (default 60)
   --initial-alerts <n>    alerts already present at start (default 20)
   --no-auto-alerts        do not raise CO2 alerts automatically
+  --meetings <s>          every <s> seconds (at least 10) one room fills up past 1,000 ppm for a
+                          few minutes, at any hour: alerts come and go (default: none)
   -h, --help              show this help
 
 Dialects (how the simulator reads what the API docs leave open; default first in each group):
@@ -114,6 +117,7 @@ const VALUE_FLAGS: Record<string, Converter> = {
   '--api-key': (raw) => (raw === '' ? '--api-key needs a value' : { apiKey: raw }),
   '--report-interval': numberFlag('--report-interval', 0.001, false, (n) => ({ reportIntervalMs: Math.max(1, Math.round(n * 1000)) })),
   '--initial-alerts': numberFlag('--initial-alerts', 0, true, (n) => ({ initialAlerts: n })),
+  '--meetings': numberFlag('--meetings', MIN_MEETING_EVERY_MS / 1000, true, (n) => ({ meetingEveryMs: n * 1000 })),
   '--dialect': (raw) => {
     if (raw.trim() === '') return '--dialect needs dialect names, e.g. expired403,lists-envelope';
     try {
