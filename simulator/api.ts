@@ -12,7 +12,7 @@ import type { AlertStore } from './alerts';
 import { deviceDetails, listItem, topologyListItem, type SimDevice, type World } from './data';
 import { averagesBody, listBody, shapePoint, tokenAnswer, wrapPoint } from './dialect';
 import { decodeSegment, errorReply, type HttpReply, jsonReply } from './http';
-import { averages, averagesObject, latestTelemetry, reportInstant } from './model';
+import { averages, averagesObject, latestTelemetry, modelParams, reportInstant } from './model';
 import type { ResolvedOptions } from './options';
 import { dateTimeParam, enumParam, intParam, stringParam, type Checked } from './params';
 import { hasZone, isoUtc, parseDateTime } from './time';
@@ -196,7 +196,7 @@ const RESOLUTIONS: readonly Resolution[] = ['daily', 'weekly', 'monthly'];
 function telemetry(id: string, query: URLSearchParams, ctx: ApiContext): HttpReply {
   const type = enumParam(query, 'type', TELEMETRY_TYPES);
   if (!type.ok) return badParam(type.message);
-  const params = { seed: ctx.options.seed, reportIntervalMs: ctx.options.reportIntervalMs };
+  const params = modelParams(ctx.options);
   const dialect = ctx.options.dialect;
   if (type.value === 'latest') {
     return withDevice(id, ctx, (d) => jsonReply(200, wrapPoint(shapePoint(latestTelemetry(d, ctx.now, params), dialect), dialect.latestBody)));
@@ -243,7 +243,7 @@ function topology(id: string, ctx: ApiContext): HttpReply {
         type: d.item.type,
         serial: d.item.serial,
         rssi: d.rssi,
-        last_seen: isoUtc(reportInstant(d, ctx.now, ctx.options.reportIntervalMs)),
+        last_seen: isoUtc(reportInstant(d, ctx.now, modelParams(ctx.options))),
       })),
   };
   return jsonReply(200, body);

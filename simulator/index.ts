@@ -15,12 +15,13 @@ import { handleApi, matchRoute, type ApiRequest } from './api';
 import { AutoAlerts } from './auto-alerts';
 import { handleControl, type SimControl } from './control';
 import { generateWorld, listItem, type World } from './data';
+import { modelParams } from './model';
 import { faultAction, FaultList, type FaultAction } from './faults';
 import { errorReply, type HttpReply, isLoopback, parseTarget, readBody, send } from './http';
 import { checkOptions, DEFAULT_OPTIONS, mergeOptions, type CheckedOptions, type ResolvedOptions } from './options';
 import { StatsRecorder } from './stats';
 import { TokenStore } from './tokens';
-import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, SimulatorOptions, SimulatorStats } from './types';
+import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, ResetHeaders, SimulatorOptions, SimulatorStats } from './types';
 
 export * from './types';
 export { DEFAULT_OPTIONS } from './options';
@@ -274,8 +275,7 @@ export class LeapcraftSimulator implements SimControl {
 
   private evaluateAlerts(): void {
     try {
-      const { seed, reportIntervalMs, co2Threshold } = this.opts;
-      this.autoAlerts.evaluate(this.world, this.alertStore, this.opts.now(), { seed, reportIntervalMs }, co2Threshold);
+      this.autoAlerts.evaluate(this.world, this.alertStore, this.opts.now(), modelParams(this.opts), this.opts.co2Threshold);
     } catch {
       // A model bug must not take the host process down; the next tick tries again.
     }
@@ -303,8 +303,8 @@ export class LeapcraftSimulator implements SimControl {
   private async onApi(req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof parseTarget>): Promise<void> {
     const method = req.method ?? 'GET';
     const route = matchRoute(target.segments);
-    const record = (status: number, reading?: RequestLogEntry['reading']): void =>
-      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now(), ...(reading ? { reading } : {}) });
+    const record = (status: number, extra: Partial<RequestLogEntry> = {}): void =>
+      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now(), ...extra });
 
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body.kind === 'aborted') {
@@ -313,6 +313,14 @@ export class LeapcraftSimulator implements SimControl {
     }
     let action: FaultAction;
     let faulted = false;
+    let resetAt: number | undefined;
+    const early = this.faults.reset.pending(this.opts.now());
+    if (early) {
+      // The window a 429 announced is spent until its reset: the same answer again.
+      record(429, { resetAt: early.resetAt, beforeReset: true });
+      if (await this.delay(this.opts.latencyMs)) send(res, early.reply);
+      return;
+    }
     if (body.kind === 'too-large') {
       action = {
         kind: 'reply',
@@ -323,9 +331,15 @@ export class LeapcraftSimulator implements SimControl {
       const normal = (): HttpReply => this.handle(request);
       const fault = this.faults.take(route.endpoint);
       faulted = fault !== undefined;
-      action = fault ? faultAction(fault, normal) : { kind: 'reply', reply: normal() };
+      const announce = (afterMs: number, form: ResetHeaders) => {
+        const announced = this.faults.reset.announce(afterMs, form, this.opts.now());
+        resetAt = announced.resetAt;
+        return announced.headers;
+      };
+      action = fault ? faultAction(fault, normal, announce) : { kind: 'reply', reply: normal() };
     }
-    record(action.kind === 'reply' ? action.reply.status : 0, action.kind === 'reply' && !faulted ? servedReading(route.endpoint, target.query, action.reply) : undefined);
+    const reading = action.kind === 'reply' && !faulted ? servedReading(route.endpoint, target.query, action.reply) : undefined;
+    record(action.kind === 'reply' ? action.reply.status : 0, { ...(reading ? { reading } : {}), ...(resetAt !== undefined ? { resetAt } : {}) });
     // A hang never answers: the socket stays open until the client gives up or stop() runs.
     if (action.kind === 'hang') return;
 
