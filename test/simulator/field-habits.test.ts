@@ -24,7 +24,11 @@ describe('simulator field habits', () => {
     token = ((await res.json()) as { token: string }).token;
   }
   const get = (path: string) => fetch(`${sim.baseUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
-  const headersOf = (res: Response) => Object.fromEntries(res.headers.entries());
+  const headersOf = (res: Response) => {
+    const out: Record<string, string> = {};
+    res.headers.forEach((value, name) => { out[name] = value; });
+    return out;
+  };
 
   afterEach(async () => {
     await sim?.stop();
