@@ -323,7 +323,8 @@ export class Transport {
     let authHeaders: Record<string, string>;
     let release: () => void;
     for (;;) {
-      await this.waitOutPause(req, call);
+      // Not awaited when there is no pause: a request takes its slot in the same turn as before.
+      if (this.rateLimitRemainingMs() > 0) await this.waitOutPause(req, call);
       try {
         authHeaders = req.auth ? await req.auth.headers(authSignal) : {};
       } catch (err) {
