@@ -6,8 +6,8 @@
  * Three limits, the lowest one working:
  * - `budget`: the one configured (requests per hour).
  * - the pace (`rate-limited`, then `rate-recovering` once it rises): a 429 lowers the working budget
- *   multiplicatively, and it rises again additively while no further 429 comes, as TCP treats
- *   congestion (AIMD, see `Pace`), never below the floor at which alert checks keep their interval.
+ *   multiplicatively towards the floor at which alert checks keep their interval, and it rises
+ *   again additively while no further 429 comes, as TCP treats congestion (AIMD, see `Pace`).
  * - `api-limit`: rate-limit headers (lib/api/rate-limit.ts) cap it to what the API allows:
  *   the remaining requests spread until the reset, and the policy's quota per window.
  *
@@ -27,7 +27,7 @@ export const MIN_BUDGET_PER_HOUR = 60;
 export const PLAN_SHARE = 0.9;
 /** The share of the plan kept for other keys however much alert checks need. */
 export const OTHERS_MIN_SHARE = 0.1;
-/** A 429 multiplies the pace by this (the multiplicative decrease). */
+/** A 429 multiplies the pace's part above the floor by this (the multiplicative decrease). */
 export const PACE_CUT = 0.75;
 /**
  * 429s within this long of a cut (or before the reset it waited for, if later) are the same
@@ -88,26 +88,30 @@ export function stretchFactors(need: Need, perHour: number | undefined): Stretch
   if (perHour === undefined) return { alerts: 1, others: 1 };
   const plan = perHour * PLAN_SHARE;
   if (need.alerts + need.others <= plan) return { alerts: 1, others: 1 };
-  const othersShare = need.others > 0 ? Math.max(plan - need.alerts, plan * OTHERS_MIN_SHARE) : 0;
-  const alertsShare = plan - othersShare;
+  // Alert checks keep their interval while they leave the others their minimum (compared with a
+  // hair of slack: a pace at its floor leaves exactly that, and rounding must not stretch them).
+  const othersMin = need.others > 0 ? plan * OTHERS_MIN_SHARE : 0;
+  const alertsFit = plan - need.alerts >= othersMin * (1 - 1e-9);
+  const othersShare = need.others > 0 ? (alertsFit ? plan - need.alerts : othersMin) : 0;
   return {
-    alerts: need.alerts > alertsShare ? need.alerts / alertsShare : 1,
+    alerts: alertsFit ? 1 : need.alerts / (plan - othersShare),
     others: need.others > othersShare ? need.others / othersShare : 1,
   };
 }
 
 /**
  * The lowest working budget a 429 may cut the pace to: alert checks keep their interval (their
- * need within the plan's share left after the others' minimum), and never below
+ * need within the plan's share left after the others' minimum). The plan itself never goes under
  * MIN_BUDGET_PER_HOUR.
  */
 export function paceFloor(alertsPerHour: number): number {
-  return Math.max(MIN_BUDGET_PER_HOUR, alertsPerHour / (PLAN_SHARE * (1 - OTHERS_MIN_SHARE)));
+  return alertsPerHour / (PLAN_SHARE * (1 - OTHERS_MIN_SHARE));
 }
 
 /**
- * The pace a 429 set (AIMD): cut to PACE_CUT of the working budget at `at`, rising by `step`
- * every PACE_STEP_MS until it reaches `full` (the rate before the first cut), where it ends.
+ * The pace a 429 set (AIMD): the working budget's part above the floor cut to PACE_CUT of it at
+ * `at` (alert checks come off the top of the plan: what is cut is what the others have), rising by
+ * `step` every PACE_STEP_MS until it reaches `full` (the rate before the first cut), where it ends.
  */
 export class Pace {
   private constructor(
@@ -124,7 +128,7 @@ export class Pace {
    * leaves nothing to cut.
    */
   static cut(now: number, current: number, full: number, floor: number, resetAt = now): Pace | undefined {
-    const to = Math.max(floor, current * PACE_CUT);
+    const to = floor + PACE_CUT * Math.max(0, current - floor);
     if (to >= full) return undefined;
     return new Pace(to, now, Math.max(now + PACE_HOLD_MS, resetAt), full, (full * PACE_STEP_MS) / PACE_RECOVERY_MS);
   }
@@ -208,7 +212,7 @@ export class RequestBudget {
   private configured?: number;
   private pace?: Pace;
   /** The lowest the pace goes (see paceFloor): set by the planner from the alert checks' need. */
-  private floor = MIN_BUDGET_PER_HOUR;
+  private floor = 0;
   /** The last cut's hold: 429s before it are echoes (kept past the pace's end: it may rise back sooner). */
   private holdUntil = -Infinity;
   /** The API's window: requests left until the reset; `plans`: it stretches the intervals too. */
@@ -233,7 +237,7 @@ export class RequestBudget {
 
   /** The pace's floor: the working budget at which alert checks still keep their interval. */
   setPaceFloor(perHour: number): void {
-    this.floor = Math.max(MIN_BUDGET_PER_HOUR, perHour);
+    this.floor = Math.max(0, perHour);
   }
 
   /**
