@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { parseRateLimitHeaders } from '../../lib/api/rate-limit';
 import { LeapcraftSimulator, RESET_HEADERS, type SimulatorOptions } from '../../simulator';
+import { parseCliArgs } from '../../simulator/cli-args';
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0, 250);
 const S = 1000;
@@ -130,6 +131,14 @@ describe('simulator field habits', () => {
       const seen = await readings(sim.devices()[0]!.physical_id, 60 * S, 2 * S);
       assert.equal(seen.length, 30);
       assert.ok(seen.slice(1).every((t, i) => t - seen[i]! === 2 * S));
+    });
+
+    it('the CLI sets them: --report-jitter, --report-jitter-share, --loss-rate', () => {
+      const parsed = parseCliArgs(['--report-jitter', '2.5', '--report-jitter-share=0.3', '--loss-rate', '0.1']);
+      assert.equal(parsed.kind, 'run');
+      const { reportJitterMs, reportJitterShare, lossRate } = (parsed as { options: SimulatorOptions }).options;
+      assert.deepEqual({ reportJitterMs, reportJitterShare, lossRate }, { reportJitterMs: 2500, reportJitterShare: 0.3, lossRate: 0.1 });
+      assert.deepEqual(parseCliArgs(['--loss-rate', '1']), { kind: 'error', message: '--loss-rate needs a number from 0 to below 1, got "1"' });
     });
 
     it('refuses a share of 1 or more and a negative jitter', () => {
