@@ -29,6 +29,9 @@ import { MAX_TIME_ZONE_LENGTH } from './airquality/zone';
 import { OUTPUT_MODES } from './telemetry/messages';
 import { EMIT_MODES, REPLICA_MODES } from './telemetry/poll-output';
 import { REDIS_SCHEMES } from './cluster/redis-url';
+import {
+  DEFAULT_DAILY_MEASUREMENT, DEFAULT_HISTORY_TAGS, DEFAULT_MEASUREMENT, HISTORY_TAGS, MAX_BACKFILL_DAYS, MAX_MEASUREMENT_LENGTH, MAX_STORE_LENGTH,
+} from './history/settings';
 
 /** A RegExp as JSON carries it; the editor makes it again with new RegExp(source, flags). */
 export interface PatternRule {
@@ -56,6 +59,16 @@ export interface EditorRules {
   account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule; redisSchemes: string[] };
   telemetry: { types: string[]; resolutions: string[]; outputs: string[]; emits: string[]; replicas: string[] };
   notifications: { maxLimit: number };
+  /** The telemetry node's history output (lib/history/settings.ts): `device` is always a tag. */
+  history: {
+    tags: string[];
+    defaultTags: string;
+    defaultMeasurement: string;
+    defaultDailyMeasurement: string;
+    maxMeasurementLength: number;
+    maxBackfillDays: number;
+    maxStoreLength: number;
+  };
   homeassistant: {
     topicSetting: PatternRule;
     maxTopicSettingLength: number;
@@ -139,6 +152,15 @@ export function editorRules(): EditorRules {
     },
     telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES] },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
+    history: {
+      tags: [...HISTORY_TAGS],
+      defaultTags: DEFAULT_HISTORY_TAGS,
+      defaultMeasurement: DEFAULT_MEASUREMENT,
+      defaultDailyMeasurement: DEFAULT_DAILY_MEASUREMENT,
+      maxMeasurementLength: MAX_MEASUREMENT_LENGTH,
+      maxBackfillDays: MAX_BACKFILL_DAYS,
+      maxStoreLength: MAX_STORE_LENGTH,
+    },
     homeassistant: {
       topicSetting: pattern(HA_TOPIC_SETTING),
       maxTopicSettingLength: HA_MAX_TOPIC_SETTING_LENGTH,

@@ -10,6 +10,7 @@ export { parseRetryAfter, backoffDelay } from './api/retry';
 export { PollScheduler, Fetch, Listener, Failure, SchedulerOptions } from './poll/scheduler';
 export { AccountState, AccountView, AccountListener, Coordination } from './account/state';
 export { redisUrlSetting, shareAccount, SharedAccount, REDIS_URL_ENV } from './cluster/share';
+export { AlertRelay } from './cluster/shared-alerts';
 export { redactRedisUrl, parseRedisUrl, RedisTarget } from './cluster/redis-url';
 export { SubscribeOptions, CadenceSource, CadenceView, Answer, AnswerMeta } from './poll/scheduler';
 export { CadenceLearner, CadenceOptions, CadenceContext, CadenceMode, fitPeriod, commonPeriod } from './poll/cadence';
@@ -37,4 +38,5 @@ export {
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,
 } from './doctor';
 export { DEFAULT_DIALECT, DIALECT_POINTS, DIALECTS, Dialect, DialectPoint, DialectReading } from './api/dialects';
+export * from './history';
 export * from './airquality';

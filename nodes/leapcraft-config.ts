@@ -40,7 +40,12 @@ export = function register(RED: NodeAPI): void {
       const redisUrl = redisUrlSetting(def.redisUrl);
       if (redisUrl && apiKey) {
         const baseUrl = validateBaseUrl(def.baseUrl || DEFAULT_BASE_URL);
-        shared = shareAccount({ url: redisUrl, password: node.credentials?.redisPassword, baseUrl, apiKey, state, onWarning: (m) => node.warn(m) });
+        shared = shareAccount({
+          url: redisUrl, password: node.credentials?.redisPassword, baseUrl, apiKey, state,
+          onWarning: (m) => node.warn(m),
+          onRole: (role, fence) => node.log(RED._(`leapcraft-config.log.${role}`, { fence })),
+          onFollowing: () => { client?.adoptSharedToken().catch(() => undefined); },
+        });
         node.log(RED._('leapcraft-config.log.shared', { url: redactRedisUrl(redisUrl) }));
       }
       client = new LeapcraftClient({
@@ -80,6 +85,7 @@ export = function register(RED: NodeAPI): void {
     node.getScheduler = () => scheduler;
     node.register = (user, listener) => state.register(user, listener);
     node.acting = () => shared?.coordinator.acting() ?? true;
+    node.alertRelay = (nodeId) => shared?.coordinator.alertRelay(nodeId);
     node.deregister = (user) => state.deregister(user);
 
     node.on('close', (_removed: boolean, done: () => void) => {

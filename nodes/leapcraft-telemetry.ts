@@ -1,53 +1,31 @@
 /**
  * leapcraft-telemetry: readings of the account's devices, polled on the account's shared
  * scheduler (so several nodes watching the same devices cost one request each per
- * interval) or fetched when a msg arrives, emitted per device, as one array, or as one
- * msg per metric for charts and gauges. What the msgs look like lives in lib/telemetry/.
+ * interval) or fetched when a msg arrives, emitted per device, as one array, as one msg
+ * per metric for charts and gauges, or as points for a database (nodes/telemetry/history.ts).
+ * What the msgs look like lives in lib/telemetry/ and lib/history/.
  */
 import {
-  AnswerMeta, DeviceDirectory, EMIT_MODES, REPLICA_MODES, Failure, LeapcraftClient, messagesFor, oneOf, Outcome, OUTPUT_MODES, PolledDevices,
-  PollHealth, PollOutput, pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, TelemetrySpec, UnreadableAnswers,
+  AnswerMeta, DeviceDirectory, Failure, LeapcraftClient, messagesFor, Outcome, PolledDevices, PollEmission, PollHealth, PollOutput,
+  pollStatusView, readingTime, readOnDemand, subscribeDeviceList, telemetryKey, telemetryQuery, TelemetryResponse, UnreadableAnswers,
 } from '../lib';
 import { clientOf } from './common/account';
 import { startAccountNode } from './common/start';
 import { toNodeError } from './common/errors';
-import { idsFromMsg, parseIdList } from './common/ids';
+import { idsFromMsg } from './common/ids';
 import { handleInput } from './common/input';
 import { msgOverride, withOverrides } from './common/overrides';
-import { intervalMs } from './common/settings';
 import { clock } from './common/time';
-import type { Msg, Node, NodeAPI, NodeDef, NodeMessage } from './common/types';
-
-interface TelemetryDef extends NodeDef {
-  account: string;
-  devices?: string;
-  telemetryType?: string;
-  resolution?: string;
-  from?: string;
-  to?: string;
-  interval?: number | string;
-  output?: string;
-  /** 'interval' (one msg per device per interval, the default) or 'reading' (each new reading once). */
-  emit?: string;
-  /** 'every' replica emits (the default), or only 'one' (the one acting for a shared account). */
-  replicas?: string;
-  changesOnly?: boolean;
-  blockOverrides?: boolean;
-  /** Cadence-aware polling of latest readings; on unless set false. */
-  cadence?: boolean;
-}
+import type { Msg, Node, NodeAPI, NodeMessage } from './common/types';
+import { HistoryOutput } from './telemetry/history';
+import { configuredQuery, readTelemetrySettings, TelemetryDef } from './telemetry/settings';
 
 export = function register(RED: NodeAPI): void {
   function LeapcraftTelemetryNode(this: Node, def: TelemetryDef) {
-    const configured: TelemetrySpec = { type: def.telemetryType || 'latest', resolution: def.resolution || 'daily', from: def.from || '-7d', to: def.to || 'now' };
-    const started = startAccountNode(RED, this, def, () => {
-      const parsed = { output: oneOf(def.output || 'device', 'output', OUTPUT_MODES), emit: oneOf(def.emit || 'interval', 'emit', EMIT_MODES), replicas: oneOf(def.replicas || 'every', 'replicas', REPLICA_MODES), explicitIds: parseIdList(def.devices, 'devices'), pollMs: intervalMs(def.interval, 60) };
-      // Check the query once now, so a bad setting shows at deploy, not at the first poll.
-      telemetryQuery(configured);
-      return parsed;
-    });
+    const configured = configuredQuery(def);
+    const started = startAccountNode(RED, this, def, () => readTelemetrySettings(def));
     if (!started) return;
-    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs } } = started;
+    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs, history: historySettings } } = started;
     status.polls(pollMs);
     // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
     const cadenceAware = def.cadence !== false && configured.type === 'latest';
@@ -58,6 +36,7 @@ export = function register(RED: NodeAPI): void {
     const unreadableAnswers = new UnreadableAnswers();
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
     const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping, emit);
+    const history = historySettings && new HistoryOutput({ RED, node, status, account, settings: historySettings, directory, shaping, explicitIds, blockOverrides: def.blockOverrides === true });
     let unsubscribeList: (() => void) | undefined;
 
     /** Metric mode: an answer with no reading the node can read is said once per shape, and shown. */
@@ -68,8 +47,9 @@ export = function register(RED: NodeAPI): void {
       return found !== undefined;
     }
 
-    function onAnswer(outcome: Outcome, meta?: AnswerMeta): void {
-      const emission = pollOutput.answer(outcome, meta);
+    // The history output sends each reading once, whenever the poll brings it (its memory decides).
+    const onAnswer = (outcome: Outcome, meta?: AnswerMeta): void => (history ? void history.answer(outcome).then((e) => shown(outcome, e)) : shown(outcome, pollOutput.answer(outcome, meta)));
+    function shown(outcome: Outcome, emission: PollEmission<Msg> | undefined): void {
       if (!emission) return;
       // One replica only: the others keep the same memory (what was sent) but send nothing.
       if (replicas === 'one' && !account!.acting()) return;
@@ -125,9 +105,10 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => { polled.clear(); unsubscribeList?.(); pollOutput.reset(); done(); });
+    node.on('close', (removed: boolean, done: () => void) => { polled.clear(); unsubscribeList?.(); pollOutput.reset(); void Promise.resolve(history?.close(removed)).then(done); });
 
     handleInput(RED, node, status, async (msg, send, signal) => {
+      if (history && await history.input(msg, (msgs) => send([msgs]), signal)) return;
       const c = client();
       const spec = withOverrides(msg, configured, def.blockOverrides === true);
       const query = telemetryQuery(spec);
@@ -141,7 +122,7 @@ export = function register(RED: NodeAPI): void {
       // to Catch on its own and the devices that answered are still sent.
       if (outcomes.length === 1 && failed.length === 1) throw failed[0].error;
       if (output !== 'array') for (const f of failed) node.error(toNodeError(f.error), { ...shaping.clone(msg), physical_id: f.id });
-      const msgs = messagesFor(output, msg, outcomes, shaping);
+      const msgs = history ? await history.messages(msg, outcomes) : messagesFor(output, msg, outcomes, shaping);
       pollOutput.markFresh(outcomes, msgs);
       if (msgs.length) send([msgs]);
       const readings = output === 'array' ? outcomes.length - failed.length : msgs.length;

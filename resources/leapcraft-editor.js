@@ -399,6 +399,34 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         return { stores: stores, defaultStore: def };
     }
 
+    /**
+     * A node's context store field: a select of the configured stores when the editor knows
+     * them; the text input stays the saved field (hidden), so an unknown or typed name is never
+     * lost. `label(key, params)` gives the node's texts for "defaultStore" and "unknownStore".
+     */
+    function storePicker(inputSelector, selectSelector, label) {
+        var known = contextStores();
+        if (!known) {
+            return;
+        }
+        var input = $(inputSelector);
+        var select = $(selectSelector);
+        var saved = String(input.val() || "");
+        $("<option>").val("").text(label("defaultStore", { store: known.defaultStore || "memory" })).appendTo(select);
+        known.stores.forEach(function (store) {
+            $("<option>").val(store).text(store).appendTo(select);
+        });
+        if (saved !== "" && known.stores.indexOf(saved) === -1) {
+            $("<option>").val(saved).text(label("unknownStore", { store: saved })).appendTo(select);
+        }
+        select.val(saved);
+        select.on("change", function () {
+            input.val(select.val()).trigger("change");
+        });
+        input.hide();
+        select.show();
+    }
+
     // ---- admin look-ups ----------------------------------------------------------------------
 
     /**
@@ -883,6 +911,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         gatewayPicker: gatewayPicker,
         preselectAccount: preselectAccount,
         contextStores: contextStores,
+        storePicker: storePicker,
         FORM_CLASS: FORM_CLASS
     };
 });

@@ -1,9 +1,10 @@
 /**
  * The importable example flows in examples/: well-formed (ids, wires, config references),
- * made only of this package's nodes, Node-RED core nodes and (the dashboard example)
- * FlowFuse Dashboard 2.0 nodes, with the properties their editors store, free of secrets,
+ * made only of this package's nodes, Node-RED core nodes, (the dashboard example) FlowFuse
+ * Dashboard 2.0 nodes and (the history examples) the nodes of node-red-contrib-influxdb and
+ * node-red-contrib-postgresql, with the properties their editors store, free of secrets,
  * covering every node of the package (Flow Library check N02), and loadable by the Node-RED
- * runtime (without the dashboard's nodes).
+ * runtime (without the dashboard's and PostgreSQL's nodes).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -27,6 +28,8 @@ const CORE_DIR = path.resolve(path.dirname(require.resolve('@node-red/nodes/core
 const SIMULATOR_URL = 'http://127.0.0.1:8787/v1';
 // FlowFuse Dashboard 2.0 (a devDependency), which the dashboard example needs.
 const DASHBOARD_DIR = path.join(ROOT, 'node_modules', '@flowfuse', 'node-red-dashboard', 'nodes');
+// node-red-contrib-influxdb (a devDependency), which the InfluxDB history example needs.
+const INFLUXDB_DIR = path.join(ROOT, 'node_modules', 'node-red-contrib-influxdb');
 
 // ---- what the package and Node-RED core provide ----------------------------------------
 
@@ -61,6 +64,36 @@ for (const htmlFile of fs.existsSync(DASHBOARD_DIR) ? walk(DASHBOARD_DIR, '.html
   for (const type of registeredTypes(fs.readFileSync(htmlFile, 'utf8'))) DASHBOARD_FILES.set(type, htmlFile);
 }
 const DASHBOARD_TYPES = new Set(DASHBOARD_FILES.keys());
+
+/** node-red-contrib-influxdb's node types → its editor .html (one file, beside influxdb.js). */
+const INFLUXDB_HTML = path.join(INFLUXDB_DIR, 'influxdb.html');
+const INFLUXDB_TYPES = new Set(fs.existsSync(INFLUXDB_HTML) ? registeredTypes(fs.readFileSync(INFLUXDB_HTML, 'utf8')) : []);
+
+/**
+ * node-red-contrib-postgresql, which the PostgreSQL history example targets (what users install),
+ * is not in this machine's npm registry: its editor's defaults, as its postgresql.html (0.14)
+ * registers them, stand in for reading them, so the example's properties and config reference
+ * are checked all the same. Its nodes stay out of the runtime load, like the dashboard's.
+ */
+const POSTGRESQL_DEFS = new Map<string, EditorDef>([
+  ['postgreSQLConfig', {
+    category: 'config',
+    defaults: Object.fromEntries([
+      'name', 'host', 'hostFieldType', 'port', 'portFieldType', 'database', 'databaseFieldType', 'ssl', 'sslFieldType', 'applicationName',
+      'applicationNameType', 'max', 'maxFieldType', 'idle', 'idleFieldType', 'connectionTimeout', 'connectionTimeoutFieldType', 'user',
+      'userFieldType', 'password', 'passwordFieldType',
+    ].map((k) => [k, {}])),
+  }],
+  ['postgresql', {
+    category: 'storage',
+    defaults: { name: {}, query: {}, postgreSQLConfig: { type: 'postgreSQLConfig', required: true }, split: {}, rowsPerMsg: {}, outputs: {} },
+  }],
+]);
+const POSTGRESQL_TYPES = new Set(POSTGRESQL_DEFS.keys());
+/** Node types of other packages the examples may use. */
+const isOtherPackageType = (type: string): boolean => DASHBOARD_TYPES.has(type) || INFLUXDB_TYPES.has(type) || POSTGRESQL_TYPES.has(type);
+/** Left out of the runtime load: they need more than the test helper gives (dashboard), or are not installed (PostgreSQL). */
+const isUnloadedType = (type: string): boolean => DASHBOARD_TYPES.has(type) || POSTGRESQL_TYPES.has(type);
 
 /** Anything: every property, call and construction gives another one. Stands in for the editor's globals. */
 function anything(): unknown {
@@ -113,7 +146,10 @@ const DASHBOARD_DEFS = new Map<string, EditorDef>();
 for (const htmlFile of new Set(DASHBOARD_FILES.values())) {
   for (const [t, def] of editorDefs(htmlFile)) if (DASHBOARD_TYPES.has(t)) DASHBOARD_DEFS.set(t, def);
 }
-const defOf = (type: string): EditorDef | undefined => PACKAGE_DEFS.get(type) ?? CORE_DEFS.get(type) ?? DASHBOARD_DEFS.get(type);
+const INFLUXDB_DEFS = new Map<string, EditorDef>();
+if (fs.existsSync(INFLUXDB_HTML)) for (const [t, def] of editorDefs(INFLUXDB_HTML)) if (INFLUXDB_TYPES.has(t)) INFLUXDB_DEFS.set(t, def);
+const defOf = (type: string): EditorDef | undefined =>
+  PACKAGE_DEFS.get(type) ?? CORE_DEFS.get(type) ?? DASHBOARD_DEFS.get(type) ?? INFLUXDB_DEFS.get(type) ?? POSTGRESQL_DEFS.get(type);
 const isConfigType = (type: string): boolean => defOf(type)?.category === 'config';
 
 /** Properties every node may carry besides its editor defaults. */
@@ -167,6 +203,17 @@ describe('example flows', function () {
     for (const type of used) assert.ok(defOf(type)?.defaults, `dashboard node ${type}: no defaults found`);
     for (const type of ['ui-base', 'ui-theme', 'ui-page', 'ui-group']) assert.ok(isConfigType(type), `${type} is a config node`);
     for (const type of ['ui-chart', 'ui-gauge', 'ui-table']) assert.ok(!isConfigType(type), `${type} is a flow node`);
+  });
+
+  it('the database node types the history examples use have editor defaults the tests can read', () => {
+    for (const type of ['influxdb', 'influxdb batch']) {
+      assert.ok(INFLUXDB_TYPES.has(type), `InfluxDB node ${type} not found in ${INFLUXDB_HTML}`);
+      assert.ok(defOf(type)?.defaults, `InfluxDB node ${type}: no defaults found`);
+    }
+    assert.ok(isConfigType('influxdb') && !isConfigType('influxdb batch'));
+    assert.ok(isConfigType('postgreSQLConfig') && !isConfigType('postgresql'));
+    const used = new Set(EXAMPLE_FILES.flatMap((f) => nodesOf(f).map((n) => n.type)));
+    for (const type of ['influxdb', 'influxdb batch', 'postgreSQLConfig', 'postgresql']) assert.ok(used.has(type), `no example uses ${type}`);
   });
 
   it('there are examples', () => {
@@ -225,15 +272,15 @@ describe('example flows', function () {
         }
       });
 
-      it('uses only this package\'s nodes, Node-RED core nodes and FlowFuse Dashboard 2.0 nodes', () => {
+      it('uses only this package\'s nodes, Node-RED core nodes, FlowFuse Dashboard 2.0 nodes and InfluxDB/PostgreSQL nodes', () => {
         for (const n of nodesOf(file)) {
-          assert.ok(PACKAGE_TYPES.includes(n.type) || CORE_TYPES.has(n.type) || DASHBOARD_TYPES.has(n.type), `${n.id}: unknown node type ${n.type}`);
+          assert.ok(PACKAGE_TYPES.includes(n.type) || CORE_TYPES.has(n.type) || isOtherPackageType(n.type), `${n.id}: unknown node type ${n.type}`);
         }
       });
 
       it('keeps its context in the default store (no store a vanilla Node-RED lacks)', () => {
         for (const n of nodesOf(file)) {
-          if (n.type === 'leapcraft-notifications') assert.equal(n.store, '', `${n.id}: a named context store`);
+          if (n.type === 'leapcraft-notifications' || n.type === 'leapcraft-telemetry') assert.equal(n.store, '', `${n.id}: a named context store`);
           for (const key of ['func', 'initialize', 'finalize']) {
             const code = typeof n[key] === 'string' ? (n[key] as string) : '';
             // get(key, 'store') / set(key, value, 'store') / keys('store')
@@ -317,8 +364,8 @@ describe('example flows', function () {
       it('stores exactly the properties each node\'s editor defines', () => {
         for (const n of nodesOf(file)) {
           const defaults = defOf(n.type)?.defaults;
-          // Dashboard editors evaluate with the stub (checked above), so theirs are checked too.
-          if (DASHBOARD_TYPES.has(n.type)) assert.ok(defaults, `${n.id} (${n.type}): the dashboard editor's defaults were not read`);
+          // Dashboard and database editors evaluate with the stub (checked above), so theirs are checked too.
+          if (isOtherPackageType(n.type)) assert.ok(defaults, `${n.id} (${n.type}): the editor's defaults were not read`);
           if (!defaults) continue;
           const known = Object.keys(defaults);
           const extra = Object.keys(n).filter((k) => !COMMON_PROPS.has(k) && !known.includes(k));
@@ -344,14 +391,15 @@ describe('example flows', function () {
           // Node-RED's HTTP server and registers with the editor), which the test helper does not
           // provide. test/browser.test.ts runs them for real in the npm start demo. Every other
           // node, every one of ours among them, is loaded and checked.
-          const dropped = new Set(nodesOf(file).filter((n) => DASHBOARD_TYPES.has(n.type)).map((n) => n.id));
+          // node-red-contrib-postgresql is not installed here: its nodes stay out the same way.
+          const dropped = new Set(nodesOf(file).filter((n) => isUnloadedType(n.type)).map((n) => n.id));
           const nodes = nodesOf(file).filter((n) => !dropped.has(n.id)).map((n) => {
             if (!Array.isArray(n.wires)) return n;
             return { ...n, wires: (n.wires as string[][]).map((port) => port.filter((id) => !dropped.has(id))) };
           });
           for (const n of nodes) {
             for (const [key, value] of Object.entries(n)) {
-              if (key !== 'id' && typeof value === 'string') assert.ok(!dropped.has(value), `${n.id}: ${key} refers to the dashboard node ${value}`);
+              if (key !== 'id' && typeof value === 'string') assert.ok(!dropped.has(value), `${n.id}: ${key} refers to the unloaded node ${value}`);
             }
           }
           assert.ok(nodes.some((n) => PACKAGE_TYPES.includes(n.type)), 'none of our nodes left to load');
@@ -374,6 +422,7 @@ describe('example flows', function () {
           for (const type of new Set(nodes.map((n) => n.type))) {
             if (PACKAGE_TYPES.includes(type)) modules.add(loadModule(path.join(ROOT, 'nodes', type)));
             else if (CORE_FILES.has(type)) modules.add(loadModule(CORE_FILES.get(type)!));
+            else if (INFLUXDB_TYPES.has(type)) modules.add(loadModule(path.join(INFLUXDB_DIR, 'influxdb.js')));
           }
 
           sandbox = sinon.createSandbox();

@@ -162,3 +162,28 @@ export class AlertWatcher {
     return this.collectFromEnd(first, seen, allSeen ? state : undefined, undefined, signal);
   }
 }
+
+/**
+ * Two memories of one alerts node as one (a cluster's shared one and the node's own, which may
+ * know alerts it handled alone while Redis was unreachable): every alert either has seen, the
+ * newest kept when there are too many.
+ */
+export function mergeAlertStates(a: AlertState | undefined, b: AlertState | undefined, max = MAX_REMEMBERED_ALERTS): AlertState | undefined {
+  if (!a || !b) return a ?? b;
+  const seen = new SeenAlerts(a.seen, max);
+  for (const key of b.seen) if (!seen.has(key)) seen.add(key);
+  const merged: AlertState = { v: 1, seen: seen.toJSON() };
+  const order = a.order ?? b.order;
+  if (order) merged.order = order;
+  const total = Math.max(a.total ?? -1, b.total ?? -1);
+  if (total >= 0) merged.total = total;
+  return merged;
+}
+
+/** `state` with `alerts` remembered as seen; and the alerts it had not seen before, in their order. */
+export function rememberAlerts(state: AlertState | undefined, alerts: readonly Alert[], max = MAX_REMEMBERED_ALERTS): { state: AlertState; unseen: Alert[] } {
+  const seen = new SeenAlerts(state?.seen, max);
+  const unseen = alerts.filter((alert) => !seen.has(alertKey(alert)));
+  for (const alert of alerts) seen.add(alertKey(alert));
+  return { state: { ...(state ?? { v: 1 }), v: 1, seen: seen.toJSON() }, unseen };
+}

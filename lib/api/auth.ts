@@ -79,6 +79,8 @@ export interface TokenStore {
    * else one that `exchange` gets, run by one process of the cluster at a time.
    */
   obtain(exchange: TokenExchange, avoid: string | undefined): Promise<IssuedToken>;
+  /** The token the cluster holds now, if any, without exchanging. */
+  peek(): Promise<IssuedToken | undefined>;
 }
 
 export class TokenManager {
@@ -176,6 +178,17 @@ export class TokenManager {
   private drop(token: string): void {
     if (this.held?.token === token) this.held = undefined;
     if (this.options.sharedKey && sharedTokens.get(this.options.sharedKey)?.token === token) sharedTokens.delete(this.options.sharedKey);
+  }
+
+  /**
+   * Takes the token the cluster's store holds now, when it is another than this manager's: a
+   * member that follows keeps the cluster's token at hand, so that working alone (Redis gone)
+   * starts with it rather than with an exchange that would revoke the others' on a server keeping
+   * one live token per key.
+   */
+  async adopt(): Promise<void> {
+    const issued = await this.options.store?.peek().catch(() => undefined);
+    if (issued && issued.token !== this.held?.token && !this.pending) this.hold(issued, this.now());
   }
 
   /**

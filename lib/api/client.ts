@@ -162,6 +162,11 @@ export class LeapcraftClient {
     return this.transport.closed;
   }
 
+  /** A cluster's follower takes the token the cluster holds now (see TokenManager.adopt). */
+  adoptSharedToken(): Promise<void> {
+    return this.tokens.adopt();
+  }
+
   stats(): ClientStats {
     return { ...this.transport.counters, tokenExchanges: this.tokens.exchanges, inFlight: this.transport.inFlight };
   }

@@ -11,8 +11,9 @@ import type { AccountState } from '../account/state';
 import type { Answer } from '../poll/delivery';
 import type { PollScheduler } from '../poll/scheduler';
 import { decodeAnswer, encodeAnswer } from './codec';
-import { AccountLease, LeaseRole } from './lease';
+import { AccountLease, DEFAULT_LEASE_TTL_MS, LeaseRole } from './lease';
 import type { ClusterMember } from './member';
+import { AlertRelay, SharedAlerts } from './shared-alerts';
 
 /** The account's name in Redis: a digest of its base URL and key, never the key. */
 export function accountHash(baseUrl: string, apiKey: string): string {
@@ -26,6 +27,10 @@ export interface CoordinatorOptions {
   state: AccountState;
   ttlMs?: number;
   onWarning?: (message: string) => void;
+  /** Told when this process starts or stops leading the account (the fencing number with it). */
+  onRole?: (role: LeaseRole, fence: number) => void;
+  /** Told every few seconds while this process follows a live leader (it takes the cluster's token then). */
+  onFollowing?: () => void;
 }
 
 export class AccountCoordinator {
@@ -41,8 +46,9 @@ export class AccountCoordinator {
     this.lastKey = `{leapcraft:${o.hash}}:last`;
     this.lease = new AccountLease(o.member, o.hash, { ttlMs: o.ttlMs });
     this.lease.on('role', (role: LeaseRole) => this.roleChanged(role));
+    this.lease.on('following', () => o.onFollowing?.());
     o.member.subscribe(this.channel, (message) => this.received(message));
-    o.state.coordination('unshared');
+    o.state.coordination(this.lease.role);
   }
 
   /** The scheduler this account polls with (created with `mayFetch` and `onAnswer` from here). */
@@ -70,6 +76,25 @@ export class AccountCoordinator {
       const shared = text ? decodeAnswer(text) : undefined;
       if (!shared || shared.answer.kind !== 'value' || this.lease.acting()) return;
       this.scheduler?.accept({ ...shared.answer, meta: { round: true, news: false }, fetched: false });
+    }, () => link.failed());
+  }
+
+  /** Where an alerts node keeps its memory and pending alerts, while Redis answers; undefined: it works alone. */
+  alertRelay(nodeId: string): AlertRelay | undefined {
+    if (this.closed || !this.o.member.link.up) return undefined;
+    return new SharedAlerts(this.o.member, this.lease, this.o.hash, nodeId, this.o.ttlMs ?? DEFAULT_LEASE_TTL_MS);
+  }
+
+  /** A member that starts following hands its listeners the leader's last answers now, not at each key's next round. */
+  private loadLast(): void {
+    const link = this.o.member.link;
+    link.cmd.hgetall(this.lastKey).then((all) => {
+      link.worked();
+      for (const text of Object.values(all)) {
+        const shared = decodeAnswer(text);
+        if (!shared || shared.answer.kind !== 'value' || this.lease.acting()) continue;
+        this.scheduler?.accept({ ...shared.answer, meta: { round: true, news: false }, fetched: false });
+      }
     }, () => link.failed());
   }
 
@@ -104,7 +129,9 @@ export class AccountCoordinator {
 
   private roleChanged(role: LeaseRole): void {
     this.scheduler?.setFetching(role !== 'follower');
+    if (role === 'follower') this.loadLast();
     if (role === 'leader') this.highestFence = Math.max(this.highestFence, this.lease.fence);
     this.o.state.coordination(role);
+    this.o.onRole?.(role, this.lease.fence);
   }
 }

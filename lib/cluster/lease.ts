@@ -40,8 +40,13 @@ export interface LeaseOptions {
   now?: () => number;
 }
 
+/** A member that cannot reach Redis this long after it starts works alone. */
+const START_GRACE_MS = 3000;
+
 export class AccountLease extends EventEmitter {
-  private current: LeaseRole = 'unshared';
+  /** A member starts as a follower: it polls nothing until the lease (or Redis being unreachable) says so. */
+  private current: LeaseRole = 'follower';
+  private readonly startedAt: number;
   private fenceNumber = 0;
   private validUntil = 0;
   /** A lease handed back is not taken again before then (another member's turn). */
@@ -60,6 +65,7 @@ export class AccountLease extends EventEmitter {
     super();
     this.ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
     this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
     this.leaseKey = `{leapcraft:${accountHash}}:lease`;
     this.fenceKey = `{leapcraft:${accountHash}}:fence`;
     member.account(accountHash, false);
@@ -128,7 +134,11 @@ export class AccountLease extends EventEmitter {
     const link = this.member.link;
     const sentAt = this.now();
     if (this.current === 'leader' && !this.valid(sentAt)) this.become(link.up ? 'follower' : 'unshared');
-    if (!link.up) return this.current === 'leader' ? Math.min(renewEvery, this.validUntil - sentAt) : 1000;
+    if (!link.up) {
+      if (this.current === 'follower' && sentAt - this.startedAt >= START_GRACE_MS) this.become('unshared');
+      if (this.current === 'leader') return Math.min(renewEvery, this.validUntil - sentAt);
+      return this.current === 'follower' ? Math.max(0, this.startedAt + START_GRACE_MS - sentAt) : 1000;
+    }
     try {
       if (this.current === 'leader') {
         const { ceil } = this.member.share();
@@ -153,7 +163,8 @@ export class AccountLease extends EventEmitter {
       link.worked();
       if (pttl > 0) {
         this.freeFrom = undefined;
-        if (this.current !== 'follower') this.become('follower');
+        this.become('follower');
+        this.emit('following');
         return Math.min(renewEvery, pttl + 5);
       }
       // A free lease: a member below its floor takes it at once, one below its ceiling once it stayed free a moment.
@@ -162,7 +173,7 @@ export class AccountLease extends EventEmitter {
       const leading = this.member.leading;
       const mine = this.now() >= this.yieldUntil && (leading < floor || (leading < ceil && sentAt - this.freeFrom >= FREE_GRACE_MS));
       if (!mine) {
-        if (this.current !== 'follower') this.become('follower');
+        this.become('follower');
         return 250;
       }
       const fence = Number(await link.cmd.eval(ACQUIRE, 2, this.leaseKey, this.fenceKey, this.member.id, this.ttlMs));
@@ -173,7 +184,7 @@ export class AccountLease extends EventEmitter {
         this.become('leader');
         return renewEvery;
       }
-      if (this.current !== 'follower') this.become('follower');
+      this.become('follower');
       return 250;
     } catch {
       link.failed();
@@ -186,8 +197,12 @@ export class AccountLease extends EventEmitter {
     return Math.max(250, this.ttlMs * 0.05);
   }
 
+  /** The role as first confirmed is told too (a member starts as a follower before it knows it is one). */
+  private confirmed = false;
+
   private become(role: LeaseRole): void {
-    if (role === this.current) return;
+    if (role === this.current && this.confirmed) return;
+    this.confirmed = true;
     this.freeFrom = undefined;
     this.current = role;
     this.member.account(this.accountHash, role === 'leader');

@@ -5,6 +5,7 @@
  */
 import type { AccountState } from '../account/state';
 import { AccountCoordinator, accountHash } from './coordinator';
+import type { LeaseRole } from './lease';
 import { ClusterMember } from './member';
 import { parseRedisUrl } from './redis-url';
 import { SharedTokenStore } from './token-store';
@@ -27,10 +28,22 @@ export interface SharedAccount {
   close(): void;
 }
 
-export function shareAccount(o: { url: string; password?: string; baseUrl: string; apiKey: string; state: AccountState; onWarning?: (message: string) => void }): SharedAccount {
+export interface ShareOptions {
+  url: string;
+  password?: string;
+  baseUrl: string;
+  apiKey: string;
+  state: AccountState;
+  onWarning?: (message: string) => void;
+  onRole?: (role: LeaseRole, fence: number) => void;
+  onFollowing?: () => void;
+  ttlMs?: number;
+}
+
+export function shareAccount(o: ShareOptions): SharedAccount {
   const member = ClusterMember.join(o.url, o.password);
   const hash = accountHash(o.baseUrl, o.apiKey);
-  const coordinator = new AccountCoordinator({ member, hash, state: o.state, onWarning: o.onWarning });
+  const coordinator = new AccountCoordinator({ member, hash, state: o.state, onWarning: o.onWarning, onRole: o.onRole, onFollowing: o.onFollowing, ttlMs: o.ttlMs });
   return {
     coordinator,
     tokens: new SharedTokenStore(member, hash, o.apiKey),

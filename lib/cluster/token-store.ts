@@ -57,6 +57,12 @@ export class SharedTokenStore implements TokenStore {
     }
   }
 
+  async peek(): Promise<IssuedToken | undefined> {
+    const link = this.member.link;
+    if (!link.up) return undefined;
+    return this.usable(await link.cmd.get(this.tokenKey), undefined);
+  }
+
   /** This member holds the lock: another may have stored a token between its look and the lock. */
   private async exchangeLocked(exchange: TokenExchange, avoid: string | undefined): Promise<IssuedToken> {
     const link = this.member.link;

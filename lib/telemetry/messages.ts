@@ -6,7 +6,8 @@
 import { Device, TelemetryResponse } from '../api/types';
 import { extractMetrics } from './readings';
 
-export const OUTPUT_MODES = ['device', 'array', 'metric'] as const;
+/** `history`: points for a database, shaped in lib/history/. */
+export const OUTPUT_MODES = ['device', 'array', 'metric', 'history'] as const;
 export type OutputMode = (typeof OUTPUT_MODES)[number];
 
 /** A device's answer to one read: its reading, or why there is none. */

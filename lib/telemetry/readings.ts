@@ -141,3 +141,8 @@ export function readingTime(value: unknown): number | undefined {
   const point = telemetryPoints(value)[0];
   return point ? parseApiTime(point.timestamp) ?? parseApiTime(point.created_at) : undefined;
 }
+
+/** True for a flat point's fields that describe the point (its id, times, `meta`, …) rather than measure something. */
+export function describesPoint(key: string): boolean {
+  return POINT_FIELDS.has(key);
+}

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import type { AccountListener, LeapcraftClient, LeapcraftError, PollScheduler } from '../../lib';
+import type { AccountListener, AlertRelay, LeapcraftClient, LeapcraftError, PollScheduler } from '../../lib';
 
 export type { Node, NodeAPI, NodeDef, NodeMessage };
 
@@ -37,6 +37,8 @@ export interface LeapcraftAccount extends Node<LeapcraftCredentials> {
    * sends while this holds.
    */
   acting(): boolean;
+  /** With the account shared through Redis (and Redis answering): the alerts node's shared memory and pending alerts. */
+  alertRelay(nodeId: string): AlertRelay | undefined;
   readonly configError?: LeapcraftError;
 }
 

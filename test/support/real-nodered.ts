@@ -32,6 +32,10 @@ export interface RealNodeRedOptions {
   tarball?: string;
   /** Extra arguments for the node binary that runs Node-RED (e.g. `--expose-gc`). */
   nodeArgs?: string[];
+  /** Node packages of this checkout's node_modules (devDependencies) to install too, e.g. `node-red-contrib-influxdb`. */
+  modules?: string[];
+  /** Environment variables for the Node-RED process, on top of this one's. */
+  env?: Record<string, string>;
 }
 
 /** How much of the running flows a deploy replaces (the editor's Deploy menu). */
@@ -50,6 +54,7 @@ export class RealNodeRed {
     fs.writeFileSync(path.join(this.userDir, 'package.json'), JSON.stringify({ name: 'leapcraft-test-userdir', private: true }));
     // Node-RED scans userDir/node_modules for node modules; the link is the working tree.
     if (!options.tarball) fs.symlinkSync(ROOT, path.join(modules, 'node-red-contrib-leapcraft'), 'dir');
+    for (const name of options.modules ?? []) fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), 'dir');
   }
 
   private installed = false;
@@ -77,6 +82,7 @@ export class RealNodeRed {
 };\n`);
     const red = spawn(process.execPath, [...(this.options.nodeArgs ?? []), require.resolve('node-red/red.js'), '--userDir', this.userDir, '--settings', path.join(this.userDir, 'settings.js')], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.options.env },
     });
     this.proc = red;
     red.stdout!.on('data', (d) => { this.log += d; });
@@ -139,6 +145,18 @@ export class RealNodeRed {
     });
     if (res.status !== 200) throw new Error(`login ${username}: HTTP ${res.status}`);
     return ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  /** Sends `signal` to the process (SIGKILL: a crash; SIGSTOP/SIGCONT: a pause). A killed one can be started again. */
+  signal(signal: NodeJS.Signals): void {
+    this.proc?.kill(signal);
+  }
+
+  /** Resolves when the process has exited (at once when it is not running). */
+  exited(): Promise<void> {
+    const red = this.proc;
+    if (!red || red.exitCode !== null || red.signalCode !== null) return Promise.resolve();
+    return new Promise((r) => red.once('exit', () => r()));
   }
 
   /** Graceful stop (SIGINT, as Ctrl-C): nodes close and context stores flush. */
