@@ -15,9 +15,9 @@
  *   the periods they span, so a jittery sensor's period is as exact as its span allows.
  *   A key with no period of its own yet may plan on a `hintPeriodMs` other keys agree on.
  * - Spread: how far each reading came from where the last one and the period planned with put
- *   it (signed, from the timestamps alone: the sensor's jitter, and the period's own error). A slot's first check goes at its 85th
- *   percentile, the re-check after a miss at the latest seen: one request per reading for a
- *   punctual sensor, at most one extra for a jittery one.
+ *   it (signed, from the timestamps alone: the sensor's jitter, and the period's own error). A
+ *   slot's first check goes at its 85th percentile, the re-check after a miss at the latest seen:
+ *   one request per reading for a punctual sensor, at most one extra for a jittery one.
  * - Margin: how long after its timestamp a reading becomes visible (the API's lag): the 90th
  *   percentile of the last 8 samples, bounded (1-30 s). A reading found after a miss is sampled
  *   at its lag when the checks bracket it tightly, at twice the miss when they do not (so a lag
