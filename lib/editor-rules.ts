@@ -28,6 +28,7 @@ import { AQ_DAYS, AQ_DEFAULTS, AQ_LIMITS, AQ_REPORT_TIME, AQ_TIME_OF_DAY } from 
 import { MAX_TIME_ZONE_LENGTH } from './airquality/zone';
 import { OUTPUT_MODES } from './telemetry/messages';
 import { EMIT_MODES, REPLICA_MODES } from './telemetry/poll-output';
+import { HEALTH_DEFAULTS, HEALTH_LIMITS } from './telemetry/device-health';
 import { REDIS_SCHEMES } from './cluster/redis-url';
 import {
   DEFAULT_DAILY_MEASUREMENT, DEFAULT_HISTORY_TAGS, DEFAULT_MEASUREMENT, HISTORY_TAGS, MAX_BACKFILL_DAYS, MAX_MEASUREMENT_LENGTH, MAX_STORE_LENGTH,
@@ -57,7 +58,11 @@ export interface EditorRules {
   interval: RangeRule;
   /** The account's settings: concurrency (requests at once) and timeout (seconds). */
   account: { concurrency: RangeRule & { default: number }; timeoutS: RangeRule & { default: number }; budgetPerHour: RangeRule; redisSchemes: string[] };
-  telemetry: { types: string[]; resolutions: string[]; outputs: string[]; emits: string[]; replicas: string[] };
+  telemetry: {
+    types: string[]; resolutions: string[]; outputs: string[]; emits: string[]; replicas: string[];
+    /** The device-health output: reporting periods until silent, the low battery's percent. */
+    health: { silentPeriods: RangeRule & { default: number }; batteryLow: RangeRule & { default: number } };
+  };
   notifications: { maxLimit: number };
   /** The telemetry node's history output (lib/history/settings.ts): `device` is always a tag. */
   history: {
@@ -150,7 +155,13 @@ export function editorRules(): EditorRules {
       budgetPerHour: { min: BUDGET_MIN_PER_HOUR, max: BUDGET_MAX_PER_HOUR },
       redisSchemes: [...REDIS_SCHEMES],
     },
-    telemetry: { types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES] },
+    telemetry: {
+      types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES],
+      health: {
+        silentPeriods: { ...HEALTH_LIMITS.silentPeriods, default: HEALTH_DEFAULTS.silentPeriods },
+        batteryLow: { ...HEALTH_LIMITS.batteryLow, default: HEALTH_DEFAULTS.batteryLow },
+      },
+    },
     notifications: { maxLimit: NOTIFICATIONS_MAX_LIMIT },
     history: {
       tags: [...HISTORY_TAGS],

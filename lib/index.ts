@@ -33,6 +33,7 @@ export * from './telemetry/on-demand';
 export * from './telemetry/polled-devices';
 export * from './telemetry/poll-output';
 export * from './telemetry/freshness';
+export * from './telemetry/device-health';
 export {
   runDoctor, formatDoctorReport, describeShape, simulatorCommand, DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, READING_NAMES,
   DoctorOptions, DoctorReport, DoctorOutcome, DoctorPoint, PointFinding,

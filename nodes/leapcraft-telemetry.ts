@@ -2,7 +2,8 @@
  * leapcraft-telemetry: readings of the account's devices, polled on the account's shared
  * scheduler (so several nodes watching the same devices cost one request each per
  * interval) or fetched when a msg arrives, emitted per device, as one array, as one msg
- * per metric for charts and gauges, or as points for a database (nodes/telemetry/history.ts).
+ * per metric for charts and gauges, or as points for a database (nodes/telemetry/history.ts); an
+ * optional second output tells each device's health (nodes/telemetry/health.ts).
  * What the msgs look like lives in lib/telemetry/ and lib/history/.
  */
 import {
@@ -17,6 +18,7 @@ import { handleInput } from './common/input';
 import { msgOverride, withOverrides } from './common/overrides';
 import { clock } from './common/time';
 import type { Msg, Node, NodeAPI, NodeMessage } from './common/types';
+import { HealthOutput } from './telemetry/health';
 import { HistoryOutput } from './telemetry/history';
 import { configuredQuery, readTelemetrySettings, TelemetryDef } from './telemetry/settings';
 
@@ -25,7 +27,7 @@ export = function register(RED: NodeAPI): void {
     const configured = configuredQuery(def);
     const started = startAccountNode(RED, this, def, () => readTelemetrySettings(def));
     if (!started) return;
-    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs, history: historySettings } } = started;
+    const { node, status, account, settings: { output, emit, replicas, explicitIds, pollMs, history: historySettings, health: healthSettings } } = started;
     status.polls(pollMs);
     // Poll just after each sensor's next report rather than on a fixed beat (latest readings only).
     const cadenceAware = def.cadence !== false && configured.type === 'latest';
@@ -37,6 +39,8 @@ export = function register(RED: NodeAPI): void {
     const shaping = { clone: (msg: Msg) => RED.util.cloneMessage(msg) as Msg, deviceOf: (id: string) => directory.get(id) };
     const pollOutput: PollOutput<Msg> = new PollOutput(output, def.changesOnly === true, () => polled.ids(), shaping, emit);
     const history = historySettings && new HistoryOutput({ RED, node, status, account, settings: historySettings, directory, shaping, explicitIds, blockOverrides: def.blockOverrides === true });
+    const deviceHealth = healthSettings && account && configured.type === 'latest'
+      ? new HealthOutput({ RED, node, account, settings: healthSettings, directory, replicas, pollMs, keyOf: (id) => telemetryKey(id, configured) }) : undefined;
     let unsubscribeList: (() => void) | undefined;
 
     /** Metric mode: an answer with no reading the node can read is said once per shape, and shown. */
@@ -48,7 +52,11 @@ export = function register(RED: NodeAPI): void {
     }
 
     // The history output sends each reading once, whenever the poll brings it (its memory decides).
-    const onAnswer = (outcome: Outcome, meta?: AnswerMeta): void => (history ? void history.answer(outcome).then((e) => shown(outcome, e)) : shown(outcome, pollOutput.answer(outcome, meta)));
+    function onAnswer(outcome: Outcome, meta?: AnswerMeta): void {
+      deviceHealth?.answer(outcome);
+      if (history) void history.answer(outcome).then((e) => shown(outcome, e));
+      else shown(outcome, pollOutput.answer(outcome, meta));
+    }
     function shown(outcome: Outcome, emission: PollEmission<Msg> | undefined): void {
       if (!emission) return;
       // One replica only: the others keep the same memory (what was sent) but send nothing.
@@ -77,7 +85,7 @@ export = function register(RED: NodeAPI): void {
       }, cadenceAware ? { cadence: { timeOf: readingTime } } : {}), {
       joined: (id) => pollOutput.joined(id),
       // A failing device that leaves the list no longer counts as failing.
-      left: (id) => { health.deviceRecovered(id); pollOutput.left(id); },
+      left: (id) => { health.deviceRecovered(id); pollOutput.left(id); deviceHealth?.forget(id); },
     });
 
     function setPolledDevices(ids: string[]): void {
@@ -105,7 +113,10 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    node.on('close', (removed: boolean, done: () => void) => { polled.clear(); unsubscribeList?.(); pollOutput.reset(); void Promise.resolve(history?.close(removed)).then(done); });
+    node.on('close', (removed: boolean, done: () => void) => {
+      polled.clear(); unsubscribeList?.(); pollOutput.reset(); deviceHealth?.close(removed);
+      void Promise.resolve(history?.close(removed)).then(done);
+    });
 
     handleInput(RED, node, status, async (msg, send, signal) => {
       if (history && await history.input(msg, (msgs) => send([msgs]), signal)) return;

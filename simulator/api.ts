@@ -63,6 +63,13 @@ export interface ApiContext {
   alerts: AlertStore;
   keyAccepted(key: string): boolean;
   tokenIssued(token: string): void;
+  /** When the device stopped reporting (LeapcraftSimulator.silence); undefined while it reports. */
+  silencedAt?(id: string): number | undefined;
+}
+
+/** The instant a device's latest reading is taken at: now, or when it went silent. */
+function reportedBy(d: SimDevice, ctx: ApiContext): number {
+  return Math.min(ctx.now, ctx.silencedAt?.(d.item.physical_id) ?? Infinity);
 }
 
 export interface ApiRequest {
@@ -199,7 +206,7 @@ function telemetry(id: string, query: URLSearchParams, ctx: ApiContext): HttpRep
   const params = modelParams(ctx.options);
   const dialect = ctx.options.dialect;
   if (type.value === 'latest') {
-    return withDevice(id, ctx, (d) => jsonReply(200, wrapPoint(shapePoint(latestTelemetry(d, ctx.now, params), dialect), dialect.latestBody)));
+    return withDevice(id, ctx, (d) => jsonReply(200, wrapPoint(shapePoint(latestTelemetry(d, reportedBy(d, ctx), params), dialect), dialect.latestBody)));
   }
   const resolution = enumParam(query, 'resolution', RESOLUTIONS);
   if (!resolution.ok) return badParam(resolution.message);
@@ -243,7 +250,7 @@ function topology(id: string, ctx: ApiContext): HttpReply {
         type: d.item.type,
         serial: d.item.serial,
         rssi: d.rssi,
-        last_seen: isoUtc(reportInstant(d, ctx.now, modelParams(ctx.options))),
+        last_seen: isoUtc(reportInstant(d, reportedBy(d, ctx), modelParams(ctx.options))),
       })),
   };
   return jsonReply(200, body);

@@ -14,6 +14,8 @@
  *   POST   /__sim/revoke-tokens  → {"ok": true}
  *   POST   /__sim/key            body: {"valid": boolean} → {"ok": true}
  *   POST   /__sim/alerts         body: a partial alert (or nothing) → the alert raised
+ *   POST   /__sim/silence        body: {"physical_id": "...", "silent": true|false} → {"ok": true};
+ *                                  a silent device's latest reading stays the one it made before
  *   POST   /__sim/set            body: partial options (not host, port, now) → {"ok": true};
  *                                  "dialect" as an object ({"expiredToken": 403}) or names
  *                                  ("expired403,lists-envelope"), merged into the current one
@@ -29,6 +31,7 @@ export interface SimControl {
   revokeTokens(): void;
   setKeyValid(valid: boolean): void;
   raiseAlert(partial?: Partial<Alert>): Alert;
+  silence(physicalId: string, silent?: boolean): void;
   setRemote(options: unknown): void;
 }
 
@@ -76,6 +79,16 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
     },
   },
   alerts: { POST: (body, sim) => jsonReply(200, sim.raiseAlert(body as Partial<Alert> | undefined)) },
+  silence: {
+    POST: (body, sim) => {
+      const { physical_id: id, silent } = (body ?? {}) as { physical_id?: unknown; silent?: unknown };
+      if (typeof id !== 'string' || (silent !== undefined && typeof silent !== 'boolean')) {
+        return errorReply(400, 'invalid_request', 'Send {"physical_id": "<id>", "silent": true|false}');
+      }
+      sim.silence(id, silent ?? true);
+      return jsonReply(200, OK);
+    },
+  },
   set: {
     POST: (body, sim) => {
       sim.setRemote(body as Partial<SimulatorOptions>);

@@ -79,6 +79,8 @@ export class LeapcraftSimulator implements SimControl {
   private readonly faults = new FaultList();
   private readonly recorder = new StatsRecorder();
   private keyValid = true;
+  /** Devices told to stop reporting, and when they stopped. */
+  private readonly silenced = new Map<string, number>();
   private server: Server | undefined;
   private boundPort: number | undefined;
   private readonly sockets = new Set<Socket>();
@@ -202,6 +204,16 @@ export class LeapcraftSimulator implements SimControl {
   /** Raises an alert (random device and co2_high unless given); returns it, id included. */
   raiseAlert(partial: Partial<Alert> = {}): Alert {
     return this.alertStore.raise(partial, this.world, this.opts.now(), this.opts.co2Threshold);
+  }
+
+  /**
+   * The device stops reporting (a flat battery, out of radio range): its latest reading stays the
+   * one it made before now, until `silence(id, false)`, when it reports on its usual rhythm again.
+   */
+  silence(physicalId: string, silent = true): void {
+    if (!this.world.byId.has(physicalId)) throw new Error(`No device with physical_id ${JSON.stringify(physicalId)}`);
+    if (!silent) this.silenced.delete(physicalId);
+    else if (!this.silenced.has(physicalId)) this.silenced.set(physicalId, this.opts.now());
   }
 
   /** The current device list, as GET /devices?limit=-1 returns it (a copy). */
@@ -361,6 +373,7 @@ export class LeapcraftSimulator implements SimControl {
         alerts: this.alertStore,
         keyAccepted: (key) => this.keyAccepted(key),
         tokenIssued: (token) => this.recorder.tokenIssued(token),
+        silencedAt: (id) => this.silenced.get(id),
       });
     } catch {
       return errorReply(500, 'internal_error', 'Simulator error');

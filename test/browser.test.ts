@@ -624,6 +624,51 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     timings.npmStartReadyMs = demo!.startupMs;
   });
 
+  it('(b2) the dashboard shows each room\'s air-quality category in its colour and in words, with a key, and the report', async function () {
+    const page = dashboard!;
+    const strip = `#nrdb-ui-widget-${demoNodeId('c0a1e0d1f000061c')}`;
+    const rooms = devices.map((d) => d.name).sort(byName);
+    const rgb = (css: string): Rgb => (css.match(/\d+/g) ?? []).slice(0, 3).map(Number) as Rgb;
+    const luminance = (c: Rgb) => { const [r, g, b] = c.map(toLinear); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const contrast = (a: Rgb, b: Rgb) => (Math.max(luminance(a), luminance(b)) + 0.05) / (Math.min(luminance(a), luminance(b)) + 0.05);
+    const read = () => page.evaluate((sel) => ({
+      tiles: Array.from(document.querySelectorAll(`${sel} .leapcraft-aq-room`)).map((el) => ({
+        text: (el as HTMLElement).innerText.trim(), level: el.getAttribute('data-level'), bg: getComputedStyle(el).backgroundColor, fg: getComputedStyle(el).color,
+      })),
+      key: Array.from(document.querySelectorAll(`${sel} .leapcraft-aq-key > span`)).map((el) => ({
+        label: (el as HTMLElement).innerText.trim(), color: getComputedStyle(el.firstElementChild as Element).backgroundColor,
+      })),
+    }), strip);
+    // A tile per room, by name, once each room has a CO2 reading (the first poll).
+    const shown = await waitUntil('a tile per room in the category strip', 60_000, async () => {
+      const now = await read();
+      return now.tiles.length === rooms.length && now.key.length === 4 ? now : null;
+    }, async () => JSON.stringify(await read()));
+    assert.deepEqual(shown.key.map((k) => k.label), ['Category I (high)', 'Category II (medium)', 'Category III (moderate)', 'Category IV (low)']);
+    for (const [i, tile] of shown.tiles.entries()) {
+      const [name, label, co2] = tile.text.split('\n').map((t) => t.trim());
+      assert.equal(name, rooms[i], 'by room name');
+      const key = shown.key[Number(tile.level) - 1];
+      assert.equal(label, key.label, `${name}: its category in words`);
+      assert.equal(tile.bg, key.color, `${name}: the colour of its category`);
+      assert.match(co2, /^\d{3,4} ppm$/);
+      assert.ok(contrast(rgb(tile.fg), rgb(tile.bg)) >= 4.5, `${name}: text on ${tile.bg} reads (contrast ${contrast(rgb(tile.fg), rgb(tile.bg)).toFixed(1)})`);
+    }
+    const hex = (c: Rgb) => `#${c.map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+    // The categories' colours told apart by normal and colour-blind eyes, as the charts' are.
+    const closest = closestPair(shown.key.map((k) => hex(rgb(k.color))));
+    assert.ok(closest.deltaE >= 9, `${closest.a} and ${closest.b} look alike (${closest.vision}: ΔE2000 ${closest.deltaE.toFixed(1)})`);
+    timings.categoryColoursClosestDeltaE2000 = Math.round(closest.deltaE * 10) / 10;
+    // The report: a row per room, yesterday's or (the demo started today) today's so far.
+    const report = await waitUntil('a report row per room', 60_000, async () => {
+      const rows = await tableRows(page, demoNodeId('c0a1e0d1f0000620'));
+      return rows.length === rooms.length ? rows : null;
+    });
+    assert.deepEqual(report.map((r) => r[0]), rooms);
+    for (const r of report) assert.match(r[1], /^(yesterday|today so far)$/);
+    await page.locator(strip).screenshot({ path: path.join(ARTIFACTS, 'dashboard-air-quality.png') });
+  });
+
   it('(c) the editor\'s dialogs: the only account preselected, the account dialog, the device and gateway pickers, labels and help', async function () {
     // These editor features live in the package's editor files: check they are there first,
     // so a missing feature fails here with a clear message rather than as a timeout.

@@ -16,7 +16,7 @@ import {
   CONTROL_CHARS, DEFAULT_BASE_URL, HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY,
   HA_MAX_ANNOUNCE_DELAY_S, HA_MAX_AREA_FIELD_LENGTH, HA_MAX_REMOVE_AFTER_MS, HA_MAX_STORE_LENGTH, HA_MAX_TOPIC_SETTING_LENGTH, HA_REMOVE_AFTER_UNITS,
   HA_TOPIC_SETTING, haTopicSetting, INTEGER, integerInRange, ISO_DATE_TIME, limitOrAll, LOOPBACK_HOSTS, MAX_DATE_TIME_MS, MAX_ID_LENGTH, NOTIFICATIONS_MAX_LIMIT, optionalId,
-  EMIT_MODES, OUTPUT_MODES, parseDateTime, REPLICA_MODES, parseHaSettings, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
+  EMIT_MODES, HEALTH_DEFAULTS, HEALTH_LIMITS, OUTPUT_MODES, parseDateTime, parseHealthSettings, REPLICA_MODES, parseHaSettings, RELATIVE_TIME, requireId, RESOLUTIONS, TELEMETRY_TYPES, UNIT_MS, validateBaseUrl,
 } from '../lib';
 import {
   BUDGET_MAX_PER_HOUR, BUDGET_MIN_PER_HOUR, CONCURRENCY_DEFAULT, CONCURRENCY_MAX, CONCURRENCY_MIN, concurrencySetting, TIMEOUT_DEFAULT_S, TIMEOUT_MAX_S, TIMEOUT_MIN_S, timeoutMsSetting,
@@ -382,6 +382,10 @@ describe('generated rules resources/leapcraft-rules.js (npm run build, from lib/
     });
     assert.deepEqual(rules.telemetry, {
       types: [...TELEMETRY_TYPES], resolutions: [...RESOLUTIONS], outputs: [...OUTPUT_MODES], emits: [...EMIT_MODES], replicas: [...REPLICA_MODES],
+      health: {
+        silentPeriods: { ...HEALTH_LIMITS.silentPeriods, default: HEALTH_DEFAULTS.silentPeriods },
+        batteryLow: { ...HEALTH_LIMITS.batteryLow, default: HEALTH_DEFAULTS.batteryLow },
+      },
     });
     assert.deepEqual(rules.notifications, { maxLimit: NOTIFICATIONS_MAX_LIMIT });
     samePattern(rules.homeassistant.topicSetting, HA_TOPIC_SETTING, 'HA_TOPIC_SETTING');
@@ -557,6 +561,11 @@ describe('node editors (nodes/*.html)', () => {
       assert.equal(check('leapcraft-notifications', 'interval', v), accepts(() => integerInRange(v, 'interval', 0, MAX_INTERVAL_S)));
       assert.equal(check('leapcraft-homeassistant', 'interval', v), accepts(() => integerInRange(v, 'interval', 0, MAX_INTERVAL_S)));
     }
+    for (const v of ['', '1', '2', '3', '100', '101', '2.5', 'x']) {
+      assert.equal(check('leapcraft-telemetry', 'silentPeriods', v, { health: true }), accepts(() => parseHealthSettings({ silentPeriods: v })), `silentPeriods ${v}`);
+      assert.equal(check('leapcraft-telemetry', 'batteryLow', v, { health: true }), accepts(() => parseHealthSettings({ batteryLow: v })), `batteryLow ${v}`);
+    }
+    assert.equal(check('leapcraft-telemetry', 'silentPeriods', 'x', { health: false }), true, 'not read without the health output');
     for (const v of ['', ' ', '0', '1', '8', ' 8 ', '64', '65', '-1', '1.5', 'x']) {
       // The dialog is stricter than the runtime (digits only), never looser.
       if (check('leapcraft-config', 'concurrency', v)) assert.ok(accepts(() => concurrencySetting(v)), `concurrency ${JSON.stringify(v)}`);

@@ -16,12 +16,13 @@
  * 1,000 simulated devices in both forms.
  */
 import assert from 'node:assert/strict';
-import mqtt, { MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { HA_ALERT_EVENT_TYPES, haBridgeOptions, haDeviceKey, HaGatewayIndex, HomeAssistantBridge, parseHaInput, parseHaSettings } from '../lib';
 import { LeapcraftSimulator } from '../simulator';
 import type { DeviceListItem } from '../simulator';
 import { deviceComponents, deviceConfigProblems, isDeviceConfigTopic, isEntityConfigTopic, renderTemplate, schemaProblems } from './homeassistant-schema.test';
 import { useMosquitto } from './support/mosquitto';
+import { Received, Watcher } from './support/mqtt-watcher';
 import { catchNode, helper, TestNode } from './support/nodered';
 import configNode = require('../nodes/leapcraft-config');
 import telemetryNode = require('../nodes/leapcraft-telemetry');
@@ -35,57 +36,6 @@ const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
-
-// ---- an MQTT client in Home Assistant's place --------------------------------------------------
-
-interface Received {
-  topic: string;
-  payload: string;
-  retain: boolean;
-  at: number;
-}
-
-class Watcher {
-  readonly got: Received[] = [];
-  private constructor(readonly client: MqttClient) {
-    client.on('message', (topic, payload, packet) => this.got.push({ topic, payload: payload.toString('utf8'), retain: packet.retain, at: Date.now() }));
-  }
-
-  static async connect(url: string, topics = ['homeassistant/#', 'leapcraft/#'], qos: 0 | 1 = 1): Promise<Watcher> {
-    const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0 });
-    const watcher = new Watcher(client);
-    await client.subscribeAsync(topics, { qos });
-    return watcher;
-  }
-
-  /** The last payload per topic (what a subscriber ends up with). */
-  latest(filter: (m: Received) => boolean = () => true): Map<string, Received> {
-    const out = new Map<string, Received>();
-    for (const m of this.got) if (filter(m)) out.set(m.topic, m);
-    return out;
-  }
-
-  async waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; got ${this.got.length} msgs`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  /** Waits until no message has come for `quietMs`. */
-  async quiet(quietMs = 500): Promise<void> {
-    let seen = -1;
-    while (seen !== this.got.length) {
-      seen = this.got.length;
-      await new Promise((r) => setTimeout(r, quietMs));
-    }
-  }
-
-  end(): Promise<void> {
-    return this.client.endAsync();
-  }
-}
 
 const isConfig = (m: Received) => /^homeassistant\/.+\/config$/.test(m.topic);
 /** The bridge's own device and its health. */

@@ -41,9 +41,10 @@ export const DEVICE_CLASS_UNITS: Record<string, ReadonlyArray<string | null>> = 
   signal_strength: ['dB', 'dBm'],
   aqi: [null],
   timestamp: [null],
+  enum: [null],
 };
-/** The same file, DEVICE_CLASS_STATE_CLASSES: measurement for the measuring classes, none for a timestamp. */
-const STATE_CLASSES_OF = (deviceClass: string): string[] => (deviceClass === 'timestamp' ? [] : ['measurement']);
+/** The same file, DEVICE_CLASS_STATE_CLASSES: measurement for the measuring classes, none for a timestamp or an enum. */
+const STATE_CLASSES_OF = (deviceClass: string): string[] => (deviceClass === 'timestamp' || deviceClass === 'enum' ? [] : ['measurement']);
 /** State classes without a device class (SensorStateClass). */
 const STATE_CLASSES = ['measurement', 'total', 'total_increasing'];
 /** BinarySensorDeviceClass (homeassistant/components/binary_sensor/__init__.py). */
@@ -123,6 +124,14 @@ export function schemaProblems(topic: string, config: Config): string[] {
       if (config.state_class !== undefined && !STATE_CLASSES_OF(config.device_class).includes(config.state_class)) fail(`state_class ${config.state_class} not valid with ${config.device_class}`);
     }
     if (config.state_class !== undefined && !STATE_CLASSES.includes(config.state_class)) fail(`state_class ${config.state_class}`);
+    // homeassistant/components/mqtt/sensor.py, validate_sensor_state_and_device_class_config; sensor/__init__.py for an enum without options.
+    const options = config.options;
+    if (options !== undefined) {
+      if (!Array.isArray(options) || options.length === 0 || !options.every((o: unknown) => typeof o === 'string' && o !== '')) fail('options: a non-empty list of texts');
+      else if (new Set(options).size !== options.length) fail('options repeat');
+      if (config.state_class !== undefined || config.unit_of_measurement !== undefined) fail('options together with state_class or unit_of_measurement');
+      if (config.device_class !== 'enum') fail(`options need device class enum, got ${config.device_class}`);
+    } else if (config.device_class === 'enum') fail('device class enum without options');
   }
   if (platform === 'binary_sensor' && config.device_class !== undefined && !BINARY_SENSOR_CLASSES.has(config.device_class)) fail(`binary_sensor device_class ${config.device_class}`);
   if (platform === 'event') {
@@ -268,6 +277,15 @@ describe('Home Assistant discovery schema (the tests\' checker)', () => {
     assert.notDeepEqual(schemaProblems('homeassistant/sensor/leapcraft x/co2/config', good), [], 'an id outside the charset');
     assert.notDeepEqual(schemaProblems('homeassistant/event/leapcraft_x/alert/config', { ...good, device_class: undefined, unit_of_measurement: undefined, state_class: undefined }), [], 'an event without event_types');
     assert.notDeepEqual(schemaProblems('homeassistant/binary_sensor/leapcraft_x/api/config', { ...good, unit_of_measurement: undefined, state_class: undefined, device_class: 'carbon_dioxide' }), []);
+    const enumSensor = { ...good, device_class: 'enum', options: ['I', 'II'], unit_of_measurement: undefined, state_class: undefined };
+    assert.deepEqual(schemaProblems(topic, enumSensor), []);
+    for (const [what, bad] of [
+      ['an enum without options', { ...enumSensor, options: undefined }], ['empty options', { ...enumSensor, options: [] }],
+      ['options repeating', { ...enumSensor, options: ['I', 'I'] }], ['an enum with a state class', { ...enumSensor, state_class: 'measurement' }],
+      ['an enum with a unit', { ...enumSensor, unit_of_measurement: '%' }], ['options without the enum class', { ...good, options: ['I'] }],
+    ] as const) {
+      assert.notDeepEqual(schemaProblems(topic, bad as Config), [], what);
+    }
   });
 
   it('expands a device-based config and finds mixed or unknown spelling', () => {

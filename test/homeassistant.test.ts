@@ -264,7 +264,7 @@ describe('Home Assistant bridge (lib)', () => {
       assert.deepEqual(b.stats(), { devices: 0, entities: 0, offline: 0, gateways: 0, lastStateAt: 0, skippedKeys: 0 });
       assert.deepEqual(b.record().devices, {}, 'forgotten in the record too');
       const unknown = b.remove(['ghost']);
-      const known = new Set([...Object.keys(HA_KNOWN_READINGS).map(haObjectId), 'last_seen', 'alert']);
+      const known = new Set([...Object.keys(HA_KNOWN_READINGS).map(haObjectId), 'last_seen', 'alert', 'air_quality', 'ventilation_demand', 'problem']);
       assert.deepEqual(new Set(unknown.filter((m) => m.kind === 'config' && m.topic.split('/').length === 5).map((m) => m.topic.split('/')[3])), known);
       assert.ok(unknown.some((m) => m.topic === `homeassistant/device/leapcraft_${haDeviceKey('ghost')}/config` && m.payload === ''), 'and the device-based config');
     });

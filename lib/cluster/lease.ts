@@ -141,9 +141,10 @@ export class AccountLease extends EventEmitter {
     }
     try {
       if (this.current === 'leader') {
-        const { ceil } = this.member.share();
-        if (this.member.leading > ceil || (this.member.leading === ceil && this.member.othersShort() && this.member.leading > this.member.share().floor)) {
-          // More than a fair share while another member has room: hand this one over.
+        if (this.member.handOver(sentAt, renewEvery)) {
+          // More than a fair share while another member has room: hand this one over (one at a time,
+          // counted at once, so that the member's other leases deciding now see it).
+          this.member.account(this.accountHash, false);
           await link.cmd.eval(RELEASE, 1, this.leaseKey, this.member.id);
           this.yieldUntil = this.now() + 2 * this.ttlMs;
           this.become('follower');
@@ -159,6 +160,8 @@ export class AccountLease extends EventEmitter {
         this.become('follower');
       }
       // Not leading: take the lease if it is free and this member's turn, else look again when it could be.
+      // What the other members lead is known after the member's first heartbeat.
+      if (!this.member.viewed) return 200;
       const pttl = Number(await link.cmd.pttl(this.leaseKey));
       link.worked();
       if (pttl > 0) {
@@ -176,6 +179,8 @@ export class AccountLease extends EventEmitter {
         this.become('follower');
         return 250;
       }
+      // Counted as led while the attempt is under way: the member's other leases deciding now see it.
+      this.member.account(this.accountHash, true);
       const fence = Number(await link.cmd.eval(ACQUIRE, 2, this.leaseKey, this.fenceKey, this.member.id, this.ttlMs));
       link.worked();
       if (fence > 0) {
@@ -184,9 +189,11 @@ export class AccountLease extends EventEmitter {
         this.become('leader');
         return renewEvery;
       }
+      this.member.account(this.accountHash, false);
       this.become('follower');
       return 250;
     } catch {
+      if (this.current !== 'leader') this.member.account(this.accountHash, false);
       link.failed();
       if (this.current === 'follower') this.become('unshared');
       return this.current === 'leader' ? Math.min(renewEvery, Math.max(0, this.validUntil - this.now())) : 1000;

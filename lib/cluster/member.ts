@@ -52,6 +52,9 @@ export class ClusterMember {
   private refs = 0;
   private timer?: NodeJS.Timeout;
   private lastView: MemberView = { members: 1, accounts: 1, leads: new Map() };
+  /** True once a heartbeat told what the other members lead (before that, no lease is taken). */
+  viewed = false;
+  private lastHandOver = -Infinity;
 
   private constructor(private readonly key: string, url: string, password: string | undefined) {
     this.link = new RedisLink(parseRedisUrl(url, password));
@@ -106,8 +109,22 @@ export class ClusterMember {
     return { floor: Math.max(1, Math.floor(accounts / members)), ceil: Math.max(1, Math.ceil(accounts / members)) };
   }
 
-  /** True when another live member leads fewer than its floor (this one should hand a lease over). */
-  othersShort(): boolean {
+  /**
+   * True when this member should hand one of its leases over now: it leads more than its ceiling,
+   * or its ceiling while another member is below its floor. One lease at a time, at most one per
+   * `gapMs`, so the others take it before the next is handed over.
+   */
+  handOver(now: number, gapMs: number): boolean {
+    const { floor, ceil } = this.share();
+    const leading = this.leading;
+    const over = leading > ceil || (leading === ceil && leading > floor && this.othersShort());
+    if (!over || now - this.lastHandOver < gapMs) return false;
+    this.lastHandOver = now;
+    return true;
+  }
+
+  /** True when another live member leads fewer than its floor. */
+  private othersShort(): boolean {
     const { floor } = this.share();
     const view = this.lastView;
     let counted = 0;
@@ -146,6 +163,7 @@ export class ClusterMember {
       const leads = new Map<string, number>();
       for (let i = 0; i + 1 < reply[3].length; i += 2) leads.set(reply[3][i]!, Number(reply[3][i + 1]));
       this.lastView = { members: reply[1], accounts: reply[2], leads };
+      this.viewed = true;
       this.link.worked();
     } catch {
       this.link.failed();

@@ -8,7 +8,8 @@
  * with the account's health) and what was announced (record.ts).
  *
  * Each sensor is a device with one entity per reading key, a diagnostic `last seen` sensor
- * and an `alert` event entity; each gateway a device with a `sensors` count; the bridge a
+ * and an `alert` event entity (and, when those inputs speak of it, the air-quality node's
+ * category and ventilation demand, and a `problem` binary sensor from the device's health); each gateway a device with a `sensors` count; the bridge a
  * device of its own with the account's health and an event entity for alerts of devices it
  * does not know. Discovery is device-based (one retained `<prefix>/device/<node id>/config`
  * per device, Home Assistant 2024.11+) or per entity (one retained config per entity), as set;
@@ -25,7 +26,7 @@
 import { HaAlertInput } from './alerts';
 import { HaBridgeDevice } from './bridge-device';
 import { HaAreaSource, HaConfigContext } from './device-configs';
-import { HaDeviceTable, HaKnownDevice } from './device-table';
+import { haHasComponents, HaDeviceTable, HaKnownDevice } from './device-table';
 import { HaOrigin } from './discovery';
 import { HaGatewayDevices } from './gateway-devices';
 import { haDeviceKey, HaTopics } from './ids';
@@ -127,9 +128,10 @@ export class HomeAssistantBridge {
    * gateways; one with no entities yet gets its model's expected readings. Readings announce
    * what is new, mark their device online and publish its state. Everything about a device is
    * taken in before it is announced, so one msg announces each entity at most once.
+   * `reporting`: devices the caller announces next (with what else the msg says of them).
    */
-  addData(devices: readonly HaDeviceInput[], readings: readonly HaReadingInput[], now: number): HaMessage[] {
-    this.devices.reserve([...devices.map((d) => d.physicalId), ...readings.map((r) => r.physicalId)]);
+  addData(devices: readonly HaDeviceInput[], readings: readonly HaReadingInput[], now: number, reporting: readonly string[] = []): HaMessage[] {
+    this.devices.reserve([...devices.map((d) => d.physicalId), ...readings.map((r) => r.physicalId), ...reporting]);
     for (const input of devices) takeInfo(this.sensors.device(input.physicalId), input);
     for (const reading of readings) {
       const d = this.sensors.device(reading.physicalId);
@@ -145,10 +147,11 @@ export class HomeAssistantBridge {
       }
     }
     const out: HaMessage[] = [];
-    const withReadings = new Set(readings.map((r) => r.physicalId));
+    // Devices announced by what they report (a reading here, the caller's `reporting`) are announced once, then.
+    const withReadings = new Set([...readings.map((r) => r.physicalId), ...reporting]);
     for (const input of devices) {
       const d = this.sensors.device(input.physicalId);
-      if (!withReadings.has(d.physicalId) && d.entities.size > 0) out.push(...this.sensors.announce(d));
+      if (!withReadings.has(d.physicalId) && haHasComponents(d)) out.push(...this.sensors.announce(d));
     }
     for (const reading of readings) {
       this.health.reading(now);
@@ -174,6 +177,15 @@ export class HomeAssistantBridge {
         const messages = this.addData(command.devices, command.readings, now);
         for (const alert of command.alerts) messages.push(this.alert(alert));
         return { messages, reannounce: false };
+      }
+      case 'airQuality': {
+        const messages = this.addData(command.devices, [], now, command.items.map((i) => i.physicalId));
+        for (const item of command.items) messages.push(...this.sensors.airQuality(this.sensors.device(item.physicalId), item, now));
+        return { messages, reannounce: false };
+      }
+      case 'health': {
+        this.devices.reserve(command.items.map((i) => i.physicalId));
+        return { messages: command.items.flatMap((item) => this.sensors.health(this.sensors.device(item.physicalId), item)), reannounce: false };
       }
       case 'failed':
         if (command.code) this.health.failed(command.code, now);
@@ -227,7 +239,8 @@ export class HomeAssistantBridge {
    */
   alert(alert: HaAlertInput): HaMessage {
     const id = alert.physicalId;
-    const known = id !== undefined && ((this.devices.get(id)?.entities.size ?? 0) > 0 || this.announced.device(id) !== undefined);
+    const device = id !== undefined ? this.devices.get(id) : undefined;
+    const known = id !== undefined && ((device !== undefined && haHasComponents(device)) || this.announced.device(id) !== undefined);
     const topic = known ? this.topics.deviceAlert(this.devices.get(id!)?.key ?? haDeviceKey(id!)) : this.topics.bridgeAlert();
     const payload = JSON.stringify({ ...alert.attributes, event_type: alert.eventType });
     return this.publisher.message(topic, payload, 'event', id !== undefined ? { physical_id: id } : {}, false);
@@ -296,7 +309,7 @@ export class HomeAssistantBridge {
   announceAll(now = Date.now()): HaMessage[] {
     const out: HaMessage[] = [this.bridgeAvailability(true), ...this.bridgeDevice.announce(now, this.devices.counts.online, true)];
     this.gateways.republish();
-    for (const d of this.devices.values()) if (d.entities.size > 0) out.push(...this.sensors.republish(d));
+    for (const d of this.devices.values()) if (haHasComponents(d)) out.push(...this.sensors.republish(d));
     return out;
   }
 

@@ -1,7 +1,8 @@
 /**
  * What each device the bridge announces is made of: its device block, its components and
  * their shared options, for the three kinds of device: a sensor (one entity per reading, a
- * diagnostic `last seen` and an `alert` event entity), a gateway (how many sensors report
+ * diagnostic `last seen` and an `alert` event entity; its air quality and ventilation demand
+ * when the air-quality node tells them, a `problem` binary sensor when its health is told), a gateway (how many sensors report
  * through it) and the bridge itself (the account's health, and an event entity for alerts of
  * devices it does not know). Plain data in full option names; lib/homeassistant/discovery.ts
  * writes it in either discovery form.
@@ -10,11 +11,11 @@ import { HA_ALERT_EVENT_TYPES } from './alerts';
 import { HaComponent, HaDeviceBlock, HaDeviceConfig, HaEntityOptions, HA_MANUFACTURER, HaOrigin, haValueTemplate } from './discovery';
 import { HaKnownDevice, HaReadingEntity } from './device-table';
 import {
-  HA_ALERT_ID, HA_LAST_SEEN_ID, haBridgeIdentifier, haDeviceIdentifier, haGatewayIdentifier, HaPlatform, haReadingId, HaTopics, haUniqueId,
+  HA_AIR_QUALITY_ATTRIBUTES, HA_AIR_QUALITY_ID, HA_ALERT_ID, HA_DEMAND_ID, HA_LAST_SEEN_ID, HA_PROBLEM_ATTRIBUTES, HA_PROBLEM_ID, haBridgeIdentifier, haDeviceIdentifier, haGatewayIdentifier, HaPlatform, haReadingId, HaTopics, haUniqueId,
 } from './ids';
 import { haIsoTime } from './health';
 import { haComponentMap, HaQos } from './publisher';
-import { HA_KNOWN_READINGS, haModelName, HaReadingValue } from './readings';
+import { HA_KNOWN_READINGS, haModelName } from './readings';
 import { HaGateway } from './topology';
 
 export type HaAreaSource = 'gateway' | 'device' | 'meta' | 'none';
@@ -83,26 +84,74 @@ function sensorOwnComponents(nodeId: string, deviceKey: string, ctx: HaConfigCon
   ];
 }
 
-/**
- * A sensor's components, assembled here and nowhere else: one per reading, then its own
- * (`last seen`, `alert`). A component from another input (a class of the air quality, the
- * device's health) goes in this list, its value into haSensorState under the component's id,
- * and, unless it is one of sensorOwnComponents, its id and platform into
- * haEverySensorComponent. The record keeps whatever this list announced, so removal and
- * migration need nothing more.
- */
-export function haSensorComponents(d: HaKnownDevice, ctx: HaConfigContext): HaComponent[] {
-  return [...[...d.entities.values()].map((e) => readingComponent(d.nodeId, e, ctx)), ...sensorOwnComponents(d.nodeId, d.key, ctx)];
+/** The JSON attributes of a component: the object under `key` in the device's state. */
+function attributesOf(ctx: HaConfigContext, d: HaKnownDevice, key: string): Pick<Options, 'json_attributes_topic' | 'json_attributes_template'> {
+  return { json_attributes_topic: ctx.topics.deviceState(d.key), json_attributes_template: `{{ value_json.${key} | tojson }}` };
 }
 
 /**
- * The sensor's JSON state: every announced reading (null, Home Assistant's unknown, when this
- * reading lacks it) and `last seen`.
+ * The air-quality node's category, an enum sensor of its profile's categories (their stable ids;
+ * label, level and profile as attributes), and the ventilation demand in %. Like the readings they
+ * come from, unavailable with the device.
  */
-export function haSensorState(d: HaKnownDevice, values: ReadonlyMap<string, HaReadingValue>, time: number): string {
+function airQualityComponents(d: HaKnownDevice, ctx: HaConfigContext): HaComponent[] {
+  if (!d.airQuality) return [];
+  const expire = ctx.expireAfterS ? { expire_after: ctx.expireAfterS } : {};
+  return [
+    component(d.nodeId, HA_AIR_QUALITY_ID, 'sensor', {
+      name: 'Air quality', device_class: 'enum', options: [...d.airQuality.options], icon: 'mdi:air-filter', ...attributesOf(ctx, d, HA_AIR_QUALITY_ATTRIBUTES), ...expire,
+    }),
+    component(d.nodeId, HA_DEMAND_ID, 'sensor', {
+      name: 'Ventilation demand', unit_of_measurement: '%', state_class: 'measurement', suggested_display_precision: 0, icon: 'mdi:fan', ...expire,
+    }),
+  ];
+}
+
+/** The device's health: a problem while it is silent or its battery low; live while the device is offline (silent). */
+function problemComponents(d: HaKnownDevice, ctx: HaConfigContext): HaComponent[] {
+  if (!d.problem) return [];
+  return [component(d.nodeId, HA_PROBLEM_ID, 'binary_sensor', {
+    name: 'Problem', device_class: 'problem', entity_category: 'diagnostic', ...attributesOf(ctx, d, HA_PROBLEM_ATTRIBUTES),
+  }, { availability: bridgeOnly(ctx) })];
+}
+
+/**
+ * A sensor's components, assembled here and nowhere else: one per reading, then its own
+ * (`last seen`, `alert`), then those of other inputs (the air quality's category and demand, the
+ * health's problem). A component from another input goes in this list, its value into
+ * haSensorState under the component's id, its id into ids.ts (reserved, so no reading takes it),
+ * and its id and platform into haEverySensorComponent; what the device keeps of it lives in the
+ * device table, and what a restart needs to announce it the same in the record. The record keeps
+ * whatever this list announced, so removal and migration need nothing more.
+ */
+export function haSensorComponents(d: HaKnownDevice, ctx: HaConfigContext): HaComponent[] {
+  return [
+    ...[...d.entities.values()].map((e) => readingComponent(d.nodeId, e, ctx)), ...sensorOwnComponents(d.nodeId, d.key, ctx),
+    ...airQualityComponents(d, ctx), ...problemComponents(d, ctx),
+  ];
+}
+
+/**
+ * The sensor's JSON state: every announced reading of the last reading (null, Home Assistant's
+ * unknown, when it lacks one or none came yet), `last seen`, and the values (null: not told since a
+ * restart) and attributes of the other inputs' components.
+ */
+export function haSensorState(d: HaKnownDevice): string {
   const state: Record<string, unknown> = {};
-  for (const e of d.entities.values()) state[e.id] = values.get(e.key) ?? null;
-  state[HA_LAST_SEEN_ID] = haIsoTime(time);
+  for (const e of d.entities.values()) state[e.id] = d.lastValues?.get(e.key) ?? null;
+  state[HA_LAST_SEEN_ID] = d.lastTime === undefined ? null : haIsoTime(d.lastTime);
+  const aq = d.airQuality;
+  if (aq) {
+    state[HA_AIR_QUALITY_ID] = aq.category;
+    state[HA_DEMAND_ID] = aq.demand;
+    state[HA_AIR_QUALITY_ATTRIBUTES] = { label: aq.label ?? null, level: aq.level ?? null, profile: aq.profile ?? null };
+  }
+  const health = d.problem;
+  if (health) {
+    const known = health.silent !== undefined || health.batteryLow !== undefined;
+    state[HA_PROBLEM_ID] = known ? (health.silent || health.batteryLow ? 'ON' : 'OFF') : null;
+    state[HA_PROBLEM_ATTRIBUTES] = { silent: health.silent ?? null, battery_low: health.batteryLow ?? null };
+  }
   return JSON.stringify(state);
 }
 
@@ -119,7 +168,7 @@ export function haSensorConfig(d: HaKnownDevice, ctx: HaConfigContext, device = 
 export function haEverySensorComponent(ctx: HaConfigContext): Record<string, HaPlatform> {
   const all: Record<string, HaPlatform> = {};
   for (const key of Object.keys(HA_KNOWN_READINGS)) all[haReadingId(key)] = 'sensor';
-  return { ...all, ...haComponentMap(sensorOwnComponents('', '', ctx)) };
+  return { ...all, ...haComponentMap(sensorOwnComponents('', '', ctx)), [HA_AIR_QUALITY_ID]: 'sensor', [HA_DEMAND_ID]: 'sensor', [HA_PROBLEM_ID]: 'binary_sensor' };
 }
 
 // ---- a gateway --------------------------------------------------------------------------------

@@ -21,6 +21,31 @@ export interface HaReadingEntity {
   numeric: boolean;
 }
 
+/** The air quality the air-quality node last told of a device (null: not since a restart). */
+export interface HaAirQualityState {
+  /** The enum sensor's options: the profile's categories, best first. */
+  options: string[];
+  category: string | null;
+  label?: string;
+  level?: number;
+  profile?: string;
+  demand: number | null;
+}
+
+/** The device's health as the telemetry node last told it (undefined: not since a restart). */
+export interface HaProblemState {
+  silent?: boolean;
+  batteryLow?: boolean;
+}
+
+/** What a device had announced before a restart (from the record), to announce it the same. */
+export interface HaRecordedComponents {
+  /** Each reading's key and whether it was numeric (1). */
+  readings: Iterable<[string, number]>;
+  airQuality?: string[];
+  problem?: boolean;
+}
+
 /** What the bridge was told about a device (name, model, gateway, meta) and what it announced of it. */
 export interface HaKnownDevice extends Omit<HaDeviceInput, 'physicalId'> {
   readonly physicalId: string;
@@ -29,19 +54,34 @@ export interface HaKnownDevice extends Omit<HaDeviceInput, 'physicalId'> {
   firmware?: string;
   /** The gateway it was last announced behind. */
   gateway?: HaGateway;
-  /** Changed only through the table. */
+  /** Changed only through the table (as are airQuality and problem, which count as entities too). */
   readonly entities: ReadonlyMap<string, HaReadingEntity>;
+  readonly airQuality?: Readonly<HaAirQualityState>;
+  readonly problem?: Readonly<HaProblemState>;
   readonly availability?: HaAvailability;
   /** The device block as last announced in this process: a change announces every entity again. */
   announcedBlock?: string;
   lastSeen?: number;
+  /** The last reading's values by key and its time, for the state (other inputs publish it too). */
+  lastValues?: ReadonlyMap<string, HaReadingValue>;
+  lastTime?: number;
   lastState?: string;
 }
 
-type Device = HaKnownDevice & { entities: Map<string, HaReadingEntity>; availability?: HaAvailability };
+type Device = HaKnownDevice & { entities: Map<string, HaReadingEntity>; availability?: HaAvailability; airQuality?: HaAirQualityState; problem?: HaProblemState };
+
+/** The components beside the readings: the air quality's two, the problem sensor. */
+function otherComponents(d: HaKnownDevice): number {
+  return (d.airQuality ? 2 : 0) + (d.problem ? 1 : 0);
+}
+
+/** Whether the device has anything to announce. */
+export function haHasComponents(d: HaKnownDevice): boolean {
+  return d.entities.size > 0 || otherComponents(d) > 0;
+}
 
 export interface HaDeviceCounts {
-  /** Devices with at least one reading entity (announced). */
+  /** Devices with at least one component (announced). */
   devices: number;
   entities: number;
   online: number;
@@ -81,18 +121,37 @@ export class HaDeviceTable {
   }
 
   /**
-   * The device's memory, made on first use with the reading entities it had before: `recorded`
-   * gives their keys and whether each was numeric (from the record).
+   * The device's memory, made on first use with the components it had before (from the record):
+   * its reading entities, the air quality's (its options, no value yet) and the problem sensor.
    */
-  device(physicalId: string, recorded: () => Iterable<[string, number]>): HaKnownDevice {
+  device(physicalId: string, recorded: () => HaRecordedComponents | undefined): HaKnownDevice {
     let device = this.devices.get(physicalId);
     if (!device) {
       const key = haDeviceKey(physicalId);
       device = { physicalId, key, nodeId: haNodeId(key), entities: new Map() };
       this.devices.set(physicalId, device);
-      for (const [readingKey, numeric] of recorded()) this.addEntity(device, readingKey, numeric ? 0 : null);
+      const before = recorded();
+      for (const [readingKey, numeric] of before?.readings ?? []) this.addEntity(device, readingKey, numeric ? 0 : null);
+      if (before?.airQuality) this.setAirQuality(device, { options: before.airQuality, category: null, demand: null });
+      if (before?.problem) this.setProblem(device, {});
     }
     return device;
+  }
+
+  /** The air quality now; true when its components are new or their options changed (announce them). */
+  setAirQuality(device: HaKnownDevice, state: HaAirQualityState): boolean {
+    const d = this.own(device);
+    const changed = !d.airQuality || d.airQuality.options.join('\u0000') !== state.options.join('\u0000');
+    this.change(d, () => { d.airQuality = state; });
+    return changed;
+  }
+
+  /** The health told now (what it leaves out stays as it was); true when the problem sensor is new. */
+  setProblem(device: HaKnownDevice, change: HaProblemState): boolean {
+    const d = this.own(device);
+    const added = !d.problem;
+    this.change(d, () => { d.problem = { ...d.problem, ...change }; });
+    return added;
   }
 
   /** A reading's entity, unless the device has maxKeys already; `sample` tells whether it is numeric. */
@@ -137,8 +196,8 @@ export class HaDeviceTable {
   }
 
   private count(d: Device, sign: 1 | -1): void {
-    if (d.entities.size > 0) this.totals.devices += sign;
-    this.totals.entities += sign * d.entities.size;
+    if (haHasComponents(d)) this.totals.devices += sign;
+    this.totals.entities += sign * (d.entities.size + otherComponents(d));
     if (d.availability === HA_ONLINE) this.totals.online += sign;
     if (d.availability === HA_OFFLINE) this.totals.offline += sign;
   }

@@ -58,6 +58,8 @@ export interface HaEntityOptions extends Partial<HaReadingSpec> {
   icon?: string;
   expire_after?: number;
   event_types?: string[];
+  /** An enum sensor's states. */
+  options?: string[];
   json_attributes_topic?: string;
   json_attributes_template?: string;
 }
@@ -91,7 +93,7 @@ export function haValueTemplate(objectId: string): string {
 
 /** The platform options in a fixed order (Home Assistant skips a config whose text did not change). */
 const OPTION_ORDER = [
-  'name', 'unique_id', 'state_topic', 'value_template', 'event_types', 'device_class', 'unit_of_measurement', 'state_class',
+  'name', 'unique_id', 'state_topic', 'value_template', 'event_types', 'device_class', 'options', 'unit_of_measurement', 'state_class',
   'entity_category', 'suggested_display_precision', 'icon', 'json_attributes_topic', 'json_attributes_template', 'expire_after',
 ] as const;
 
@@ -124,7 +126,7 @@ export function haEntityConfig(config: HaDeviceConfig, component: HaComponent): 
 export const HA_ABBREVIATIONS: Readonly<Record<string, string>> = Object.freeze({
   availability: 'avty', availability_mode: 'avty_mode', components: 'cmps', device: 'dev', device_class: 'dev_cla',
   entity_category: 'ent_cat', event_types: 'evt_typ', expire_after: 'exp_aft', icon: 'ic', json_attributes_template: 'json_attr_tpl',
-  json_attributes_topic: 'json_attr_t', origin: 'o', platform: 'p', state_class: 'stat_cla', state_topic: 'stat_t',
+  json_attributes_topic: 'json_attr_t', options: 'ops', origin: 'o', platform: 'p', state_class: 'stat_cla', state_topic: 'stat_t',
   suggested_display_precision: 'sug_dsp_prc', unique_id: 'uniq_id', unit_of_measurement: 'unit_of_meas', value_template: 'val_tpl',
   topic: 't',
 });

@@ -34,10 +34,17 @@ export function haObjectId(key: string): string {
   return `${key.replace(/[^A-Za-z0-9_-]/g, '_')}_${shortHash(key)}`;
 }
 
-/** The ids of the components every sensor device gets besides its readings. */
+/** The ids of the components a sensor device gets besides its readings. */
 export const HA_LAST_SEEN_ID = 'last_seen';
 export const HA_ALERT_ID = 'alert';
-const RESERVED_IDS = new Set([HA_LAST_SEEN_ID, HA_ALERT_ID]);
+/** The components other inputs give a sensor: the air-quality node's category and demand, the device's health. */
+export const HA_AIR_QUALITY_ID = 'air_quality';
+export const HA_DEMAND_ID = 'ventilation_demand';
+export const HA_PROBLEM_ID = 'problem';
+/** Where the air quality's and the problem's attributes sit in the device's state. */
+export const HA_AIR_QUALITY_ATTRIBUTES = 'air_quality_attributes';
+export const HA_PROBLEM_ATTRIBUTES = 'problem_attributes';
+const RESERVED_IDS = new Set([HA_LAST_SEEN_ID, HA_ALERT_ID, HA_AIR_QUALITY_ID, HA_DEMAND_ID, HA_PROBLEM_ID, HA_AIR_QUALITY_ATTRIBUTES, HA_PROBLEM_ATTRIBUTES]);
 
 /**
  * A reading key's component id: its object id, unless that is one of the bridge's own

@@ -10,11 +10,16 @@
  * - otherwise `msg.payload`: telemetry (objects with `data`, or a `timestamp` beside flat
  *   readings), alerts from leapcraft-notifications (lib/homeassistant/alerts.ts) or devices
  *   (objects that are neither), one object or an array; `msg.action = "alert"` takes the
- *   payload as alerts whatever their shape.
+ *   payload as alerts whatever their shape;
+ * - the air-quality node's msgs (`msg.categories` beside a device's `msg.payload.category`): the
+ *   device's category and ventilation demand;
+ * - the telemetry node's device-health msgs (`msg.payload.event` silent, recovered, battery_low,
+ *   battery_ok, with `msg.payload.device`): the device's problem sensor.
  *
  * Everything is checked before anything is published: a bad msg is refused as a whole.
  */
 import { parseApiTime } from '../api/time';
+import { HEALTH_EVENTS, HealthEventName } from '../telemetry/device-health';
 import { pointReadings } from '../telemetry/readings';
 import { HaAlertInput, isAlertShaped, parseAlert } from './alerts';
 import { HaReadingValue } from './readings';
@@ -42,8 +47,32 @@ export interface HaReadingInput {
   meta?: Record<string, string>;
 }
 
+/** What the air-quality node says of a device (docs/AIR-QUALITY.md, "The msgs"). */
+export interface HaAirQualityInput {
+  physicalId: string;
+  /** The profile's categories (their stable ids), best first: the enum sensor's options. */
+  options: string[];
+  /** The category now: one of `options`. */
+  category: string;
+  /** Its name for people, its level (1 the best), the profile: the sensor's attributes. */
+  label?: string;
+  level?: number;
+  profile?: string;
+  /** The ventilation demand, 0–100 %. */
+  demand?: number;
+}
+
+/** A device-health event of the telemetry node. */
+export interface HaHealthInput {
+  physicalId: string;
+  event: HealthEventName;
+}
+
 export type HaCommand =
   | { kind: 'data'; devices: HaDeviceInput[]; readings: HaReadingInput[]; alerts: HaAlertInput[] }
+  /** The air-quality node's msg: its device-list entry (when it carries one) and the category and demand. */
+  | { kind: 'airQuality'; devices: HaDeviceInput[]; items: HaAirQualityInput[] }
+  | { kind: 'health'; items: HaHealthInput[] }
   | { kind: 'birth'; online: boolean }
   | { kind: 'connected' }
   /** Failed polls: those devices (none: a failure of the account, e.g. its device list), and the error's code. */
@@ -201,6 +230,49 @@ function parseData(msg: Record<string, unknown>, alertsOnly = false): HaCommand 
   return { kind: 'data', devices, readings, alerts };
 }
 
+/** At most this many categories in a profile (the air-quality node has at most 6). */
+export const HA_MAX_AIR_QUALITY_OPTIONS = 16;
+
+/** A category's id as an enum state: a usable state text. */
+function categoryId(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '' || readingValue(value) === undefined) throw invalid(field, 'expected a category id (text, at most 255 characters)');
+  return value;
+}
+
+/** The air-quality node's msg (lib/airquality): one device's category and demand, with every category of its profile. */
+function parseAirQuality(msg: Record<string, unknown>): HaCommand {
+  const payload = msg.payload;
+  const list = msg.categories as unknown[];
+  if (!isPlainObject(payload) || !('category' in payload)) {
+    throw invalid('msg.payload', 'expected the air-quality node\'s msg of one device (its first or second output); its report has no device to show');
+  }
+  if (list.length === 0 || list.length > HA_MAX_AIR_QUALITY_OPTIONS) throw invalid('msg.categories', `expected 1 to ${HA_MAX_AIR_QUALITY_OPTIONS} categories`);
+  const options = list.map((c, i) => categoryId(isPlainObject(c) ? c.category : undefined, `msg.categories[${i}].category`));
+  if (new Set(options).size !== options.length) throw invalid('msg.categories', 'the categories must differ');
+  const category = categoryId(payload.category, 'msg.payload.category');
+  if (!options.includes(category)) throw invalid('msg.payload.category', `${JSON.stringify(category.slice(0, 40))} is not one of msg.categories`);
+  const item: HaAirQualityInput = { physicalId: requireId(payload.device ?? msg.physical_id, 'msg.payload.device'), options, category };
+  const label = cleanText(payload.label, 128);
+  if (label) item.label = label;
+  if (typeof payload.level === 'number' && Number.isInteger(payload.level) && payload.level > 0) item.level = payload.level;
+  const profile = cleanText(payload.profile, 64);
+  if (profile) item.profile = profile;
+  if (payload.demand !== undefined && payload.demand !== null) {
+    if (typeof payload.demand !== 'number' || !(payload.demand >= 0 && payload.demand <= 100)) throw invalid('msg.payload.demand', 'expected a share from 0 to 100 %');
+    item.demand = payload.demand;
+  }
+  const devices: HaDeviceInput[] = [];
+  // The telemetry node's device-list entry, which the air-quality node hands on; else the name it tells.
+  if (isPlainObject(msg.device)) devices.push(parseDevice(msg.device, item.physicalId, 'msg.device'));
+  else if (cleanText(payload.name)) devices.push({ physicalId: item.physicalId, name: cleanText(payload.name) });
+  return { kind: 'airQuality', devices, items: [item] };
+}
+
+/** A device-health msg of the telemetry node: `msg.payload.event` one of HEALTH_EVENTS, about `msg.payload.device`. */
+function isHealthEvent(payload: unknown): payload is Record<string, unknown> {
+  return isPlainObject(payload) && !('data' in payload) && (HEALTH_EVENTS as readonly unknown[]).includes(payload.event) && payload.device !== undefined;
+}
+
 /** msg.key of a remove: reading keys (an array or one). */
 function keyList(value: unknown): string[] | undefined {
   if (value === undefined || value === null || value === '') return undefined;
@@ -245,6 +317,11 @@ export function parseHaInput(msg: Record<string, unknown>, birthTopic: string): 
     const about = code ? { code } : {};
     if (msg.physical_id === undefined || msg.physical_id === null || msg.physical_id === '') return code ? { kind: 'failed', ids: [], ...about } : { kind: 'ignore' };
     return { kind: 'failed', ids: idList(msg.physical_id, 'msg.physical_id'), ...about };
+  }
+  if (Array.isArray(msg.categories)) return parseAirQuality(msg);
+  if (isHealthEvent(msg.payload)) {
+    const event = msg.payload.event as HealthEventName;
+    return { kind: 'health', items: [{ physicalId: requireId(msg.payload.device, 'msg.payload.device'), event }] };
   }
   return parseData(msg);
 }

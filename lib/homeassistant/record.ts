@@ -6,7 +6,7 @@
  * and of the bridge's own device. Plain JSON; anything unreadable in a stored value is dropped,
  * never trusted (a store can hold an older shape or a hand-edited one).
  */
-import { HaPlatform } from './ids';
+import { HA_AIR_QUALITY_ID, HA_PROBLEM_ID, HaPlatform } from './ids';
 
 export type HaDiscoveryMode = 'device' | 'entity';
 
@@ -16,8 +16,20 @@ export interface HaAnnounced {
   components: Record<string, HaPlatform>;
   /** Each reading component's key and whether it was numeric (1), to announce it the same after a restart. */
   readings?: Record<string, [string, number]>;
+  /** The air quality's enum options (the profile's categories), to announce it the same after a restart. */
+  airQuality?: string[];
   /** Since when (epoch ms) the device has been missing from the account's device list. */
   gone?: number;
+}
+
+/** What a restart needs of a recorded device to announce its components the same. */
+export function haRecordedComponents(entry: HaAnnounced | undefined): { readings: Array<[string, number]>; airQuality?: string[]; problem?: boolean } | undefined {
+  if (!entry) return undefined;
+  return {
+    readings: Object.values(entry.readings ?? {}),
+    ...(entry.airQuality ? { airQuality: entry.airQuality } : {}),
+    ...(entry.components[HA_PROBLEM_ID] === 'binary_sensor' ? { problem: true } : {}),
+  };
 }
 
 export interface HaRecord {
@@ -53,6 +65,9 @@ function readAnnounced(value: unknown): HaAnnounced | undefined {
     }
     entry.readings = readings;
   }
+  const options = value.airQuality;
+  if (HA_AIR_QUALITY_ID in components && Array.isArray(options) && options.length > 0 && options.length <= 16
+    && options.every((o) => typeof o === 'string' && o.length > 0 && o.length <= 255)) entry.airQuality = [...options];
   if (typeof value.gone === 'number' && Number.isFinite(value.gone) && value.gone > 0) entry.gone = value.gone;
   return entry;
 }

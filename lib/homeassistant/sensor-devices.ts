@@ -1,16 +1,17 @@
 /**
  * The sensors as Home Assistant devices: each announced behind its gateway (the gateway
  * first, as Home Assistant links via_device only to a device it knows), again as a whole when
- * its device block changes, with only its new entities when a reading key shows up; its state
- * and availability published; its configs, state and availability removed.
+ * its device block changes, with only its new entities when a reading key shows up (or the air
+ * quality's or the problem's, when those inputs first speak of it); its state and availability
+ * published; its configs, state and availability removed.
  */
 import { haEverySensorComponent, HaConfigContext, haSensorBlock, haSensorConfig, haSensorState } from './device-configs';
-import { HaDeviceTable, HaKnownDevice, HaReadingEntity } from './device-table';
+import { haHasComponents, HaDeviceTable, HaKnownDevice } from './device-table';
 import { HaGatewayDevices } from './gateway-devices';
-import { haDeviceKey, haNodeId } from './ids';
-import { HaReadingInput } from './input';
+import { HA_AIR_QUALITY_ID, HA_DEMAND_ID, haDeviceKey, haNodeId, HA_PROBLEM_ID } from './ids';
+import { HaAirQualityInput, HaHealthInput, HaReadingInput } from './input';
 import { haComponentMap, HaMessage, HA_OFFLINE, HA_ONLINE, HaPublisher } from './publisher';
-import { HaAnnouncedRecord } from './record';
+import { HaAnnouncedRecord, haRecordedComponents } from './record';
 import { HaGatewayIndex } from './topology';
 
 export class HaSensorDevices {
@@ -27,13 +28,13 @@ export class HaSensorDevices {
     private readonly gateways: HaGatewayDevices,
   ) {}
 
-  /** The device's memory; a device in the record gets back the reading entities it had. */
+  /** The device's memory; a device in the record gets back the components it had. */
   device(physicalId: string): HaKnownDevice {
-    return this.table.device(physicalId, () => Object.values(this.record.device(physicalId)?.readings ?? {}));
+    return this.table.device(physicalId, () => haRecordedComponents(this.record.device(physicalId)));
   }
 
-  /** The gateway first, then the configs due (`fresh`: reading entities new since the last announcement). */
-  announce(d: HaKnownDevice, fresh: readonly HaReadingEntity[] = []): HaMessage[] {
+  /** The gateway first, then the configs due (`fresh`: ids of components new or changed since the last announcement). */
+  announce(d: HaKnownDevice, fresh: readonly string[] = []): HaMessage[] {
     const left = d.gateway?.id;
     d.gateway = this.index.resolve(d.physicalId, d.topologyId) ?? (d.gatewayId ? { id: d.gatewayId } : undefined);
     this.gateways.move(d.physicalId, left, d.gateway?.id);
@@ -45,12 +46,14 @@ export class HaSensorDevices {
     if (whole || fresh.length > 0) {
       d.announcedBlock = text;
       const config = haSensorConfig(d, this.ctx, block);
-      const only = whole ? undefined : new Set(fresh.map((e) => e.id));
+      const only = whole ? undefined : new Set(fresh);
       out.push(...this.publisher.config(d.nodeId, config, before, only, { physical_id: d.physicalId }));
       // Into the record: the form, the components and each reading's key (and whether it was numeric).
       const readings: Record<string, [string, number]> = {};
       for (const e of d.entities.values()) readings[e.id] = [e.key, e.numeric ? 1 : 0];
-      this.record.announcedDevice(d.physicalId, { mode: this.publisher.mode, components: haComponentMap(config.components), readings });
+      this.record.announcedDevice(d.physicalId, {
+        mode: this.publisher.mode, components: haComponentMap(config.components), readings, ...(d.airQuality ? { airQuality: [...d.airQuality.options] } : {}),
+      });
     }
     // The gateway it left has one sensor less.
     if (left && left !== d.gateway?.id) out.push(...this.gateways.reannounce(left));
@@ -59,18 +62,41 @@ export class HaSensorDevices {
 
   /** A reading: its new keys announced, the device online, its state published. */
   reading(d: HaKnownDevice, reading: HaReadingInput, now: number): HaMessage[] {
-    const fresh: HaReadingEntity[] = [];
+    const fresh: string[] = [];
     for (const [key, value] of reading.values) {
       if (d.entities.has(key)) continue;
       const entity = this.table.addEntity(d, key, value);
-      if (entity) fresh.push(entity);
+      if (entity) fresh.push(entity.id);
     }
+    d.lastValues = new Map(reading.values);
+    d.lastTime = reading.time ?? now;
+    return this.reported(d, fresh, now);
+  }
+
+  /** What the air-quality node says of the device (it judged a reading: the device reported). */
+  airQuality(d: HaKnownDevice, input: HaAirQualityInput, now: number): HaMessage[] {
+    const { options, category, label, level, profile, demand } = input;
+    const changed = this.table.setAirQuality(d, { options, category, label, level, profile, demand: demand ?? null });
+    return this.reported(d, changed ? [HA_AIR_QUALITY_ID, HA_DEMAND_ID] : [], now);
+  }
+
+  /** A health event: the problem sensor on (silent, battery low) or off; the device's availability stays as it is. */
+  health(d: HaKnownDevice, input: HaHealthInput): HaMessage[] {
+    const change = input.event === 'silent' || input.event === 'recovered' ? { silent: input.event === 'silent' } : { batteryLow: input.event === 'battery_low' };
+    const out = this.announce(d, this.table.setProblem(d, change) ? [HA_PROBLEM_ID] : []);
+    d.lastState = haSensorState(d);
+    out.push(this.stateMessage(d));
+    return out;
+  }
+
+  /** The device reported: `fresh` components announced, the device online, its state published. */
+  private reported(d: HaKnownDevice, fresh: readonly string[], now: number): HaMessage[] {
     d.lastSeen = now;
     this.record.present(d.physicalId);
-    if (d.entities.size === 0) return [];
+    if (!haHasComponents(d)) return [];
     const out = this.announce(d, fresh);
     if (this.table.setAvailability(d, HA_ONLINE)) out.push(this.availabilityMessage(d));
-    d.lastState = haSensorState(d, new Map(reading.values), reading.time ?? now);
+    d.lastState = haSensorState(d);
     out.push(this.stateMessage(d));
     this.lastStateAt = now;
     return out;
@@ -78,7 +104,7 @@ export class HaSensorDevices {
 
   /** An announced device goes offline (its poll failed, its data is stale). */
   offline(d: HaKnownDevice): HaMessage[] {
-    if (d.entities.size === 0 || !this.table.setAvailability(d, HA_OFFLINE)) return [];
+    if (!haHasComponents(d) || !this.table.setAvailability(d, HA_OFFLINE)) return [];
     return [this.availabilityMessage(d)];
   }
 

@@ -48,3 +48,16 @@ export function nodeMemory<T>(node: Node, key: string, store: string | undefined
     },
   };
 }
+
+/**
+ * A map by node id that lives as long as the runtime that loaded a node type (one per RED object),
+ * for what a node carries across redeploys: call it once per kind of state, then with RED.
+ */
+export function carriedAcrossRedeploys<T>(): (RED: object) => Map<string, T> {
+  const byRuntime = new WeakMap<object, Map<string, T>>();
+  return (RED) => {
+    let carried = byRuntime.get(RED);
+    if (!carried) byRuntime.set(RED, (carried = new Map()));
+    return carried;
+  };
+}

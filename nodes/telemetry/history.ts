@@ -9,7 +9,7 @@ import {
   LeapcraftClient, loadDeviceList, Outcome, parseBackfillDays, parseHistorySettings, PollEmission, readHistoryState, Shaping,
 } from '../../lib';
 import { clientOf } from '../common/account';
-import { nodeMemory, NodeMemory } from '../common/context';
+import { carriedAcrossRedeploys, nodeMemory, NodeMemory } from '../common/context';
 import { toNodeError } from '../common/errors';
 import { idsFromMsg } from '../common/ids';
 import { msgOverride } from '../common/overrides';
@@ -24,13 +24,7 @@ export const HISTORY_CONTEXT_KEY = 'leapcraft-history';
  * RED object per load) across redeploys: without a contextStorage in settings.js, Node-RED
  * deletes a node's context whenever the node stops (see nodes/common/context.ts).
  */
-const CARRIED = new WeakMap<object, Map<string, HistoryState>>();
-
-function carriedFor(RED: NodeAPI): Map<string, HistoryState> {
-  let carried = CARRIED.get(RED);
-  if (!carried) CARRIED.set(RED, (carried = new Map()));
-  return carried;
-}
+const carriedFor = carriedAcrossRedeploys<HistoryState>();
 
 /** The telemetry node's settings of its history output, as saved. */
 export interface HistoryDef {

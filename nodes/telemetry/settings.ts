@@ -7,9 +7,10 @@ import { EMIT_MODES, oneOf, OUTPUT_MODES, REPLICA_MODES, telemetryQuery, Telemet
 import { parseIdList } from '../common/ids';
 import { intervalMs } from '../common/settings';
 import type { NodeDef } from '../common/types';
+import { HealthDef, healthSettingsOf } from './health';
 import { HistoryDef, historySettingsOf } from './history';
 
-export interface TelemetryDef extends NodeDef, HistoryDef {
+export interface TelemetryDef extends NodeDef, HistoryDef, HealthDef {
   account: string;
   devices?: string;
   telemetryType?: string;
@@ -41,6 +42,7 @@ export function readTelemetrySettings(def: TelemetryDef) {
     explicitIds: parseIdList(def.devices, 'devices'),
     pollMs: intervalMs(def.interval, 60),
     history: historySettingsOf(def),
+    health: healthSettingsOf(def),
   };
   // Check the query once now, so a bad setting shows at deploy, not at the first poll.
   telemetryQuery(configuredQuery(def));

@@ -162,8 +162,10 @@ export class RealNodeRed {
   /** Graceful stop (SIGINT, as Ctrl-C): nodes close and context stores flush. */
   async stop(): Promise<void> {
     const red = this.proc;
-    if (!red || red.exitCode !== null) return;
+    if (!red || red.exitCode !== null || red.signalCode !== null) return;
     const exited = new Promise((r) => red.once('exit', r));
+    // A paused process (SIGSTOP) hears SIGINT only once it runs again.
+    red.kill('SIGCONT');
     red.kill('SIGINT');
     const timer = setTimeout(() => red.kill('SIGKILL'), 20_000);
     await exited;

@@ -40,7 +40,7 @@ describe('Home Assistant device table', () => {
       let skipped = 0;
       const changes = { add: 0, remove: 0, online: 0, offline: 0, forget: 0 };
       for (let step = 0; step < 500; step++) {
-        const d: HaKnownDevice = table.get(pick(ids)) ?? table.device(pick(ids), () => [[pick(keys), 1]]);
+        const d: HaKnownDevice = table.get(pick(ids)) ?? table.device(pick(ids), () => ({ readings: [[pick(keys), 1]] }));
         switch (Math.floor(random() * 5)) {
           case 0: {
             const key = pick(keys);
@@ -82,7 +82,7 @@ describe('Home Assistant device table', () => {
 
   it('a device made from the record gets back its reading entities; availability changes say whether they changed', () => {
     const table = new HaDeviceTable(10, 64);
-    const d = table.device('a', () => [['co2', 1], ['state', 0]]);
+    const d = table.device('a', () => ({ readings: [['co2', 1], ['state', 0]] }));
     assert.deepEqual([...d.entities.values()].map((e) => [e.key, e.numeric]), [['co2', true], ['state', false]]);
     assert.equal(table.device('a', () => { throw new Error('the record is read only for a new device'); }), d);
     assert.equal(table.setAvailability(d, HA_ONLINE), true);
@@ -97,7 +97,7 @@ describe('Home Assistant device table', () => {
 
   it('refuses a msg that would take it past its devices, before anything changes', () => {
     const table = new HaDeviceTable(2, 64);
-    table.device('a', () => []);
+    table.device('a', () => undefined);
     table.reserve(['a', 'b', 'b']);
     assert.throws(() => table.reserve(['b', 'c']), (e: { code?: string }) => e.code === 'LEAPCRAFT_INVALID_INPUT');
     assert.deepEqual([...table.ids()], ['a']);
