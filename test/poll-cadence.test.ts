@@ -333,6 +333,24 @@ describe('cadence-aware polling', () => {
       assert.equal(slower.plans(INTERVAL), true);
     });
 
+    it('a sensor faster than the checks shows as their gap: under a budget\'s stretch it follows the stretched rounds, and after it a look mid-period brings it back to the rounds', () => {
+      const learner = new CadenceLearner();
+      const readingAt = sensor(T0 + 250, S);
+      const checks: number[] = [];
+      for (let now = T0; now < T0 + 2 * MIN;) {
+        const context = now < T0 + MIN ? { stretch: 1.5 } : {};
+        learner.observe(readingAt(now), now, context);
+        checks.push(now);
+        now = learner.nextCheckAt(now, 2 * S, context);
+      }
+      const stretched = checks.filter((t) => t < T0 + MIN);
+      assert.deepEqual(new Set(gaps(stretched)), new Set([3 * S]), 'the stretched rounds: every 3 s');
+      // Its period then looks like 3 s (1.5 intervals): planned, until the look mid-period finds a reading between.
+      const after = checks.filter((t) => t >= T0 + MIN + 10 * S);
+      assert.ok(gaps(after).every((g) => g <= 2 * S), `every interval again: ${gaps(after).map((g) => g / S)}`);
+      assert.equal(learner.plans(2 * S), false);
+    });
+
     it('fitPeriod: multiples (a missed report) still fit, one outlier of five is tolerated, the latest must fit', () => {
       assert.deepEqual(fitPeriod([300, 600, 300, 300].map((x) => x * S)), { periodMs: PERIOD, regular: true });
       assert.deepEqual(fitPeriod([300, 301, 299, 300, 300].map((x) => x * S)), { periodMs: PERIOD, regular: true });

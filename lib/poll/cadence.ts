@@ -25,9 +25,9 @@
  *   margin was enough and is sampled at half of it, so the margin comes down again (halving
  *   every 8 readings) when the lag does.
  * - Fixed interval: no timestamps, irregular deltas, no period yet, or a period under 1.25
- *   intervals: a sensor faster than the interval (it shows as one interval, or less) has a new
- *   reading at every round, and the round's own request hands the flow the freshest one each
- *   interval; the key follows the rounds.
+ *   intervals (as a budget stretches them): a sensor faster than the interval (it shows as one
+ *   interval, or less) has a new reading at every round, and the round's own request hands the
+ *   flow the freshest one each interval; the key follows the rounds.
  * - Heartbeat: a key is checked at least every min(5 intervals, 10 min), so a change of
  *   cadence is noticed (up to a margin and the spread later when a due check then serves as
  *   the heartbeat).
@@ -36,8 +36,9 @@
  *   when it fits the period the account's keys agree on, or by the key itself: two deltas of
  *   it, one of them trusted (a check after mid-delta still saw the older reading, as the
  *   fixed interval's checks do). Until then, and again every 24 readings (a device of the
- *   account reporting twice as often as the others), one check goes mid-period (when half
- *   the period is at least the interval: below, the interval could not see it anyway).
+ *   account reporting twice as often as the others), one check goes mid-period: a sensor
+ *   faster than the checks (each finds a new reading, so the period is only their gap) shows
+ *   there, and its period halves until it is under 1.25 intervals, where the rounds take it.
  * - Late: a reading not there at its slot's first check is looked for once more, at the
  *   latest the spread has seen plus the margin (at least 5 % of the period after the first
  *   look, so a lag that spiked is caught); not there either (lost, or a device that
@@ -180,10 +181,13 @@ export class CadenceLearner {
     return this.lastCheck;
   }
 
-  /** True when the key plans its own checks; false when it follows the fixed interval. */
+  /**
+   * True when the key plans its own checks; false when it follows the fixed interval. The interval
+   * as the budget stretches it: a sensor faster than the stretched rounds shows as their period.
+   */
   plans(intervalMs: number, context: CadenceContext = {}): boolean {
     const period = this.periodMs(context);
-    return this.lastReading !== undefined && period !== undefined && period >= PLAN_FROM_INTERVALS * intervalMs;
+    return this.lastReading !== undefined && period !== undefined && period >= PLAN_FROM_INTERVALS * intervalMs * stretchOf(context);
   }
 
   /** The heartbeat: the longest gap between two checks. */
@@ -303,8 +307,7 @@ export class CadenceLearner {
     if (this.samples.length > this.o.marginSamples) this.samples.shift();
   }
 
-  private needsProbe(period: number, intervalMs: number): boolean {
-    if (period / 2 < intervalMs) return false;
+  private needsProbe(): boolean {
     // Planning on the period the account's keys agree on: vouched for by them.
     if (!this.own) return false;
     return this.sinceVerified === undefined || this.sinceVerified >= REVERIFY_READINGS;
@@ -333,7 +336,7 @@ export class CadenceLearner {
       plan = slotAt(1);
       // A budget stretches the gaps: the next check waits for it, then takes the reading due.
       if (stretch > 1) plan = Math.max(plan, lastCheck + Math.min(period, this.heartbeatMs(intervalMs)) * stretch);
-      else if (this.needsProbe(period, intervalMs)) {
+      else if (this.needsProbe()) {
         const mid = last + period / 2 + margin;
         if ((this.stillSeenAt ?? lastCheck) < mid) plan = mid;
       }
