@@ -551,7 +551,9 @@ describe('every flow node against every dialect, in a real Node-RED (the accepta
     };
     await waitFor(twice, 30_000, 'every device read twice');
     await waitFor(() => s.stats.requests.some((r) => r.endpoint === 'notifications' && r.at > live), 15_000, 'the alert checks');
-    await sleep(20_000); // the sensors' period learnt (two readings 10 s apart), the checks planned
+    // The sensors' period learnt (two readings 10 s apart): about one request per device per 10 s, not five.
+    const lastTenSeconds = () => s.stats.requests.filter((r) => r.endpoint === 'telemetry' && r.at > Date.now() - 10_000).length;
+    await waitFor(() => Date.now() - live > 20_000 && lastTenSeconds() <= 1.5 * ids.length, 60_000, 'the checks planned on the sensors\' period');
 
     // One minute with every 7th request answered 429, X-RateLimit-Remaining: 0 and an epoch reset 1 s ahead (no Retry-After).
     s.resetStats();
@@ -562,7 +564,8 @@ describe('every flow node against every dialect, in a real Node-RED (the accepta
     while (Date.now() < from + 60_000) {
       raised.push({ alert: s.raiseAlert({ id: `rl-${n}`, physical_id: ids[n % ids.length], type: ALERT_TYPES[n % ALERT_TYPES.length] }), at: Date.now() });
       n++;
-      await sleep(4000);
+      // 3.5 to 4.5 s apart, so the alerts meet the checks (every second) at every phase.
+      await sleep(3500 + ((n * 389) % 1000));
     }
     const to = Date.now();
     s.clearFaults();
