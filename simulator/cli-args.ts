@@ -3,6 +3,7 @@
  * without starting a process.
  */
 import { checkDialect, dialectFromNames, DIALECTS } from './dialect';
+import { MIN_MEETING_EVERY_MS } from './meetings';
 import type { Dialect, DialectPoint, SimulatorOptions } from './types';
 
 export const CLI_DEFAULT_PORT = 8787;
@@ -26,6 +27,8 @@ Options:
   --loss-rate <x>         the share of reports that never come, from 0 to below 1 (default 0)
   --initial-alerts <n>    alerts already present at start (default 20)
   --no-auto-alerts        do not raise CO2 alerts automatically
+  --meetings <s>          every <s> seconds (at least 10) one room fills up past 1,000 ppm for a
+                          few minutes, at any hour: alerts come and go (default: none)
   -h, --help              show this help
 
 Dialects (how the simulator reads what the API docs leave open; default first in each group):
@@ -129,6 +132,7 @@ const VALUE_FLAGS: Record<string, Converter> = {
   '--report-jitter-share': shareFlag('--report-jitter-share', (n) => ({ reportJitterShare: n })),
   '--loss-rate': shareFlag('--loss-rate', (n) => ({ lossRate: n })),
   '--initial-alerts': numberFlag('--initial-alerts', 0, true, (n) => ({ initialAlerts: n })),
+  '--meetings': numberFlag('--meetings', MIN_MEETING_EVERY_MS / 1000, true, (n) => ({ meetingEveryMs: n * 1000 })),
   '--dialect': (raw) => {
     if (raw.trim() === '') return '--dialect needs dialect names, e.g. expired403,lists-envelope';
     try {

@@ -15,10 +15,10 @@ import { handleApi, matchRoute, type ApiRequest } from './api';
 import { AutoAlerts } from './auto-alerts';
 import { handleControl, type SimControl } from './control';
 import { generateWorld, listItem, type World } from './data';
-import { modelParams } from './model';
 import { faultAction, FaultList, type FaultAction } from './faults';
 import { errorReply, type HttpReply, isLoopback, parseTarget, readBody, send } from './http';
 import { checkOptions, DEFAULT_OPTIONS, mergeOptions, type CheckedOptions, type ResolvedOptions } from './options';
+import type { ModelParams } from './model';
 import { StatsRecorder } from './stats';
 import { TokenStore } from './tokens';
 import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, ResetHeaders, SimulatorOptions, SimulatorStats } from './types';
@@ -87,6 +87,8 @@ export class LeapcraftSimulator implements SimControl {
   private readonly delays = new Set<PendingDelay>();
   private alertTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** When meeting 0 starts (see meetings.ts): the start, so a demo sees the first one at once. */
+  private meetingOrigin: number;
 
   constructor(options: SimulatorOptions = {}) {
     this.opts = mergeOptions(DEFAULT_OPTIONS, checkOptions(options));
@@ -94,6 +96,7 @@ export class LeapcraftSimulator implements SimControl {
     this.tokens = new TokenStore(() => this.opts.now(), this.opts.tokenLifetimeMs);
     this.alertStore = new AlertStore(this.opts.seed, this.opts.maxAlerts);
     this.alertStore.seedBacklog(this.opts.initialAlerts, this.world, this.opts.now(), this.opts.co2Threshold);
+    this.meetingOrigin = this.opts.now();
   }
 
   /** Listens; resolves with the base URL, e.g. `http://127.0.0.1:8787/v1`. */
@@ -116,6 +119,7 @@ export class LeapcraftSimulator implements SimControl {
     server.on('error', () => undefined);
     this.server = server;
     this.boundPort = (server.address() as AddressInfo).port;
+    this.meetingOrigin = this.opts.now();
     this.scheduleAutoAlerts();
     return this.baseUrl;
   }
@@ -266,6 +270,7 @@ export class LeapcraftSimulator implements SimControl {
     this.tokens.lifetimeMs = this.opts.tokenLifetimeMs;
     this.alertStore.maxAlerts = this.opts.maxAlerts;
     this.alertStore.trim();
+    if (this.opts.meetingEveryMs !== before.meetingEveryMs) this.meetingOrigin = this.opts.now();
     if (this.opts.autoAlerts !== before.autoAlerts || this.opts.reportIntervalMs !== before.reportIntervalMs) {
       this.scheduleAutoAlerts();
     }
@@ -285,9 +290,21 @@ export class LeapcraftSimulator implements SimControl {
     this.alertTimer.unref();
   }
 
+  /**
+   * What the sensor model needs: the seed, the report interval, the sensors' habits (the jitter is
+   * `reportJitterMs` plus `reportJitterShare` of the period; the lost reports) and the meetings, if any.
+   */
+  private modelParams(): ModelParams {
+    const { seed, reportIntervalMs, reportJitterMs, reportJitterShare, lossRate, meetingEveryMs } = this.opts;
+    const meetings = meetingEveryMs > 0
+      ? { everyMs: meetingEveryMs, origin: this.meetingOrigin, rooms: this.world.devices.length, seed }
+      : undefined;
+    return { seed, reportIntervalMs, reportJitterMs: reportJitterMs + reportJitterShare * reportIntervalMs, lossRate, meetings };
+  }
+
   private evaluateAlerts(): void {
     try {
-      this.autoAlerts.evaluate(this.world, this.alertStore, this.opts.now(), modelParams(this.opts), this.opts.co2Threshold);
+      this.autoAlerts.evaluate(this.world, this.alertStore, this.opts.now(), this.modelParams(), this.opts.co2Threshold);
     } catch {
       // A model bug must not take the host process down; the next tick tries again.
     }
@@ -369,6 +386,7 @@ export class LeapcraftSimulator implements SimControl {
         now: this.opts.now(),
         world: this.world,
         options: this.opts,
+        model: this.modelParams(),
         tokens: this.tokens,
         alerts: this.alertStore,
         keyAccepted: (key) => this.keyAccepted(key),

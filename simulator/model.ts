@@ -6,6 +6,7 @@
  * The building runs on UTC: people arrive at 08:00, leave at 18:00, Monday to Friday.
  */
 import type { SimDevice } from './data';
+import { meetingCo2, type MeetingPlan } from './meetings';
 import { hashInts, signedUnit, unit } from './random';
 import { bucketStart, DAY, HOUR, isoUtc, MINUTE, nextBucketStart, SECOND } from './time';
 import type { AverageBucket, AveragesObject, LatestTelemetry, Readings, ReadingsWithMeta, Resolution } from './types';
@@ -17,11 +18,8 @@ export interface ModelParams {
   reportJitterMs?: number;
   /** The share of reports that never come (seeded per device and report); default 0. */
   lossRate?: number;
-}
-
-/** The model's parameters from the simulator's options: the jitter is `reportJitterMs` plus `reportJitterShare` of the period. */
-export function modelParams(o: { seed: number; reportIntervalMs: number; reportJitterMs: number; reportJitterShare: number; lossRate: number }): ModelParams {
-  return { seed: o.seed, reportIntervalMs: o.reportIntervalMs, reportJitterMs: o.reportJitterMs + o.reportJitterShare * o.reportIntervalMs, lossRate: o.lossRate };
+  /** Meetings that fill rooms at any hour (simulator option meetingEveryMs); none when absent. */
+  meetings?: MeetingPlan;
 }
 
 /** How far back a report is looked for among lost ones: a loss rate near 1 must not loop for long. */
@@ -77,9 +75,9 @@ export function occupancy(t: number): number {
 }
 
 /** Unrounded readings at instant t. */
-function rawReadings(device: SimDevice, t: number, seed: number): Readings {
+function rawReadings(device: SimDevice, t: number, seed: number, meetings?: MeetingPlan): Readings {
   const occ = occupancy(t) * device.busy;
-  const co2 = BASELINE_CO2 + PEAK_CO2_RISE * occ + 8 * drift(seed, device, CHANNEL.co2, t, 20 * MINUTE) + 4 * jitter(seed, device, CHANNEL.co2, t);
+  const own = BASELINE_CO2 + PEAK_CO2_RISE * occ + 8 * drift(seed, device, CHANNEL.co2, t, 20 * MINUTE) + 4 * jitter(seed, device, CHANNEL.co2, t);
   const temperature = clamp(
     21.2 + 1.1 * drift(seed, device, CHANNEL.temperature, t, 6 * HOUR) + 1.4 * occ + 0.1 * jitter(seed, device, CHANNEL.temperature, t),
     20,
@@ -90,6 +88,8 @@ function rawReadings(device: SimDevice, t: number, seed: number): Readings {
     35,
     55,
   );
+  const meeting = meetingCo2(meetings, device.index, t);
+  const co2 = meeting === undefined ? own : Math.max(own, meeting + 4 * jitter(seed, device, CHANNEL.co2, t));
   const readings: Readings = { temperature, humidity, co2: Math.max(380, co2) };
   if (device.item.type === 'ambinode') {
     readings.pm2_5 = clamp(5.5 + 3.5 * drift(seed, device, CHANNEL.pm2_5, t, 3 * HOUR) + 4 * occ + 0.3 * jitter(seed, device, CHANNEL.pm2_5, t), 2, 15);
@@ -148,7 +148,7 @@ function readingMeta(device: SimDevice, t: number, seed: number): Record<string,
 /** Readings as of the device's last report: identical for every request within one report period. */
 export function latestTelemetry(device: SimDevice, now: number, params: ModelParams): LatestTelemetry {
   const t = reportInstant(device, now, params);
-  const data: ReadingsWithMeta = { ...rounded(rawReadings(device, t, params.seed)), meta: readingMeta(device, t, params.seed) };
+  const data: ReadingsWithMeta = { ...rounded(rawReadings(device, t, params.seed, params.meetings)), meta: readingMeta(device, t, params.seed) };
   return {
     physical_id: device.item.physical_id,
     timestamp: isoUtc(t),
@@ -190,9 +190,9 @@ export function averages(
     if (lo > hi) continue;
     const n = Math.max(1, Math.round((SAMPLES_PER_BUCKET[resolution] * (hi - lo)) / (end - start)));
     const sum: Required<Readings> = { temperature: 0, humidity: 0, co2: 0, pm2_5: 0, noise: 0, battery: 0 };
-    let r: Readings = rawReadings(device, lo, params.seed);
+    let r: Readings = rawReadings(device, lo, params.seed, params.meetings);
     for (let k = 0; k < n; k++) {
-      r = rawReadings(device, lo + ((k + 0.5) * (hi - lo)) / n, params.seed);
+      r = rawReadings(device, lo + ((k + 0.5) * (hi - lo)) / n, params.seed, params.meetings);
       sum.temperature += r.temperature;
       sum.humidity += r.humidity;
       sum.co2 += r.co2;

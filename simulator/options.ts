@@ -3,6 +3,7 @@
  * interface's POST /__sim/set (which can only carry the JSON-serialisable ones).
  */
 import { checkDialect, DEFAULT_DIALECT } from './dialect';
+import { MIN_MEETING_EVERY_MS } from './meetings';
 import type { Dialect, SimulatorOptions } from './types';
 
 /**
@@ -34,6 +35,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = {
   alertIds: true,
   autoAlerts: false,
   co2Threshold: 1000,
+  meetingEveryMs: 0,
   maxAlerts: 5000,
   now: Date.now,
   dialect: DEFAULT_DIALECT,
@@ -46,6 +48,8 @@ const NOT_SETTABLE_REMOTELY = new Set(['host', 'port', 'now']);
 const MAX_DEVICES = 100_000;
 const MAX_GATEWAYS = 1000;
 const MAX_THINGS = 10_000;
+/** A day: rarer meetings would not show in a demo anyway. */
+const MAX_MEETING_EVERY_MS = 86_400_000;
 
 type Check = (value: unknown) => string | undefined;
 
@@ -78,6 +82,8 @@ const CHECKS: Record<Exclude<keyof SimulatorOptions, 'dialect'>, Check> = {
   alertIds: bool,
   autoAlerts: bool,
   co2Threshold: positiveFinite,
+  meetingEveryMs: (v) => (v === 0 || (typeof v === 'number' && Number.isInteger(v) && v >= MIN_MEETING_EVERY_MS && v <= MAX_MEETING_EVERY_MS)
+    ? undefined : `0 (none) or an integer ${MIN_MEETING_EVERY_MS}..${MAX_MEETING_EVERY_MS}`),
   maxAlerts: int(1, 1_000_000),
   now: (v) => (typeof v === 'function' ? undefined : 'a function returning epoch milliseconds'),
 };

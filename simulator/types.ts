@@ -224,8 +224,19 @@ export interface SimulatorOptions {
    * (a comma-separated string or an array; see DIALECTS).
    */
   dialect?: Partial<Dialect> | string | readonly string[];
+  /**
+   * Raise alerts from the simulator's own readings: `co2_high` once a room's CO2 has been above
+   * `co2Threshold` for two report intervals in a row, `co2_normal` once 50 ppm below it as long, and
+   * `battery_low` when an AirBird's battery drops under 20 %.
+   */
   autoAlerts?: boolean;
   co2Threshold?: number;
+  /**
+   * Every this many ms one room holds a meeting (the rooms take turns): its CO2 climbs past a full
+   * room's 1,370 ppm for a few minutes, then airs out, at any hour (0: no meetings, the default;
+   * at least 10 s). With autoAlerts, a demo sees alerts come and go within minutes of starting.
+   */
+  meetingEveryMs?: number;
   maxAlerts?: number;
   now?: () => number;
 }

@@ -53,8 +53,10 @@ export interface WireRequest {
   auth?: RequestAuth;
   /** Goes ahead of the requests queued for a slot: other work waits for its answer. */
   first?: boolean;
-  /** `GET /devices/{physical_id}`: names the endpoint in errors without its parameters. */
+  /** `GET /devices/{physical_id}`: the endpoint without its parameters (an error's `endpoint`). */
   endpoint: string;
+  /** `GET /devices/D2:C1:AA:FF:3E:09`: the request with its ids, what error messages name; the endpoint without one. */
+  label?: string;
   signal?: AbortSignal;
 }
 
@@ -303,7 +305,7 @@ export class Transport {
     for (let blockedMs = this.rateLimitRemainingMs(); blockedMs > 0; blockedMs = this.rateLimitRemainingMs()) {
       if (blockedMs > this.options.maxRetryAfterMs) {
         throw new LeapcraftRateLimitError(
-          `${req.endpoint}: the API asked to pause for ${Math.ceil(blockedMs / 1000)} s (HTTP 429); not sent`,
+          `${req.label ?? req.endpoint}: the API asked to pause for ${Math.ceil(blockedMs / 1000)} s (HTTP 429); not sent`,
           { endpoint: req.endpoint, status: 429, retryAfterMs: blockedMs },
         );
       }
@@ -366,14 +368,14 @@ export class Transport {
     } catch (err) {
       if (call.aborted) throw call.reason;
       if (timedOut) {
-        return { error: new LeapcraftTimeoutError(`${req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
+        return { error: new LeapcraftTimeoutError(`${req.label ?? req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
       }
       const code = (err as { code?: string }).code;
       const proxyStatus = /^Bad response: (\d{3})$/.exec((err as Error).message ?? '')?.[1];
       if (this.viaProxy && proxyStatus) {
         // The proxy agent's answer to a refused CONNECT. The proxy URL is not quoted: it may hold a password.
         const refused = new LeapcraftUnavailableError(
-          `${req.endpoint}: the proxy refused the tunnel to the API with HTTP ${proxyStatus}; check HTTPS_PROXY (and its credentials) and NO_PROXY`,
+          `${req.label ?? req.endpoint}: the proxy refused the tunnel to the API with HTTP ${proxyStatus}; check HTTPS_PROXY (and its credentials) and NO_PROXY`,
           { endpoint: req.endpoint },
         );
         if (Number(proxyStatus) < 500) throw refused;
@@ -381,10 +383,10 @@ export class Transport {
       }
       if (code && !RETRYABLE_NETWORK_CODES.has(code)) {
         // Not a transient network fault (a bad URL, a TLS error): retrying will not help.
-        throw new LeapcraftUnavailableError(`${req.endpoint} could not be sent (${code})`, { endpoint: req.endpoint });
+        throw new LeapcraftUnavailableError(`${req.label ?? req.endpoint} could not be sent (${code})`, { endpoint: req.endpoint });
       }
       return {
-        error: new LeapcraftUnavailableError(`${req.endpoint} failed: ${code ?? 'connection error'}`, { endpoint: req.endpoint }),
+        error: new LeapcraftUnavailableError(`${req.label ?? req.endpoint} failed: ${code ?? 'connection error'}`, { endpoint: req.endpoint }),
       };
     } finally {
       clearTimeout(timer);
@@ -407,7 +409,7 @@ export class Transport {
     if (err instanceof LeapcraftError) return err;
     if (cancelled) {
       const why = err instanceof ClosedMarker ? 'the Leapcraft account was closed' : 'the request was cancelled';
-      return new LeapcraftAbortedError(`${req.endpoint}: ${why}`, { endpoint: req.endpoint });
+      return new LeapcraftAbortedError(`${req.label ?? req.endpoint}: ${why}`, { endpoint: req.endpoint });
     }
     return err;
   }
