@@ -6,7 +6,7 @@
 import { ClusterResults, fairShare, perReplicaText, scenarioLabel, scenarios, SPREAD_WAIT_MS } from './cluster';
 import type { CoalescingResults } from './coalescing';
 import type { CycleResults } from './cycle';
-import { delaysOf, FrugalResults, requestsPerNewReading } from './frugal';
+import { delaysOf, FIELD, FrugalResults, requestsPerNewReading, steadyRequestsPerNewReading } from './frugal';
 import type { PickerResults } from './picker';
 import type { ScaleResults } from './scale';
 import type { SoakResults } from './soak';
@@ -171,7 +171,40 @@ function frugalChecks(r: FrugalResults): Check[] {
     measured: b.runs.map((x) => `${x.label}: ${Math.min(...x.minReadsPerDeviceHour)}–${Math.max(...x.maxReadsPerDeviceHour)} per device per hour`).join('; '),
     pass: least >= 1 && b.runs.every((x) => x.errors === 0),
   });
-  return checks;
+  return [...checks, ...fieldChecks(r)];
+}
+
+/** Sensors as they behave in the field, each beside the exact ones: requests per new reading once learnt, a faster sensor every interval. */
+function fieldChecks(r: FrugalResults): Check[] {
+  const f = r.field;
+  const run = (label: string) => f.runs.find((x) => x.label === label)!;
+  const exact = run(FIELD.exact);
+  const setting = `${f.devices} sensors every ${f.reportIntervalS} s, polled every ${f.intervalS} s, cadence-aware, from minute ${f.steadyFromMinute} of ${f.minutes}`;
+  const fmt = (x: number) => round(x, 2).toFixed(2);
+  const perReading = (label: string): Check => {
+    const x = run(label);
+    const steady = steadyRequestsPerNewReading(x);
+    return {
+      name: `field habits: requests per new reading, ${label} (${setting})`,
+      kind: 'simulated',
+      target: '≤ 1.3',
+      measured: `${fmt(steady)} (${x.steady.telemetryRequests} for ${x.steady.newReadings}; the whole run ${fmt(requestsPerNewReading(x))}; exact sensors ${fmt(steadyRequestsPerNewReading(exact))})`,
+      pass: steady <= 1.3 && x.errors === 0 && x.stuckWaits === 0,
+    };
+  };
+  const fast = run(FIELD.fast);
+  const i = fast.perInterval;
+  return [
+    perReading(FIELD.lost),
+    perReading(FIELD.jitter),
+    {
+      name: `field habits: sensors ${FIELD.fast} (every ${f.intervalS / 2} s, polled every ${f.intervalS} s), requests per sensor and interval, and a new reading in each`,
+      kind: 'simulated',
+      target: '= 1 request in every interval, a new reading in every interval',
+      measured: `${i.min}–${i.max} requests in each of ${i.intervals} sensor intervals, a new reading in ${i.withNews}; ${fmt(steadyRequestsPerNewReading(fast))} requests per new reading`,
+      pass: i.intervals > 0 && i.min === 1 && i.max === 1 && i.withNews === i.intervals && fast.errors === 0,
+    },
+  ];
 }
 
 /** The simulated minute from which every cadence-aware key has learnt its period (two readings, and a margin). */

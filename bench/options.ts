@@ -18,10 +18,14 @@ export interface BenchOptions {
   /** Simulated clock: a cycle every stepS seconds for runS seconds, tokens living lifetimeS. */
   tokens: { devices: number; lifetimeS: number; runS: number; stepS: number; latencyMs: number };
   soak: { devices: number; cycles: number; warmup: number; sampleEvery: number };
-  /** Simulated time: fixed vs cadence-aware polling for `minutes`, then the request budget for `budget.hours`. */
+  /**
+   * Simulated time: fixed vs cadence-aware polling for `minutes`, then the request budget for `budget.hours`, then
+   * sensors as they behave in the field (lost readings, jitter, faster than the interval) for `field.minutes`.
+   */
   frugal: {
     devices: number; reportIntervalS: number; intervalS: number; minutes: number; steadyFromMinute: number;
     budget: { devices: number; perHour: number; intervalS: number; hours: number };
+    field: { minutes: number; steadyFromMinute: number };
   };
   /** Building scale: an hour of simulated time in-process, then `nodeRedSeconds` of a real Node-RED. */
   scale: {
@@ -57,6 +61,7 @@ export function defaultOptions(): BenchOptions {
     frugal: {
       devices: 100, reportIntervalS: 300, intervalS: 60, minutes: 30, steadyFromMinute: 10,
       budget: { devices: 100, perHour: 1000, intervalS: 60, hours: 3 },
+      field: { minutes: 120, steadyFromMinute: 30 },
     },
     scale: { devices: 10_000, gateways: 100, reportIntervalS: 300, intervalS: 60, minutes: 60, sliceMs: 1000, nodeRedSeconds: 180, steadyAfterS: 70 },
     cluster: { devices: 1000, accounts: 10, replicas: [1, 2, 3], intervalS: 10, windowIntervals: 3 },

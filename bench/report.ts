@@ -3,7 +3,7 @@ import type { Check } from './checks';
 import { cpuRatio, learntMinute, perIntervalAfter, ratio } from './checks';
 import { describeRun, perReplicaText, scenarioLabel, scenarios, SPREAD_WAIT_MS } from './cluster';
 import type { ContenderResult, CycleResults } from './cycle';
-import { delaysOf, requestsPerNewReading } from './frugal';
+import { delaysOf, requestsPerNewReading, steadyRequestsPerNewReading } from './frugal';
 import type { ContenderRun } from './frugal-process';
 import type { BenchResults } from './run';
 import { fmtMs, MiB, round, Spread } from './stats';
@@ -266,6 +266,39 @@ function frugalSection(r: NonNullable<BenchResults['frugal']>): string {
     'The budget stretches every key\'s interval by one factor so the plan fills 90 % of it (the rest absorbs late re-checks,',
     'retries and msgs that ask), and a rolling-hour count holds the rest back: no request starts that would exceed it. Every',
     'device is still read, each as often as the others.',
+    '',
+    fieldSection(r.field),
+  ].join('\n');
+}
+
+/** Section 6's field habits: sensors that lose readings, jitter, or report faster than the poll, beside exact ones. */
+function fieldSection(f: NonNullable<BenchResults['frugal']>['field']): string {
+  const runs = f.runs;
+  const fmt = (x: number) => round(x, 2).toFixed(2);
+  const delays = (x: ContenderRun) => {
+    const d = delaysOf(x);
+    return `${secs(d.medianS)} / ${secs(d.p95S)} / ${secs(d.maxS)}`;
+  };
+  return [
+    `### Sensors as they behave in the field`,
+    '',
+    `${f.devices} sensors every ${f.reportIntervalS} s polled every ${f.intervalS} s, cadence-aware, ${f.minutes} simulated minutes, the same harness; each column`,
+    'a simulator of its own whose sensors have one habit (`lossRate: 0.1`; `reportJitterShare: 0.3`, each report up to 30 % of',
+    `the period after its slot; \`reportIntervalS: ${f.intervalS / 2}\`), seeded, so every run sees the same readings. The figures from minute ${f.steadyFromMinute} on`,
+    'are past learning. A lost reading costs its slot\'s look and one re-check; a jittery sensor is looked at where most of its',
+    'readings come and re-checked at the latest seen; a sensor faster than the interval follows the rounds (the freshest reading',
+    'each interval).',
+    '',
+    table(['', ...runs.map((x) => x.label)], [
+      [`telemetry requests in ${f.minutes} min`, ...runs.map((x) => x.telemetryRequests)],
+      ['new readings that reached a msg', ...runs.map((x) => x.newReadings)],
+      ['requests per new reading, the whole run', ...runs.map((x) => fmt(requestsPerNewReading(x)))],
+      [`**requests per new reading from minute ${f.steadyFromMinute}**`, ...runs.map((x) => `**${fmt(steadyRequestsPerNewReading(x))}**`)],
+      [`requests per sensor and interval from minute ${f.steadyFromMinute} (fewest–most)`, ...runs.map((x) => `${x.perInterval.min}–${x.perInterval.max}`)],
+      ['intervals with a new reading', ...runs.map((x) => `${x.perInterval.withNews} of ${x.perInterval.intervals}`)],
+      ['delay from a reading\'s timestamp to its msg: median / p95 / max', ...runs.map(delays)],
+      ['errors', ...runs.map((x) => x.errors)],
+    ]),
   ].join('\n');
 }
 

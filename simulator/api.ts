@@ -252,7 +252,7 @@ function topology(id: string, ctx: ApiContext): HttpReply {
         type: d.item.type,
         serial: d.item.serial,
         rssi: d.rssi,
-        last_seen: isoUtc(reportInstant(d, reportedBy(d, ctx), ctx.options.reportIntervalMs)),
+        last_seen: isoUtc(reportInstant(d, reportedBy(d, ctx), ctx.model)),
       })),
   };
   return jsonReply(200, body);

@@ -21,7 +21,7 @@ import { checkOptions, DEFAULT_OPTIONS, mergeOptions, type CheckedOptions, type 
 import type { ModelParams } from './model';
 import { StatsRecorder } from './stats';
 import { TokenStore } from './tokens';
-import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, SimulatorOptions, SimulatorStats } from './types';
+import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, ResetHeaders, SimulatorOptions, SimulatorStats } from './types';
 
 export * from './types';
 export { DEFAULT_OPTIONS } from './options';
@@ -290,13 +290,16 @@ export class LeapcraftSimulator implements SimControl {
     this.alertTimer.unref();
   }
 
-  /** What the sensor model needs: the seed, the report interval and the meetings, if any. */
+  /**
+   * What the sensor model needs: the seed, the report interval, the sensors' habits (the jitter is
+   * `reportJitterMs` plus `reportJitterShare` of the period; the lost reports) and the meetings, if any.
+   */
   private modelParams(): ModelParams {
-    const { seed, reportIntervalMs, meetingEveryMs } = this.opts;
+    const { seed, reportIntervalMs, reportJitterMs, reportJitterShare, lossRate, meetingEveryMs } = this.opts;
     const meetings = meetingEveryMs > 0
       ? { everyMs: meetingEveryMs, origin: this.meetingOrigin, rooms: this.world.devices.length, seed }
       : undefined;
-    return { seed, reportIntervalMs, meetings };
+    return { seed, reportIntervalMs, reportJitterMs: reportJitterMs + reportJitterShare * reportIntervalMs, lossRate, meetings };
   }
 
   private evaluateAlerts(): void {
@@ -329,8 +332,8 @@ export class LeapcraftSimulator implements SimControl {
   private async onApi(req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof parseTarget>): Promise<void> {
     const method = req.method ?? 'GET';
     const route = matchRoute(target.segments);
-    const record = (status: number, reading?: RequestLogEntry['reading']): void =>
-      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now(), ...(reading ? { reading } : {}) });
+    const record = (status: number, extra: Partial<RequestLogEntry> = {}): void =>
+      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now(), ...extra });
 
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body.kind === 'aborted') {
@@ -339,6 +342,14 @@ export class LeapcraftSimulator implements SimControl {
     }
     let action: FaultAction;
     let faulted = false;
+    let resetAt: number | undefined;
+    const early = this.faults.reset.pending(this.opts.now());
+    if (early) {
+      // The window a 429 announced is spent until its reset: the same answer again.
+      record(429, { resetAt: early.resetAt, beforeReset: true });
+      if (await this.delay(this.opts.latencyMs)) send(res, early.reply);
+      return;
+    }
     if (body.kind === 'too-large') {
       action = {
         kind: 'reply',
@@ -349,9 +360,15 @@ export class LeapcraftSimulator implements SimControl {
       const normal = (): HttpReply => this.handle(request);
       const fault = this.faults.take(route.endpoint);
       faulted = fault !== undefined;
-      action = fault ? faultAction(fault, normal) : { kind: 'reply', reply: normal() };
+      const announce = (afterMs: number, form: ResetHeaders) => {
+        const announced = this.faults.reset.announce(afterMs, form, this.opts.now());
+        resetAt = announced.resetAt;
+        return announced.headers;
+      };
+      action = fault ? faultAction(fault, normal, announce) : { kind: 'reply', reply: normal() };
     }
-    record(action.kind === 'reply' ? action.reply.status : 0, action.kind === 'reply' && !faulted ? servedReading(route.endpoint, target.query, action.reply) : undefined);
+    const reading = action.kind === 'reply' && !faulted ? servedReading(route.endpoint, target.query, action.reply) : undefined;
+    record(action.kind === 'reply' ? action.reply.status : 0, { ...(reading ? { reading } : {}), ...(resetAt !== undefined ? { resetAt } : {}) });
     // A hang never answers: the socket stays open until the client gives up or stop() runs.
     if (action.kind === 'hang') return;
 

@@ -7,16 +7,23 @@
  */
 import type { SimDevice } from './data';
 import { meetingCo2, type MeetingPlan } from './meetings';
-import { hashInts, signedUnit } from './random';
+import { hashInts, signedUnit, unit } from './random';
 import { bucketStart, DAY, HOUR, isoUtc, MINUTE, nextBucketStart, SECOND } from './time';
 import type { AverageBucket, AveragesObject, LatestTelemetry, Readings, ReadingsWithMeta, Resolution } from './types';
 
 export interface ModelParams {
   seed: number;
   reportIntervalMs: number;
+  /** Each report comes up to this long after its slot (ms, uniform, seeded per device and report); default 0. */
+  reportJitterMs?: number;
+  /** The share of reports that never come (seeded per device and report); default 0. */
+  lossRate?: number;
   /** Meetings that fill rooms at any hour (simulator option meetingEveryMs); none when absent. */
   meetings?: MeetingPlan;
 }
+
+/** How far back a report is looked for among lost ones: a loss rate near 1 must not loop for long. */
+const MAX_LOST_IN_A_ROW = 200;
 
 /** CO2 of well-ventilated outdoor-like air, where every room settles at night. */
 const BASELINE_CO2 = 420;
@@ -105,11 +112,33 @@ function rounded(r: Readings): Readings {
   return out;
 }
 
-/** The instant of the device's most recent report at or before `now`. */
-export function reportInstant(device: SimDevice, now: number, reportIntervalMs: number): number {
-  const periodSeconds = Math.floor(reportIntervalMs / SECOND);
+/**
+ * The instant of the device's most recent report at or before `now`. Report k is due at its slot
+ * (the device's phase + k periods); with `reportJitterMs` it comes up to that long after it, and
+ * with `lossRate` some never come (the previous reading stays the latest). Both are drawn from
+ * (seed, device, k), so a run repeats and every request within one report agrees.
+ */
+export function reportInstant(device: SimDevice, now: number, params: ModelParams): number {
+  const period = params.reportIntervalMs;
+  const periodSeconds = Math.floor(period / SECOND);
   const phase = periodSeconds > 0 ? (device.phaseSeed % periodSeconds) * SECOND : 0;
-  return Math.floor((now - phase) / reportIntervalMs) * reportIntervalMs + phase;
+  // Below one period, so reports never overtake each other.
+  const jitter = Math.min(Math.max(0, params.reportJitterMs ?? 0), period - 1);
+  const loss = params.lossRate ?? 0;
+  let k = Math.floor((now - phase) / period);
+  for (let back = 0; back < MAX_LOST_IN_A_ROW; back++, k--) {
+    if (loss > 0 && unit(hashInts(params.seed, device.index, k, 0x1055)) < loss) continue;
+    const at = k * period + phase + jitterOf(params.seed, device, k, jitter);
+    if (at <= now) return at;
+  }
+  return Math.floor((now - phase) / period) * period + phase;
+}
+
+/** How late report k comes: whole seconds when the jitter spans a second or more, as sensors stamp their readings. */
+function jitterOf(seed: number, device: SimDevice, k: number, jitter: number): number {
+  if (jitter <= 0) return 0;
+  const late = unit(hashInts(seed, device.index, k, 0x7177)) * jitter;
+  return jitter >= SECOND ? Math.floor(late / SECOND) * SECOND : Math.floor(late);
 }
 
 function readingMeta(device: SimDevice, t: number, seed: number): Record<string, unknown> {
@@ -118,7 +147,7 @@ function readingMeta(device: SimDevice, t: number, seed: number): Record<string,
 
 /** Readings as of the device's last report: identical for every request within one report period. */
 export function latestTelemetry(device: SimDevice, now: number, params: ModelParams): LatestTelemetry {
-  const t = reportInstant(device, now, params.reportIntervalMs);
+  const t = reportInstant(device, now, params);
   const data: ReadingsWithMeta = { ...rounded(rawReadings(device, t, params.seed, params.meetings)), meta: readingMeta(device, t, params.seed) };
   return {
     physical_id: device.item.physical_id,

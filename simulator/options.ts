@@ -27,6 +27,9 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = {
   tokenLifetimeMs: 3_600_000,
   latencyMs: 0,
   reportIntervalMs: 60_000,
+  reportJitterMs: 0,
+  reportJitterShare: 0,
+  lossRate: 0,
   initialAlerts: 0,
   alertOrder: 'newest',
   alertIds: true,
@@ -56,6 +59,7 @@ const nonNegative: Check = (v) =>
   typeof v === 'number' && !Number.isNaN(v) && v >= 0 ? undefined : 'a number >= 0 (Infinity allowed)';
 const positiveFinite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a finite number > 0');
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
+const share: Check = (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'a number from 0 to below 1');
 const nonEmptyString: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
 
 const CHECKS: Record<Exclude<keyof SimulatorOptions, 'dialect'>, Check> = {
@@ -70,6 +74,9 @@ const CHECKS: Record<Exclude<keyof SimulatorOptions, 'dialect'>, Check> = {
   tokenLifetimeMs: nonNegative,
   latencyMs: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number >= 0'),
   reportIntervalMs: int(1),
+  reportJitterMs: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number >= 0'),
+  reportJitterShare: share,
+  lossRate: share,
   initialAlerts: int(0, 1_000_000),
   alertOrder: (v) => (v === 'newest' || v === 'oldest' ? undefined : "'newest' or 'oldest'"),
   alertIds: bool,

@@ -405,7 +405,11 @@ export class PollScheduler {
     // due now brings this visit's value (the new reading), a moment later; otherwise no new
     // reading can be due and the visit hands out the cached one.
     const plannedAt = this.plans.plannedAt(entry, now);
-    if (plannedAt === undefined || now >= plannedAt + this.intervalOf(group)) return 'fetch';
+    if (plannedAt === undefined) return 'fetch';
+    // The check waits for the budget (or for the reset the API named): the visit hands out the
+    // cached value now rather than hold the round or owe it; the check's reading follows as news.
+    if (!this.planner.mayStart(now)) return 'cache';
+    if (now >= plannedAt + this.intervalOf(group)) return 'fetch';
     return this.plans.dueAt(entry, now) <= now ? 'owe' : 'cache';
   }
 
