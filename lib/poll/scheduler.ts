@@ -400,14 +400,12 @@ export class PollScheduler {
     if (entry.inFlight) return 'owe';
     // Waiting out a Retry-After, or a Retry-After retry ran in this round already.
     if (now < entry.notBefore || (entry.retriedAt !== undefined && entry.retriedAt >= group.roundStart)) return cached ? 'cache' : 'owe';
-    // A key that plans its checks is fetched by the off-round timer at its time (paced, waiting
-    // for the budget); the round fetches it only when that check is an interval overdue. A check
-    // due now brings this visit's value (the new reading), a moment later; otherwise no new
-    // reading can be due and the visit hands out the cached one.
+    // A key that plans its checks is fetched by the off-round timer at its time; the round fetches
+    // it only when that check is an interval overdue. While the check waits for the budget (or a
+    // reset the API named) the visit hands out the cached value, the reading following as news; a
+    // check due now brings this visit's value a moment later; else no new reading can be due.
     const plannedAt = this.plans.plannedAt(entry, now);
     if (plannedAt === undefined) return 'fetch';
-    // The check waits for the budget (or for the reset the API named): the visit hands out the
-    // cached value now rather than hold the round or owe it; the check's reading follows as news.
     if (!this.planner.mayStart(now)) return 'cache';
     if (now >= plannedAt + this.intervalOf(group)) return 'fetch';
     return this.plans.dueAt(entry, now) <= now ? 'owe' : 'cache';
