@@ -39,13 +39,9 @@ import { KeyPlans } from './key-plans';
 import { OffRoundChecks } from './off-round';
 import { isRateLimited, KeyRequests } from './requests';
 import { cancelled, Fetch, SharedFetches, waitFor } from './shared-fetch';
-import type { CadenceSource, CadenceView, Entry, Group, SchedulerOptions, SubscribeOptions } from './types';
+import { CadenceSource, CadenceView, Entry, entryId, Group, SchedulerOptions, SubscribeOptions } from './types';
 
 export { Answer, AnswerMeta, CadenceSource, CadenceView, Failure, Fetch, Listener, SchedulerOptions, SubscribeOptions };
-
-function entryId(intervalMs: number, key: string): string {
-  return `${intervalMs}\u0000${key}`;
-}
 
 export class PollScheduler {
   private readonly entries = new Map<string, Entry>();
