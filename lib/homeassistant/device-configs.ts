@@ -90,8 +90,8 @@ function attributesOf(ctx: HaConfigContext, d: HaKnownDevice, key: string): Pick
 }
 
 /**
- * The air-quality node's category, an enum sensor of its profile's categories (their stable ids;
- * label, level and profile as attributes), and the ventilation demand in %. Like the readings they
+ * The air-quality node's category, an enum sensor of its profile's categories by their labels (the
+ * category's stable id, level and profile as attributes), and the ventilation demand in %. Like the readings they
  * come from, unavailable with the device.
  */
 function airQualityComponents(d: HaKnownDevice, ctx: HaConfigContext): HaComponent[] {
@@ -144,7 +144,7 @@ export function haSensorState(d: HaKnownDevice): string {
   if (aq) {
     state[HA_AIR_QUALITY_ID] = aq.category;
     state[HA_DEMAND_ID] = aq.demand;
-    state[HA_AIR_QUALITY_ATTRIBUTES] = { label: aq.label ?? null, level: aq.level ?? null, profile: aq.profile ?? null };
+    state[HA_AIR_QUALITY_ATTRIBUTES] = { category: aq.id ?? null, level: aq.level ?? null, profile: aq.profile ?? null };
   }
   const health = d.problem;
   if (health) {

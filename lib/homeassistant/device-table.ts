@@ -23,10 +23,10 @@ export interface HaReadingEntity {
 
 /** The air quality the air-quality node last told of a device (null: not since a restart). */
 export interface HaAirQualityState {
-  /** The enum sensor's options: the profile's categories, best first. */
+  /** The enum sensor's options: the profile's categories by their labels, best first. */
   options: string[];
   category: string | null;
-  label?: string;
+  id?: string;
   level?: number;
   profile?: string;
   demand: number | null;

@@ -50,12 +50,12 @@ export interface HaReadingInput {
 /** What the air-quality node says of a device (docs/AIR-QUALITY.md, "The msgs"). */
 export interface HaAirQualityInput {
   physicalId: string;
-  /** The profile's categories (their stable ids), best first: the enum sensor's options. */
+  /** The profile's categories by their labels, best first: the enum sensor's options. */
   options: string[];
-  /** The category now: one of `options`. */
+  /** The category now, by its label: one of `options`. */
   category: string;
-  /** Its name for people, its level (1 the best), the profile: the sensor's attributes. */
-  label?: string;
+  /** Its stable id (I…IV, harmless…), its level (1 the best), the profile: the sensor's attributes. */
+  id?: string;
   level?: number;
   profile?: string;
   /** The ventilation demand, 0–100 %. */
@@ -247,13 +247,13 @@ function parseAirQuality(msg: Record<string, unknown>): HaCommand {
     throw invalid('msg.payload', 'expected the air-quality node\'s msg of one device (its first or second output); its report has no device to show');
   }
   if (list.length === 0 || list.length > HA_MAX_AIR_QUALITY_OPTIONS) throw invalid('msg.categories', `expected 1 to ${HA_MAX_AIR_QUALITY_OPTIONS} categories`);
-  const options = list.map((c, i) => categoryId(isPlainObject(c) ? c.category : undefined, `msg.categories[${i}].category`));
-  if (new Set(options).size !== options.length) throw invalid('msg.categories', 'the categories must differ');
-  const category = categoryId(payload.category, 'msg.payload.category');
-  if (!options.includes(category)) throw invalid('msg.payload.category', `${JSON.stringify(category.slice(0, 40))} is not one of msg.categories`);
-  const item: HaAirQualityInput = { physicalId: requireId(payload.device ?? msg.physical_id, 'msg.payload.device'), options, category };
-  const label = cleanText(payload.label, 128);
-  if (label) item.label = label;
+  // The enum's options are the profile's labels (an id stands in for a category without one).
+  const ids = list.map((c, i) => categoryId(isPlainObject(c) ? c.category : undefined, `msg.categories[${i}].category`));
+  const options = list.map((c, i) => (isPlainObject(c) ? cleanText(c.label, 128) : undefined) || ids[i]!);
+  if (new Set(ids).size !== ids.length || new Set(options).size !== options.length) throw invalid('msg.categories', 'the categories must differ');
+  const id = categoryId(payload.category, 'msg.payload.category');
+  if (!ids.includes(id)) throw invalid('msg.payload.category', `${JSON.stringify(id.slice(0, 40))} is not one of msg.categories`);
+  const item: HaAirQualityInput = { physicalId: requireId(payload.device ?? msg.physical_id, 'msg.payload.device'), options, category: options[ids.indexOf(id)]!, id };
   if (typeof payload.level === 'number' && Number.isInteger(payload.level) && payload.level > 0) item.level = payload.level;
   const profile = cleanText(payload.profile, 64);
   if (profile) item.profile = profile;

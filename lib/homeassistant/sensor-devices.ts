@@ -75,8 +75,8 @@ export class HaSensorDevices {
 
   /** What the air-quality node says of the device (it judged a reading: the device reported). */
   airQuality(d: HaKnownDevice, input: HaAirQualityInput, now: number): HaMessage[] {
-    const { options, category, label, level, profile, demand } = input;
-    const changed = this.table.setAirQuality(d, { options, category, label, level, profile, demand: demand ?? null });
+    const { options, category, id, level, profile, demand } = input;
+    const changed = this.table.setAirQuality(d, { options, category, id, level, profile, demand: demand ?? null });
     return this.reported(d, changed ? [HA_AIR_QUALITY_ID, HA_DEMAND_ID] : [], now);
   }
 

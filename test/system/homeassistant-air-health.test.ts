@@ -26,6 +26,8 @@ type Config = Record<string, any>;
 const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
 
 const EN16798 = ['I', 'II', 'III', 'IV'];
+/** The profile's labels, the enum's options (the test helper's RED._ gives the catalog keys, not their English). */
+const EN16798_LABELS = EN16798.map((id) => `leapcraft-air-quality.category.en16798.${id}`);
 
 function flow(sim: LeapcraftSimulator, port: number, discovery: 'device' | 'entity') {
   return [
@@ -98,13 +100,14 @@ for (const discovery of ['device', 'entity'] as const) {
         const comps = components(id);
         const aq = comps.get('air_quality')!;
         assert.equal(aq.device_class, 'enum');
-        assert.deepEqual(aq.options, EN16798);
+        assert.deepEqual(aq.options, EN16798_LABELS);
         const now = state(id)!;
-        assert.ok(EN16798.includes(renderTemplate(aq.value_template, now)), `${id}: the state is one of the options`);
+        const shown = renderTemplate(aq.value_template, now);
+        assert.ok(EN16798_LABELS.includes(shown), `${id}: the state is one of the options`);
         const attributes = JSON.parse(renderTemplate(aq.json_attributes_template, now));
         assert.equal(attributes.profile, 'en16798');
-        assert.equal(typeof attributes.label, 'string');
-        assert.equal(attributes.level, EN16798.indexOf(now.air_quality) + 1);
+        assert.equal(attributes.category, EN16798[EN16798_LABELS.indexOf(shown)], 'the stable id beside the label');
+        assert.equal(attributes.level, EN16798_LABELS.indexOf(shown) + 1);
         const demand = comps.get('ventilation_demand')!;
         assert.equal(demand.unit_of_measurement, '%');
         const value = Number(renderTemplate(demand.value_template, now));

@@ -75,9 +75,9 @@ for (const mode of ['device', 'entity'] as const) {
       assert.deepEqual([...comps.keys()].sort(), ['air_quality', 'alert', 'co2', 'last_seen', 'temperature', 'ventilation_demand']);
       const aq = comps.get('air_quality')!;
       assert.equal(aq.device_class, 'enum');
-      assert.deepEqual(aq.options, ['I', 'II', 'III', 'IV']);
+      assert.deepEqual(aq.options, ['Category I', 'Category II', 'Category III', 'Category IV'], 'the profile\'s labels');
       assert.equal(aq.name, 'Air quality');
-      assert.deepEqual(ha.render(aq), { value: 'III', attributes: { label: 'Category III', level: 3, profile: 'en16798' } });
+      assert.deepEqual(ha.render(aq), { value: 'Category III', attributes: { category: 'III', level: 3, profile: 'en16798' } });
       const demand = comps.get('ventilation_demand')!;
       assert.equal(demand.unit_of_measurement, '%');
       assert.equal(demand.state_class, 'measurement');
@@ -87,13 +87,13 @@ for (const mode of ['device', 'entity'] as const) {
       // The next msg: the state only, no config again.
       const next = ha.send(aqMsg('r1', 900, 'II', 50));
       assert.deepEqual(next.map((m) => m.kind), ['state']);
-      assert.equal(ha.render(ha.components('r1').get('air_quality')!).value, 'II');
+      assert.equal(ha.render(ha.components('r1').get('air_quality')!).value, 'Category II');
       assert.equal(ha.render(ha.components('r1').get('co2')!).value, '1300', 'the last reading kept');
       // Another profile: the enum announced again with its options.
       const uba = ha.send(aqMsg('r1', 900, 'harmless', 50, { profile: 'uba' }));
       assert.ok(uba.some((m) => m.kind === 'config'));
-      assert.deepEqual(ha.components('r1').get('air_quality')!.options, ['harmless', 'elevated', 'unacceptable']);
-      assert.equal(ha.render(ha.components('r1').get('air_quality')!).value, 'harmless');
+      assert.deepEqual(ha.components('r1').get('air_quality')!.options, ['Category harmless', 'Category elevated', 'Category unacceptable']);
+      assert.equal(ha.render(ha.components('r1').get('air_quality')!).value, 'Category harmless');
       assert.equal(ha.bridge.stats().entities, 4, 'two readings, the air quality\'s two');
     });
 
@@ -140,7 +140,7 @@ for (const mode of ['device', 'entity'] as const) {
       const emptied = msgs.filter((m) => m.kind === 'config' && m.payload === '');
       assert.deepEqual(emptied, [], 'nothing removed');
       const comps = again.components('r5');
-      assert.deepEqual(comps.get('air_quality')!.options, ['harmless', 'elevated', 'unacceptable']);
+      assert.deepEqual(comps.get('air_quality')!.options, ['Category harmless', 'Category elevated', 'Category unacceptable']);
       assert.equal(again.render(comps.get('air_quality')!).value, '', 'unknown (null) until the air-quality node speaks');
       assert.equal(again.render(comps.get('problem')!).value, '');
       const removal = again.bridge.remove(['r5']);
