@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import vm from 'node:vm';
 import sinon from 'sinon';
-import { catchNode, helper, sleep } from './support/nodered';
+import { catchNode, helper, sleep } from '../support/nodered';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 type NodeModule = (RED: never) => unknown;
@@ -21,7 +21,7 @@ interface EditorDef {
   defaults?: Record<string, { value?: unknown; type?: string; required?: boolean }>;
 }
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLES_DIR = path.join(ROOT, 'examples');
 // The same files the helper and support/nodered.ts load, so a module is never registered twice.
 const CORE_DIR = path.resolve(path.dirname(require.resolve('@node-red/nodes/core/common/25-catch.js')), '..');
@@ -229,7 +229,7 @@ describe('example flows', function () {
 
   it('each example has ids of its own: no id in two examples, none of the npm start demo (they import side by side, no "nodes already exist")', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { demoFlow } = require('../scripts/start.js') as { demoFlow: (o: object, baseUrl: string) => Array<{ id: string }> };
+    const { demoFlow } = require('../../scripts/start.js') as { demoFlow: (o: object, baseUrl: string) => Array<{ id: string }> };
     const demoIds = new Set(demoFlow({}, SIMULATOR_URL).map((n) => n.id));
     const seen = new Map<string, string>();
     for (const file of EXAMPLE_FILES) {

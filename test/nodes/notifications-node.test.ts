@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { LeapcraftSimulator, SimulatorOptions } from '../simulator';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from './support/nodered';
-import { readJsonLines, RealNodeRed, waitFor } from './support/real-nodered';
-import configNode = require('../nodes/leapcraft-config');
-import notificationsNode = require('../nodes/leapcraft-notifications');
+import { LeapcraftSimulator, SimulatorOptions } from '../../simulator';
+import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
+import { readJsonLines, RealNodeRed, waitFor } from '../support/real-nodered';
+import configNode = require('../../nodes/leapcraft-config');
+import notificationsNode = require('../../nodes/leapcraft-notifications');
 
 const NODES = [configNode, notificationsNode, catchNode];
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { LeapcraftSimulator, SimulatorOptions } from '../simulator';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from './support/nodered';
-import configNode = require('../nodes/leapcraft-config');
-import telemetryNode = require('../nodes/leapcraft-telemetry');
+import { LeapcraftSimulator, SimulatorOptions } from '../../simulator';
+import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
+import configNode = require('../../nodes/leapcraft-config');
+import telemetryNode = require('../../nodes/leapcraft-telemetry');
 
 const NODES = [configNode, telemetryNode, catchNode];
 type Reading = { physical_id: string; timestamp: string; data: Record<string, unknown> };

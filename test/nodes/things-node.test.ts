@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import sinon from 'sinon';
-import { LeapcraftSimulator, Thing } from '../simulator';
-import type { NodeAPI } from '../nodes/common/types';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from './support/nodered';
-import configNode = require('../nodes/leapcraft-config');
-import thingsNode = require('../nodes/leapcraft-things');
+import { LeapcraftSimulator, Thing } from '../../simulator';
+import type { NodeAPI } from '../../nodes/common/types';
+import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
+import configNode = require('../../nodes/leapcraft-config');
+import thingsNode = require('../../nodes/leapcraft-things');
 
 type Status = { fill?: string; shape?: string; text?: string };
 

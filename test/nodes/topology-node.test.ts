@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import sinon from 'sinon';
-import { LeapcraftSimulator } from '../simulator';
-import type { NodeAPI } from '../nodes/common/types';
-import { catchNode, collect, helper, nextMessages, TestNode } from './support/nodered';
-import configNode = require('../nodes/leapcraft-config');
-import topologyNode = require('../nodes/leapcraft-topology');
+import { LeapcraftSimulator } from '../../simulator';
+import type { NodeAPI } from '../../nodes/common/types';
+import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
+import configNode = require('../../nodes/leapcraft-config');
+import topologyNode = require('../../nodes/leapcraft-topology');
 
 type Msg = Record<string, unknown>;
 type Status = { fill?: string; shape?: string; text?: string };

@@ -16,8 +16,8 @@ import {
   type DialectPoint,
   type DeviceListItem,
   type SimulatorOptions,
-} from '../simulator';
-import { parseCliArgs, USAGE } from '../simulator/cli-args';
+} from '../../simulator';
+import { parseCliArgs, USAGE } from '../../simulator/cli-args';
 
 const HOUR = 3_600_000;
 /** Monday 2026-03-30 00:00 UTC. */

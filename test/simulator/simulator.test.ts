@@ -19,9 +19,9 @@ import {
   type Thing,
   type TopologyDetails,
   type TopologyListItem,
-} from '../simulator';
-import { parseCliArgs } from '../simulator/cli-args';
-import { MAX_LOGGED_REQUESTS, StatsRecorder } from '../simulator/stats';
+} from '../../simulator';
+import { parseCliArgs } from '../../simulator/cli-args';
+import { MAX_LOGGED_REQUESTS, StatsRecorder } from '../../simulator/stats';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

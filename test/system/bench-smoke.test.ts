@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { quickOptions } from '../bench/options';
-import { BenchResults, runBench } from '../bench/run';
+import { quickOptions } from '../../bench/options';
+import { BenchResults, runBench } from '../../bench/run';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('benchmark, small form (npm run bench -- --quick)', function () {
   this.timeout(240_000);

@@ -29,13 +29,13 @@ import path from 'node:path';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-import { LeapcraftSimulator } from '../simulator';
-import { isListening, startDemo, type RunningDemo } from './support/demo';
-import { deployPickerAccount, timePicker } from './support/picker';
+import { LeapcraftSimulator } from '../../simulator';
+import { isListening, startDemo, type RunningDemo } from '../support/demo';
+import { deployPickerAccount, timePicker } from '../support/picker';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { demoNodeId, demoFlow } = require('../scripts/start.js') as {
+const { demoNodeId, demoFlow } = require('../../scripts/start.js') as {
   demoNodeId: (id: string) => string;
   demoFlow: (o: { apiKey?: string }, baseUrl: string) => Array<{ id: string }>;
 };

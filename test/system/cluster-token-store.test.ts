@@ -4,11 +4,11 @@
  * member on its own when Redis is gone.
  */
 import assert from 'node:assert/strict';
-import { IssuedToken } from '../../../lib/api/auth';
-import { ClusterMember } from '../../../lib/cluster/member';
-import { SharedTokenStore } from '../../../lib/cluster/token-store';
-import { RedisServer } from '../../support/redis';
-import { waitFor } from '../../support/real-nodered';
+import { IssuedToken } from '../../lib/api/auth';
+import { ClusterMember } from '../../lib/cluster/member';
+import { SharedTokenStore } from '../../lib/cluster/token-store';
+import { RedisServer } from '../support/redis';
+import { waitFor } from '../support/real-nodered';
 
 describe('cluster: the shared token (real Redis)', function () {
   this.timeout(30_000);

@@ -8,10 +8,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isListening } from './support/demo';
-import { freePort, waitFor } from './support/real-nodered';
+import { isListening } from '../support/demo';
+import { freePort, waitFor } from '../support/real-nodered';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 async function npmStart(): Promise<{ npm: ChildProcess; port: number; simulatorPort: number; output: () => string }> {
   const port = await freePort();

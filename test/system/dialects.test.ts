@@ -36,14 +36,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { LeapcraftClient } from '../lib';
+import { LeapcraftClient } from '../../lib';
 import {
   DEFAULT_DIALECT, DIALECTS, LeapcraftSimulator, type Alert, type DeviceListItem, type Dialect, type RequestLogEntry, type SimulatorOptions,
-} from '../simulator';
-import { dialectFlow, JsonLinesTail, wrongKeyFlow, wrongKeyNodes, type Captured, type FlowNode } from './support/dialects-flow';
-import { freePort, RealNodeRed, waitFor } from './support/real-nodered';
+} from '../../simulator';
+import { dialectFlow, JsonLinesTail, wrongKeyFlow, wrongKeyNodes, type Captured, type FlowNode } from '../support/dialects-flow';
+import { freePort, RealNodeRed, waitFor } from '../support/real-nodered';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 /** More than the API's default page (100), so a server refusing limit=-1 is paged through. */
 const DEVICE_COUNT = 110;

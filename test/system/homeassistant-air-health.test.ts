@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { AQ_DEFAULTS, haDeviceKey } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
-import { deviceComponents, deviceConfigProblems, renderTemplate, schemaProblems } from '../homeassistant-schema.test';
+import { deviceComponents, deviceConfigProblems, renderTemplate, schemaProblems } from '../support/ha-discovery-schema';
 import { useMosquitto } from '../support/mosquitto';
 import { Watcher } from '../support/mqtt-watcher';
 import { helper } from '../support/nodered';

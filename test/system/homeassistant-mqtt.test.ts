@@ -17,17 +17,17 @@
  */
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import { HA_ALERT_EVENT_TYPES, haBridgeOptions, haDeviceKey, HaGatewayIndex, HomeAssistantBridge, parseHaInput, parseHaSettings } from '../lib';
-import { LeapcraftSimulator } from '../simulator';
-import type { DeviceListItem } from '../simulator';
-import { deviceComponents, deviceConfigProblems, isDeviceConfigTopic, isEntityConfigTopic, renderTemplate, schemaProblems } from './homeassistant-schema.test';
-import { useMosquitto } from './support/mosquitto';
-import { Received, Watcher } from './support/mqtt-watcher';
-import { catchNode, helper, TestNode } from './support/nodered';
-import configNode = require('../nodes/leapcraft-config');
-import telemetryNode = require('../nodes/leapcraft-telemetry');
-import haNode = require('../nodes/leapcraft-homeassistant');
-import notificationsNode = require('../nodes/leapcraft-notifications');
+import { HA_ALERT_EVENT_TYPES, haBridgeOptions, haDeviceKey, HaGatewayIndex, HomeAssistantBridge, parseHaInput, parseHaSettings } from '../../lib';
+import { LeapcraftSimulator } from '../../simulator';
+import type { DeviceListItem } from '../../simulator';
+import { deviceComponents, deviceConfigProblems, isDeviceConfigTopic, isEntityConfigTopic, renderTemplate, schemaProblems } from '../support/ha-discovery-schema';
+import { useMosquitto } from '../support/mosquitto';
+import { Received, Watcher } from '../support/mqtt-watcher';
+import { catchNode, helper, TestNode } from '../support/nodered';
+import configNode = require('../../nodes/leapcraft-config');
+import telemetryNode = require('../../nodes/leapcraft-telemetry');
+import haNode = require('../../nodes/leapcraft-homeassistant');
+import notificationsNode = require('../../nodes/leapcraft-notifications');
 
 type Config = Record<string, any>;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;

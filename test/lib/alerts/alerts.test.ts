@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { useSimulator } from './support/fixtures';
-import { Alert, alertKey, detectOrder, SeenAlerts } from '../lib';
+import { useSimulator } from '../../support/fixtures';
+import { Alert, alertKey, detectOrder, SeenAlerts } from '../../../lib';
 
 /** Runs `fn` with the process in another time zone, so "read as UTC" is told apart from "read as local". */
 function inTimeZone<T>(tz: string, fn: () => T): T {

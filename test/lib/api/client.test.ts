@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { rejectionOf, useSimulator } from './support/fixtures';
-import { LeapcraftClient } from '../lib';
+import { rejectionOf, useSimulator } from '../../support/fixtures';
+import { LeapcraftClient } from '../../../lib';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

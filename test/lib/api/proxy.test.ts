@@ -12,10 +12,10 @@ import http from 'node:http';
 import net, { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { LeapcraftSimulator } from '../simulator';
+import { LeapcraftSimulator } from '../../../simulator';
 
-const ROOT = path.resolve(__dirname, '..');
-const TLS_DIR = path.join(__dirname, 'support', 'tls');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const TLS_DIR = path.join(__dirname, '..', '..', 'support', 'tls');
 const HOST = 'api.leapcraft.test';
 
 /** Lists the devices, reads four of them, closes the client and reports what is still open. */

@@ -1,6 +1,6 @@
 /** Defensive body parsing (lib/api/response.ts): every body is data or a typed, explained error. */
 import assert from 'node:assert/strict';
-import { parseJsonBody } from '../lib/api/response';
+import { parseJsonBody } from '../../../lib/api/response';
 
 describe('parseJsonBody', () => {
   const parse = (body: string) => parseJsonBody(body, 'GET /telemetry/x', 200);

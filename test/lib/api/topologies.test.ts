@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import {
   deviceDirectory, joinDeviceList, LeapcraftClient, listTopologiesWithDevices, Topology, TOPOLOGY_DETAILS_MAX,
-} from '../lib';
-import { rejectionOf, useSimulator } from './support/fixtures';
+} from '../../../lib';
+import { rejectionOf, useSimulator } from '../../support/fixtures';
 
 /** Resolves once `ok()` holds; fails after `ms`. */
 async function waitFor(ok: () => boolean, ms = 3000): Promise<void> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {
   formatApiDateTime, integerInRange, limitOrAll, parseDateTime, requireId, telemetryQuery, validateBaseUrl,
   parseRetryAfter, backoffDelay, LeapcraftError,
-} from '../lib';
+} from '../../../lib';
 
 function invalid(fn: () => unknown, field?: string): void {
   assert.throws(fn, (err: unknown) => {

@@ -10,14 +10,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
   DOCTOR_MAX_REQUESTS, DOCTOR_POINTS, formatDoctorReport, runDoctor, simulatorCommand, type DoctorReport,
-} from '../lib';
-import { DIALECT_POINTS, DIALECTS, LeapcraftSimulator, type SimulatorOptions } from '../simulator';
-import { CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, registerAdminRoutes } from '../nodes/config/admin-routes';
-import { freePort, RealNodeRed } from './support/real-nodered';
-import { helper } from './support/nodered';
-import configNode = require('../nodes/leapcraft-config');
+} from '../../../lib';
+import { DIALECT_POINTS, DIALECTS, LeapcraftSimulator, type SimulatorOptions } from '../../../simulator';
+import { CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, registerAdminRoutes } from '../../../nodes/config/admin-routes';
+import { freePort, RealNodeRed } from '../../support/real-nodered';
+import { helper } from '../../support/nodered';
+import configNode = require('../../../nodes/leapcraft-config');
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 const DEFAULT_NAME: Record<string, string> = Object.fromEntries(DIALECTS.filter((d) => d.isDefault).map((d) => [d.point, d.name]));
 
 type Json = Record<string, unknown>;

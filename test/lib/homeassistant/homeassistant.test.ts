@@ -9,8 +9,8 @@ import nunjucks from 'nunjucks';
 import {
   HA_ALERT_EVENT_TYPES, HA_KNOWN_READINGS, haBridgeOptions, haCleanupEveryMs, haDeviceKey, HaGatewayIndex, HaMessage, haObjectId, haReadingId,
   haReadingSpec, haTopicSetting, haUniqueId, haValueTemplate, HomeAssistantBridge, isAlertShaped, parseAlert, parseHaInput, parseHaSettings, readHaRecord,
-} from '../lib';
-import { deviceComponents, deviceConfigProblems, expandDeviceConfig, renderTemplate, schemaProblems } from './homeassistant-schema.test';
+} from '../../../lib';
+import { deviceComponents, deviceConfigProblems, expandDeviceConfig, renderTemplate, schemaProblems } from '../../support/ha-discovery-schema';
 
 const ORIGIN = { name: 'node-red-contrib-leapcraft', sw_version: '0.1.0' };
 type Options = Partial<ConstructorParameters<typeof HomeAssistantBridge>[0]>;

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { parseRateLimitHeaders } from '../lib/api/rate-limit';
-import { LeapcraftRateLimitError, LeapcraftUnavailableError } from '../lib/api/errors';
+import { parseRateLimitHeaders } from '../../../lib/api/rate-limit';
+import { LeapcraftRateLimitError, LeapcraftUnavailableError } from '../../../lib/api/errors';
 import {
   BudgetState, HOUR_MS, loweredBudget, MIN_BUDGET_PER_HOUR, RequestBudget, RequestWindow, stretchFactors,
-} from '../lib/poll/budget';
-import { Listener, PollScheduler, SchedulerOptions } from '../lib/poll/scheduler';
+} from '../../../lib/poll/budget';
+import { Listener, PollScheduler, SchedulerOptions } from '../../../lib/poll/scheduler';
 
 const S = 1000;
 const MIN = 60 * S;

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { CadenceLearner, commonPeriod, fitPeriod } from '../lib/poll/cadence';
-import { Listener, PollScheduler, SchedulerOptions } from '../lib/poll/scheduler';
-import { LeapcraftUnavailableError } from '../lib/api/errors';
+import { CadenceLearner, commonPeriod, fitPeriod } from '../../../lib/poll/cadence';
+import { Listener, PollScheduler, SchedulerOptions } from '../../../lib/poll/scheduler';
+import { LeapcraftUnavailableError } from '../../../lib/api/errors';
 
 const S = 1000;
 const MIN = 60 * S;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { rejectionOf, useSimulator } from './support/fixtures';
+import { rejectionOf, useSimulator } from '../../support/fixtures';
 import {
   Fetch, LeapcraftAbortedError, LeapcraftClient, LeapcraftError, LeapcraftBadResponseError, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
   SchedulerOptions, TelemetryReading, TelemetryResponse,
-} from '../lib';
+} from '../../../lib';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

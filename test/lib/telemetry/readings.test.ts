@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { useSimulator } from './support/fixtures';
-import { describeTelemetryShape, extractMetrics, fingerprint, METRIC_UNITS, readingFingerprint, stableStringify, TelemetryReading } from '../lib';
+import { useSimulator } from '../../support/fixtures';
+import { describeTelemetryShape, extractMetrics, fingerprint, METRIC_UNITS, readingFingerprint, stableStringify, TelemetryReading } from '../../../lib';
 
 const T = Date.UTC(2026, 2, 29, 15, 24, 5); // 2026-03-29T15:24:05Z
 const NOW = Date.UTC(2030, 0, 1);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {
   ArrayCycle, arrayMsg, ChangeFilter, Device, deviceMsg, DeviceDirectory, LeapcraftClient, LeapcraftNotFoundError, messagesFor,
   metricMsgs, Outcome, PolledDevices, PollHealth, PollOutput, PollScheduler, readOnDemand, Shaping, telemetryKey, TelemetryReading,
-} from '../lib';
+} from '../../../lib';
 
 type Msg = Record<string, unknown>;
 

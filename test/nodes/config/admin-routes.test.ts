@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { LeapcraftClient } from '../lib';
-import { LeapcraftSimulator } from '../simulator';
+import { LeapcraftClient } from '../../../lib';
+import { LeapcraftSimulator } from '../../../simulator';
 import {
   CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, TEST_CONNECTION_PATH, TOPOLOGIES_PATH,
-} from '../nodes/config/admin-routes';
-import { summarize } from '../nodes/config/picker-lists';
-import { freePort, RealNodeRed } from './support/real-nodered';
-import { helper, TestNode } from './support/nodered';
-import configNode = require('../nodes/leapcraft-config');
+} from '../../../nodes/config/admin-routes';
+import { summarize } from '../../../nodes/config/picker-lists';
+import { freePort, RealNodeRed } from '../../support/real-nodered';
+import { helper, TestNode } from '../../support/nodered';
+import configNode = require('../../../nodes/leapcraft-config');
 
 interface Answer {
   status: number;

@@ -3,7 +3,7 @@
  * Express or Node-RED. The routes that serve it are tested in admin-routes.test.ts.
  */
 import assert from 'node:assert/strict';
-import { decideTarget, DeployedAccount, LookupError, parseLookupBody } from '../nodes/config/key-policy';
+import { decideTarget, DeployedAccount, LookupError, parseLookupBody } from '../../../nodes/config/key-policy';
 
 const DEFAULT_URL = 'https://api.leapcraft.com/v1';
 const deployed = (over: Partial<DeployedAccount> = {}): DeployedAccount => ({

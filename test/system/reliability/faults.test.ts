@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 
-import { waitFor } from '../support/real-nodered';
+import { waitFor } from '../../support/real-nodered';
 import { IDS } from './support/flow';
 import {
   between, distinct, lastStatus, matchAlerts, matchReadings, recoveryMs, requestRate, seconds, type CaughtLine, type StatusLine,

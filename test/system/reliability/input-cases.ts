@@ -19,9 +19,9 @@
  * resolution, from after to, unparseable or out-of-range dates, limits other than -1 or >= 1.
  */
 import assert from 'node:assert/strict';
-import { matchRoute } from '../../simulator/api';
-import { decodeSegment, parseTarget } from '../../simulator/http';
-import type { Endpoint, RequestLogEntry } from '../../simulator';
+import { matchRoute } from '../../../simulator/api';
+import { decodeSegment, parseTarget } from '../../../simulator/http';
+import type { Endpoint, RequestLogEntry } from '../../../simulator';
 
 export type Target = 'devices' | 'telemetry' | 'topology' | 'things' | 'notifications' | 'notifications-hostile';
 

@@ -6,9 +6,9 @@
  * its one path segment, decoding to the same id (see input-cases.ts for the decisions).
  */
 import assert from 'node:assert/strict';
-import { LeapcraftSimulator, RequestLogEntry } from '../../simulator';
-import { packOnce } from '../support/pack';
-import { RealNodeRed, waitFor } from '../support/real-nodered';
+import { LeapcraftSimulator, RequestLogEntry } from '../../../simulator';
+import { packOnce } from '../../support/pack';
+import { RealNodeRed, waitFor } from '../../support/real-nodered';
 import {
   caseFlow, caseProblems, CommsTap, errorText, FlowNode, InputCase, msgCases, QUERY_HOSTILE_ID, sendCase, settingsCases,
 } from './input-cases';

@@ -15,7 +15,7 @@ import { between, matchAlerts, matchReadings, type TelemetryLine } from './suppo
 import { type ProbeSample, quietProbe } from './support/probe';
 import { recordFigures } from './support/report';
 import { FULL, ReliabilityRig, sleep } from './support/rig';
-import { waitFor } from '../support/real-nodered';
+import { waitFor } from '../../support/real-nodered';
 
 const DEPLOYS = FULL ? 100 : 20;
 const CONCURRENCY = 4;

@@ -24,10 +24,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { LeapcraftSimulator } from '../../simulator';
-import { helper } from '../support/nodered';
-import { packOnce } from '../support/pack';
-import { RealNodeRed, waitFor } from '../support/real-nodered';
+import { LeapcraftSimulator } from '../../../simulator';
+import { helper } from '../../support/nodered';
+import { packOnce } from '../../support/pack';
+import { RealNodeRed, waitFor } from '../../support/real-nodered';
 import { caseFlow, CaseAnswer, CommsTap, errorText, FlowNode, msgCases, sendCase } from './input-cases';
 
 const ENV_NAME = 'LEAPCRAFT_RELIABILITY_KEY';

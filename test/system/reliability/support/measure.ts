@@ -2,7 +2,7 @@
  * The figures of the reliability suite, computed from what the simulator logged and what the
  * observed flow's files hold. Pure functions: no waiting, no I/O.
  */
-import type { RequestLogEntry } from '../../../simulator';
+import type { RequestLogEntry } from '../../../../simulator';
 
 /** A telemetry msg as the observed flow writes it. */
 export interface TelemetryLine {

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 
-import type { RealNodeRed } from '../../support/real-nodered';
+import type { RealNodeRed } from '../../../support/real-nodered';
 
 /** settings.js entries for RealNodeRed's `settingsSource`. */
 export const PROBE_SETTINGS = `functionGlobalContext: {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, 'locales', 'en-US', 'leapcraft-config.json'), 'utf8')) as {
   common: { error: Record<string, string> };

@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { LeapcraftSimulator, type RequestLogEntry, type SimulatorOptions } from '../../../simulator';
-import { packOnce } from '../../support/pack';
-import { type DeploymentType, freePort, readJsonLines, RealNodeRed, waitFor } from '../../support/real-nodered';
+import { LeapcraftSimulator, type RequestLogEntry, type SimulatorOptions } from '../../../../simulator';
+import { packOnce } from '../../../support/pack';
+import { type DeploymentType, freePort, readJsonLines, RealNodeRed, waitFor } from '../../../support/real-nodered';
 import { type FlowNode, IDS, observedFiles, type ObservedFiles, observedFlow } from './flow';
 import type { AlertLine, CaughtLine, StatusLine, TelemetryLine } from './measure';
 import { PROBE_NODE_ARGS, PROBE_SETTINGS } from './probe';
