@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { LeapcraftSimulator } from '../../simulator';
 import { catchNode, helper, TestNode } from '../support/nodered';
-import { waitFor } from '../support/real-nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import devicesNode = require('../../nodes/leapcraft-devices');
 import notificationsNode = require('../../nodes/leapcraft-notifications');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
 import thingsNode = require('../../nodes/leapcraft-things');
 import topologyNode = require('../../nodes/leapcraft-topology');
+import { waitFor } from '../support/wait';
 
 const COMMON = 'node-red-contrib-leapcraft/leapcraft-config:common.status';
 type Status = { fill?: string; shape?: string; text?: string };

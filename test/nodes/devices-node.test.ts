@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { LeapcraftSimulator } from '../../simulator';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
+import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import devicesNode = require('../../nodes/leapcraft-devices');
+import { sleep } from '../support/wait';
 
 const NODES = [configNode, devicesNode, catchNode];
 

@@ -4,13 +4,11 @@
  * generated rules are the lib constants, its validators give the runtime's answers
  * (lib/api/validation.ts), every node's editor loads both and keeps its literal registerType
  * (the Flow Library scorecard reads it) with no copy of a runtime rule, every i18n key the
- * editor uses exists in both catalogs, and the package ships both scripts.
+ * editor uses exists in both catalogs. That the package ships both scripts: test/system/editor-script-pack.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import vm from 'node:vm';
 import {
   CONTROL_CHARS, DEFAULT_BASE_URL, HA_AREA_SOURCES, HA_DEFAULT_BRIDGE_SETTINGS, HA_DEFAULT_SETTINGS, HA_DISCOVERY_MODES, HA_LEGACY_DISCOVERY,
@@ -732,17 +730,5 @@ describe('i18n of the editors', () => {
         assert.match(help(lang, type), /fa-refresh/, `${lang} ${type}`);
       }
     }
-  });
-});
-
-describe('packaging of the editor script', () => {
-  it('package.json "files" ships resources/, and npm pack includes the script', async function () {
-    this.timeout(60_000);
-    assert.ok(pkg.files.includes('resources'));
-    const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
-    const info = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ files: Array<{ path: string }> }>;
-    assert.ok(info[0].files.some((f) => f.path === 'resources/leapcraft-editor.js'));
-    // Generated and git-ignored, yet shipped: package.json "files" names resources/, and prepack builds.
-    assert.ok(info[0].files.some((f) => f.path === 'resources/leapcraft-rules.js'), 'the generated rules are not packed');
   });
 });

@@ -12,7 +12,8 @@ import net from 'node:net';
 import path from 'node:path';
 import vm from 'node:vm';
 import sinon from 'sinon';
-import { catchNode, helper, sleep } from '../support/nodered';
+import { catchNode, helper } from '../support/nodered';
+import { sleep } from '../support/wait';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 type NodeModule = (RED: never) => unknown;

@@ -14,13 +14,13 @@ import vm from 'node:vm';
 import { haDeviceKey, haTopicSetting, integerInRange, parseHaSettings } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
 import type { DeviceListItem } from '../../simulator';
-import { catchNode, collect, helper, sleep, TestNode } from '../support/nodered';
-import { readJsonLines, RealNodeRed, waitFor as waitForFile } from '../support/real-nodered';
+import { catchNode, collect, helper, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
 import haNode = require('../../nodes/leapcraft-homeassistant');
 import notificationsNode = require('../../nodes/leapcraft-notifications');
 import { deviceConfigProblems, isDeviceConfigTopic, isEntityConfigTopic, renderTemplate } from '../support/ha-discovery-schema';
+import { sleep, waitFor } from '../support/wait';
 
 const NODES = [configNode, telemetryNode, haNode, notificationsNode, catchNode];
 type Msg = Record<string, unknown> & { topic: string; payload: string; kind: string };
@@ -365,13 +365,6 @@ describe('leapcraft-homeassistant node', function () {
 
   describe('device-based discovery, alerts, health, clean-up', () => {
     const deviceTopic = (physicalId: string) => `homeassistant/device/leapcraft_${haDeviceKey(physicalId)}/config`;
-    const waitFor = async (check: () => boolean, what: string, ms = 8000) => {
-      const until = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-      }
-    };
 
     it('one retained config per device with its components, the gateways\' and the bridge\'s; an alert raised in the simulator arrives as one event of its device', async () => {
       const nodes: Array<Record<string, unknown>> = flow({ discovery: 'device' });
@@ -397,11 +390,11 @@ describe('leapcraft-homeassistant node', function () {
       assert.match(renderTemplate(airbirdConfig.cmps.last_seen.val_tpl, state), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'last seen renders to an ISO time');
 
       // The notifications node has recorded the backlog; a new alert is sent on, the bridge makes it an event.
-      await waitFor(() => sim.stats.requests.some((r) => r.endpoint === 'notifications'), 'the first alert check');
+      await waitFor(() => sim.stats.requests.some((r) => r.endpoint === 'notifications'), 8000, 'the first alert check');
       await sleep(300);
       const from = seen.length;
       const raised = sim.raiseAlert({ physical_id: airbird.physical_id, type: 'co2_high', value: 1450, threshold: 1000 });
-      await waitFor(() => seen.slice(from).some((m) => m.kind === 'event'), 'the event');
+      await waitFor(() => seen.slice(from).some((m) => m.kind === 'event'), 8000, 'the event');
       await sleep(1500);
       const events = seen.slice(from).filter((m) => m.kind === 'event');
       assert.equal(events.length, 1, 'one event');
@@ -443,7 +436,7 @@ describe('leapcraft-homeassistant node', function () {
       const listReads = () => sim.stats.requests.filter((r) => r.endpoint === 'devices').length;
       const listsBefore = listReads();
       poll();
-      await waitFor(() => seen.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 'the removal', 10_000);
+      await waitFor(() => seen.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 10_000, 'the removal');
       const removedAfter = Date.now() - polledAt;
       assert.ok(removedAfter >= 1900, `not before the grace period: ${removedAfter} ms`);
       const removal = seen.filter((m) => m.physical_id === leaver.physical_id && m.payload === '');
@@ -465,7 +458,7 @@ describe('leapcraft-homeassistant node', function () {
       sim.set({ deviceCount: 5 });
       await helper.setFlows(nodes({ announceDelay: 1 }), 'full', creds());
       const fresh = collect(out()) as unknown as Msg[];
-      await waitFor(() => fresh.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 'the removal', 10_000);
+      await waitFor(() => fresh.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 10_000, 'the removal');
       assert.ok(!fresh.some((m) => m.physical_id === airbird.physical_id && m.payload === ''));
     });
 
@@ -480,51 +473,6 @@ describe('leapcraft-homeassistant node', function () {
       assert.equal(mine.filter((m) => kind(m) === 'config').length, 1);
       assert.equal(mine.find((m) => kind(m) === 'config')!.topic, deviceTopic(airbird.physical_id));
       assert.deepEqual(mine.filter((m) => kind(m) === 'migrate').map((m) => m.topic), mine.filter((m) => kind(m) === 'empty').map((m) => m.topic));
-    });
-  });
-
-  describe('across restarts of a real Node-RED with a file-backed context store', function () {
-    this.timeout(90_000);
-    let red: RealNodeRed | undefined;
-    afterEach(async () => { await red?.dispose(); red = undefined; });
-
-    it('a device that left the account while Node-RED was down is removed after the restart (needs npm run build)', async () => {
-      const leaver = sim.devices()[5];
-      red = new RealNodeRed({
-        settingsSource: `contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { flushInterval: 1 } } },`,
-      });
-      const outFile = path.join(red.userDir, 'mqtt.jsonl');
-      const flows = [
-        { id: 'tab1', type: 'tab', label: 'home assistant' },
-        { id: 'acct1', type: 'leapcraft-config', name: 'sim', baseUrl: sim.baseUrl, concurrency: 8, timeout: 30, credentials: { apiKey: sim.apiKey } },
-        {
-          id: 'tel1', type: 'leapcraft-telemetry', z: 'tab1', x: 120, y: 80, account: 'acct1', devices: `${airbird.physical_id}, ${leaver.physical_id}`,
-          telemetryType: 'latest', resolution: 'daily', from: '-7d', to: 'now', interval: 2, output: 'device', changesOnly: false, blockOverrides: false, wires: [['ha1']],
-        },
-        {
-          id: 'ha1', type: 'leapcraft-homeassistant', z: 'tab1', x: 320, y: 80, account: 'acct1', discoveryPrefix: 'homeassistant', baseTopic: 'leapcraft',
-          birthTopic: 'homeassistant/status', interval: 60, qos: '1', announceDelay: 0, discovery: 'device', area: 'gateway', areaField: '',
-          removeAfter: 1, removeAfterUnit: 's', store: 'file', wires: [['chg1']],
-        },
-        // What the mqtt out node would publish: topic and payload, one JSON line each.
-        { id: 'chg1', type: 'change', z: 'tab1', x: 520, y: 80, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"topic": topic, "payload": payload}', tot: 'jsonata' }], wires: [['file1']] },
-        { id: 'file1', type: 'file', z: 'tab1', x: 720, y: 80, filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] },
-      ];
-      const published = () => readJsonLines(outFile) as Array<{ topic: string; payload: string }>;
-      const topic = `homeassistant/device/leapcraft_${haDeviceKey(leaver.physical_id)}/config`;
-      await red.start();
-      await red.deploy(flows);
-      await waitForFile(() => published().some((m) => m.topic === topic && m.payload !== ''), 15_000, 'the leaver announced');
-      // The record is stored a second after it changed; the file store flushes every second.
-      await sleep(2500);
-      await red.stop();
-      sim.set({ deviceCount: 5 });
-      const before = published().length;
-      await red.start();
-      await waitForFile(() => published().slice(before).some((m) => m.topic === topic && m.payload === ''), 20_000, 'the removal after the restart');
-      const after = published().slice(before);
-      assert.ok(!after.some((m) => m.topic.includes(haDeviceKey(airbird.physical_id)) && m.payload === ''), 'the device that stays is left alone');
-      console.log(`      after the restart: ${after.filter((m) => m.payload === '').map((m) => m.topic).join(', ')} emptied`);
     });
   });
 

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { dayOf, DAY_MS, HistoryPoint } from '../../lib';
 import { LeapcraftSimulator, SimulatorOptions } from '../../simulator';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
-import { waitFor } from '../support/real-nodered';
+import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
+import { sleep, waitFor } from '../support/wait';
 
 const NODES = [configNode, telemetryNode, catchNode];
 type Msg = Record<string, unknown>;

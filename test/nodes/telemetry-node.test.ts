@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { LeapcraftSimulator, SimulatorOptions } from '../../simulator';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
+import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
+import { sleep } from '../support/wait';
 
 const NODES = [configNode, telemetryNode, catchNode];
 type Reading = { physical_id: string; timestamp: string; data: Record<string, unknown> };

@@ -3,9 +3,10 @@ import http from 'node:http';
 import sinon from 'sinon';
 import { LeapcraftSimulator, Thing } from '../../simulator';
 import type { NodeAPI } from '../../nodes/common/types';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
+import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import thingsNode = require('../../nodes/leapcraft-things');
+import { sleep } from '../support/wait';
 
 type Status = { fill?: string; shape?: string; text?: string };
 

@@ -22,6 +22,7 @@ import {
 } from '../../simulator';
 import { parseCliArgs } from '../../simulator/cli-args';
 import { MAX_LOGGED_REQUESTS, StatsRecorder } from '../../simulator/stats';
+import { sleep, waitFor } from '../support/wait';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -69,25 +70,6 @@ function assertError(r: Res, status: number, code?: string): string {
 function oneDecimal(x: unknown): void {
   assert.equal(typeof x, 'number');
   assert.equal(Math.round((x as number) * 10) / 10, x);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
-
-/** Polls an async condition (for timer-driven behaviour) until it holds or time runs out. */
-async function eventually(cond: () => Promise<boolean>, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(5);
-  }
 }
 
 /** Runs `body` against a simulator of its own, stopped afterwards whatever happens. */
@@ -696,7 +678,7 @@ describe('Leapcraft API simulator', function () {
           if (r.data.co2 > 600) high.push(d.physical_id);
         }
         assert.ok(high.length >= 2 && high.length < s.devices().length, `${high.length} devices above 600`);
-        await eventually(async () => (await list()).length >= high.length);
+        await waitFor(async () => (await list()).length >= high.length, 2000, 'a co2_high alert per device above the threshold');
         const raised = await list();
         assert.deepEqual(raised.map((a) => a.physical_id).sort(), [...high].sort());
         for (const a of raised) {
@@ -708,7 +690,7 @@ describe('Leapcraft API simulator', function () {
         await sleep(30);
         assert.equal((await list()).length, high.length, 'no repeat while CO2 stays high');
         c.t = MONDAY + 23.5 * HOUR;
-        await eventually(async () => (await list()).length >= 2 * high.length);
+        await waitFor(async () => (await list()).length >= 2 * high.length, 2000, 'a co2_normal alert per device');
         const normal = (await list()).filter((a) => a.type === 'co2_normal');
         assert.deepEqual(normal.map((a) => a.physical_id).sort(), [...high].sort());
       });
@@ -905,7 +887,7 @@ describe('Leapcraft API simulator', function () {
           () => 'answered',
           () => 'failed',
         );
-        await waitFor(() => s.stats.total === 1);
+        await waitFor(() => s.stats.total === 1, 2000, 'the hanging request');
         assert.equal(s.openConnections(), 1);
         const started = Date.now();
         await s.stop();

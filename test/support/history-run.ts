@@ -14,7 +14,8 @@ import { HistoryPoint } from '../../lib';
 import { generateWorld } from '../../simulator/data';
 import { latestTelemetry } from '../../simulator/model';
 import { LeapcraftSimulator } from '../../simulator';
-import { readJsonLines, RealNodeRed, RealNodeRedOptions, waitFor } from './real-nodered';
+import { readJsonLines, RealNodeRed, RealNodeRedOptions } from './real-nodered';
+import { waitFor } from './wait';
 
 export const DEVICES = 50;
 export const REPORT_MS = 10_000;

@@ -4,11 +4,9 @@ import { forgetSharedTokens } from '../../lib';
 
 helper.init(require.resolve('node-red'));
 
-// A root hook for every test file that loads nodes: each test's simulator may get a port an
-// earlier one had, and an account's token is shared across redeploys by base URL and key
-// (lib/api/auth.ts). An earlier simulator's token would then cost one renewal and a replay,
-// which request counts would show.
-afterEach(() => forgetSharedTokens());
+// Shared tokens are forgotten after every test by the root hook plugin (./root-hooks.ts) that
+// mocha's configs load; a run without them (mocha --no-config <file>) gets the same hook here.
+if (!require.cache[require.resolve('./root-hooks')]) afterEach(() => forgetSharedTokens());
 
 export { helper };
 
@@ -43,8 +41,6 @@ export function collect(node: TestNode): Array<Record<string, unknown>> {
   node.on('input', (msg: Record<string, unknown>) => got.push(msg));
   return got;
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Msgs sent between nodes and not yet delivered (Node-RED delivers on a later turn of the event

@@ -188,11 +188,3 @@ export function readJsonLines(file: string): unknown[] {
   lines.pop(); // '' after the final newline, or a line the file node has not finished
   return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
 }
-
-export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

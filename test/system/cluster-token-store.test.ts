@@ -8,7 +8,7 @@ import { IssuedToken } from '../../lib/api/auth';
 import { ClusterMember } from '../../lib/cluster/member';
 import { SharedTokenStore } from '../../lib/cluster/token-store';
 import { RedisServer } from '../support/redis';
-import { waitFor } from '../support/real-nodered';
+import { waitFor } from '../support/wait';
 
 describe('cluster: the shared token (real Redis)', function () {
   this.timeout(30_000);

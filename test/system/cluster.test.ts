@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LeapcraftSimulator } from '../../simulator';
-import { readJsonLines, RealNodeRed, waitFor } from '../support/real-nodered';
+import { readJsonLines, RealNodeRed } from '../support/real-nodered';
 import { RedisServer } from '../support/redis';
+import { waitFor } from '../support/wait';
 
 const INTERVAL_S = 2;
 const LEASE_TTL_MS = 10_000;

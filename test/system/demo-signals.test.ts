@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isListening } from '../support/demo';
-import { freePort, waitFor } from '../support/real-nodered';
+import { freePort } from '../support/real-nodered';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

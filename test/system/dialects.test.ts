@@ -41,7 +41,8 @@ import {
   DEFAULT_DIALECT, DIALECTS, LeapcraftSimulator, type Alert, type DeviceListItem, type Dialect, type RequestLogEntry, type SimulatorOptions,
 } from '../../simulator';
 import { dialectFlow, JsonLinesTail, wrongKeyFlow, wrongKeyNodes, type Captured, type FlowNode } from '../support/dialects-flow';
-import { freePort, RealNodeRed, waitFor } from '../support/real-nodered';
+import { freePort, RealNodeRed } from '../support/real-nodered';
+import { sleep, waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -87,7 +88,6 @@ function ensureBuilt(): void {
 /** The token answer tells the token's lifetime (every form but the docs' sample). */
 const tellsLifetime = (dialect: Dialect): boolean => dialect.tokenBody !== 'sample';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sorted = (xs: readonly string[]) => [...xs].sort();
 const dupes = (xs: readonly unknown[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Alert, ALERT_PAGE_SIZE, AlertState, AlertWatcher, AlertWatcherOptions, readAlertState } from '../../../lib';
+import { sleep } from '../../support/wait';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An alert list served by pages, newest or oldest first, as the API might. */
 class FakeAlerts {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { rejectionOf, useSimulator } from '../../support/fixtures';
 import { LeapcraftClient } from '../../../lib';
+import { sleep } from '../../support/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function assertNoSecrets(text: string, secrets: string[]): void {
   for (const s of secrets) assert.ok(!text.includes(s), `a secret leaked into: ${text}`);

@@ -8,15 +8,7 @@ import {
   deviceDirectory, joinDeviceList, LeapcraftClient, listTopologiesWithDevices, Topology, TOPOLOGY_DETAILS_MAX,
 } from '../../../lib';
 import { rejectionOf, useSimulator } from '../../support/fixtures';
-
-/** Resolves once `ok()` holds; fails after `ms`. */
-async function waitFor(ok: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { waitFor } from '../../support/wait';
 
 /** A fixed simulator clock, so `last_seen` in the details is the same in every read. */
 const NOW = Date.UTC(2026, 2, 29, 12, 0, 0);
@@ -132,7 +124,7 @@ describe('listTopologiesWithDevices', function () {
     assert.ok(Date.now() - started < 2000, `settled after ${Date.now() - started} ms, not after the hanging requests' timeout`);
     assert.equal(fx.sim.stats.byEndpoint.topology, 4, 'four at a time were sent, the fifth never');
     assert.equal(client.stats().inFlight, 0, 'nothing left running');
-    await waitFor(() => fx.sim.controlStats().inFlight === 0);
+    await waitFor(() => fx.sim.controlStats().inFlight === 0, 3000, 'the simulator to end the hanging requests');
   });
 
   it('a failing list fails the call, without details requests', async () => {
@@ -164,7 +156,7 @@ describe('listTopologiesWithDevices', function () {
     fx.sim.injectFault({ kind: 'hang', endpoint: 'topology' });
     const controller = new AbortController();
     const call = listTopologiesWithDevices(fx.client({ timeoutMs: 20_000 }), { signal: controller.signal, concurrency: 1 });
-    await waitFor(() => fx.sim.stats.byEndpoint.topology === 1);
+    await waitFor(() => fx.sim.stats.byEndpoint.topology === 1, 3000, 'the first details request');
     const started = Date.now();
     controller.abort();
     const err = await rejectionOf(call);
@@ -172,7 +164,7 @@ describe('listTopologiesWithDevices', function () {
     assert.ok(Date.now() - started < 1000);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(fx.sim.stats.byEndpoint.topology, 1, 'no further gateway asked');
-    await waitFor(() => fx.sim.controlStats().inFlight === 0);
+    await waitFor(() => fx.sim.controlStats().inFlight === 0, 3000, 'the simulator to end the hanging requests');
   });
 
   it('refuses a bad maxDetails or concurrency before any request', async () => {

@@ -5,17 +5,7 @@ import {
   Fetch, LeapcraftAbortedError, LeapcraftClient, LeapcraftError, LeapcraftBadResponseError, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
   SchedulerOptions, TelemetryReading, TelemetryResponse,
 } from '../../../lib';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `cond` until it holds; fails with `what` after `timeoutMs`. */
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { sleep, waitFor } from '../../support/wait';
 
 interface Recorder<T> extends Listener<T> {
   values: Array<{ value: T; key: string }>;
@@ -86,7 +76,7 @@ describe('PollScheduler', function () {
       for (const sub of subs) for (const id of all) s.subscribe(`latest:${id}`, 60_000, latest(client, id), sub);
       assert.equal(s.size, 20);
 
-      await waitFor(() => subs.every((r) => r.values.length >= 20), 'every subscriber to get 20 values');
+      await waitFor(() => subs.every((r) => r.values.length >= 20), 5000, 'every subscriber to get 20 values');
       assert.equal(fx.sim.stats.byEndpoint.telemetry, 20);
       assert.equal(s.fetches, 20);
       for (const id of all) assert.equal(telemetrySentFor(id).length, 1, `one request for ${id}`);
@@ -113,7 +103,7 @@ describe('PollScheduler', function () {
       const early = recorder<TelemetryResponse>();
       s.subscribe('k', 60_000, latest(client, id), early);
       assert.equal(early.values.length, 0, 'nothing cached yet, nothing delivered');
-      await waitFor(() => first.values.length === 1 && early.values.length === 1, 'the first value');
+      await waitFor(() => first.values.length === 1 && early.values.length === 1, 5000, 'the first value');
 
       let otherFetchCalls = 0;
       const late = recorder<TelemetryResponse>();
@@ -144,7 +134,7 @@ describe('PollScheduler', function () {
           return client.getTelemetry(id, {}, { signal });
         }, r);
       }
-      await waitFor(() => r.values.length === 10, 'all 10 values');
+      await waitFor(() => r.values.length === 10, 5000, 'all 10 values');
 
       assert.equal(started.length, 10);
       for (let i = 1; i < started.length; i++) {
@@ -190,7 +180,7 @@ describe('PollScheduler', function () {
         return client.getTelemetry(id, {}, { signal });
       }, r);
 
-      await waitFor(() => r.values.length >= 1, 'the value after the Retry-After');
+      await waitFor(() => r.values.length >= 1, 5000, 'the value after the Retry-After');
       assert.equal(r.errors.length, 1);
       assert.equal(r.errors[0].err.code, 'LEAPCRAFT_RATE_LIMITED');
       assert.equal(r.errors[0].key, 'k');
@@ -216,7 +206,7 @@ describe('PollScheduler', function () {
       s.subscribe('a', 150, latest(client, a), good);
       s.subscribe('b', 150, latest(client, b), good);
 
-      await waitFor(() => ghost.errors.length >= 2 && good.values.filter((v) => v.key === 'b').length >= 2, 'two rounds');
+      await waitFor(() => ghost.errors.length >= 2 && good.values.filter((v) => v.key === 'b').length >= 2, 5000, 'two rounds');
       assert.equal(ghost.values.length, 0);
       assert.equal(good.errors.length, 0);
       for (const e of ghost.errors) {
@@ -239,7 +229,7 @@ describe('PollScheduler', function () {
       s.subscribe('a', 150, latest(client, a), ra); // first in the round: takes the 503
       s.subscribe('b', 150, latest(client, b), rb);
 
-      await waitFor(() => ra.values.length >= 1, 'a value for the key that failed');
+      await waitFor(() => ra.values.length >= 1, 5000, 'a value for the key that failed');
       assert.equal(ra.errors.length, 1);
       assert.equal(ra.errors[0].err.code, 'LEAPCRAFT_UNAVAILABLE');
       assert.equal(rb.errors.length, 0);
@@ -264,7 +254,7 @@ describe('PollScheduler', function () {
         return inFlight;
       }, ra); // first: its request hangs
       s.subscribe('b', 150, latest(client, b), rb);
-      await waitFor(() => telemetrySentFor(a).length === 1 && rb.values.length >= 1, 'the hung request and a value for b');
+      await waitFor(() => telemetrySentFor(a).length === 1 && rb.values.length >= 1, 5000, 'the hung request and a value for b');
 
       unsubscribe();
       assert.equal(signal!.aborted, true);
@@ -294,11 +284,11 @@ describe('PollScheduler', function () {
       const r2 = recorder<TelemetryResponse>();
       const unsubscribe1 = s.subscribe('k', 100, fetch, r1);
       s.subscribe('k', 100, fetch, r2);
-      await waitFor(() => r1.values.length === 1 && r2.values.length === 1, 'the first value');
+      await waitFor(() => r1.values.length === 1 && r2.values.length === 1, 5000, 'the first value');
 
       unsubscribe1();
       assert.equal(s.size, 1);
-      await waitFor(() => r2.values.length >= 3, 'two more values for the remaining listener');
+      await waitFor(() => r2.values.length >= 3, 5000, 'two more values for the remaining listener');
       assert.equal(r1.values.length, 1);
       assert.ok(signals.every((sig) => !sig.aborted), 'nothing was aborted');
       assert.equal(telemetrySentFor(id).length, signals.length);
@@ -315,7 +305,7 @@ describe('PollScheduler', function () {
         polled++;
         return client.getTelemetry(id, {}, { signal });
       }, r);
-      await waitFor(() => polled === 1, 'the round to start the request');
+      await waitFor(() => polled === 1, 5000, 'the round to start the request');
 
       let ownCalls = 0;
       const own: Fetch<TelemetryResponse> = (signal) => {
@@ -324,7 +314,7 @@ describe('PollScheduler', function () {
       };
       const joined = await s.fetchNow('k', own);
       assert.equal(ownCalls, 0, 'joined, not sent');
-      await waitFor(() => r.values.length === 1, 'the polled value');
+      await waitFor(() => r.values.length === 1, 5000, 'the polled value');
       assert.equal(joined, r.values[0].value);
       assert.equal(fx.sim.stats.byEndpoint.telemetry, 1);
 
@@ -346,7 +336,7 @@ describe('PollScheduler', function () {
         called = true;
         return client.getTelemetry(id, {}, { signal });
       }, caller.signal);
-      await waitFor(() => called && fx.sim.stats.byEndpoint.telemetry === 1, 'the request to be sent');
+      await waitFor(() => called && fx.sim.stats.byEndpoint.telemetry === 1, 5000, 'the request to be sent');
       caller.abort();
       assert.equal((await rejectionOf(p)).code, 'LEAPCRAFT_ABORTED');
     });
@@ -390,7 +380,7 @@ describe('PollScheduler', function () {
           running--;
         }
       }, r);
-      await waitFor(() => r.values.length >= 3, 'three values');
+      await waitFor(() => r.values.length >= 3, 5000, 'three values');
       assert.equal(maxRunning, 1);
       assert.equal(fx.sim.maxConcurrent, 1);
       assert.equal(r.errors.length, 0);
@@ -404,7 +394,7 @@ describe('PollScheduler', function () {
       const ra = recorder<TelemetryResponse>();
       s.subscribe('a', 1000, latest(client, a), ra);
       const unsubscribeB = s.subscribe('b', 1000, latest(client, b), recorder<TelemetryResponse>());
-      await waitFor(() => ra.values.length === 1, 'the value of a');
+      await waitFor(() => ra.values.length === 1, 5000, 'the value of a');
       unsubscribeB(); // b was still waiting for its turn in the round
       await sleep(500); // the next round is due 1000 ms after the first
       assert.equal(telemetrySentFor(a).length, 1, 'a must be fetched once per 1000 ms interval');
@@ -432,7 +422,7 @@ describe('PollScheduler', function () {
         if (step) throw coded(step);
         return call;
       }, listener);
-      await waitFor(() => heard.filter((h) => h.startsWith('value')).length >= 2, 'two values');
+      await waitFor(() => heard.filter((h) => h.startsWith('value')).length >= 2, 5000, 'two values');
       assert.deepEqual(heard.slice(0, heard.indexOf('value 8') + 1), [
         'LEAPCRAFT_UNAVAILABLE first', 'LEAPCRAFT_UNAVAILABLE', 'LEAPCRAFT_UNAVAILABLE',
         'LEAPCRAFT_TIMEOUT first', 'LEAPCRAFT_TIMEOUT',
@@ -449,9 +439,9 @@ describe('PollScheduler', function () {
       const late: boolean[] = [];
       const fetch = async () => { calls++; throw coded('LEAPCRAFT_UNAVAILABLE'); };
       s.subscribe('k', 40, fetch, { next: () => undefined, error: (_e, f) => early.push(f.first) });
-      await waitFor(() => early.length >= 2, 'two failures');
+      await waitFor(() => early.length >= 2, 5000, 'two failures');
       s.subscribe('k', 40, fetch, { next: () => undefined, error: (_e, f) => late.push(f.first) });
-      await waitFor(() => late.length >= 2, 'two failures for the late listener');
+      await waitFor(() => late.length >= 2, 5000, 'two failures for the late listener');
       assert.equal(early.filter((f) => f).length, 1);
       assert.deepEqual(late.slice(0, 2), [true, false]);
     });
@@ -466,7 +456,7 @@ describe('PollScheduler', function () {
         if (calls <= 2) throw new LeapcraftAbortedError('cancelled by the client');
         return calls;
       }, { next: () => undefined, error: (e) => errors.push(e), recovered: (k) => recovered.push(k) });
-      await waitFor(() => calls >= 4, 'four fetches');
+      await waitFor(() => calls >= 4, 5000, 'four fetches');
       assert.deepEqual(errors, []);
       assert.deepEqual(recovered, [], 'nothing to recover from');
     });
@@ -482,7 +472,7 @@ describe('PollScheduler', function () {
       s.subscribe('k', 150, async () => (fastCalls++, { interval: 150 }), fast);
       s.subscribe('k', 2000, async () => (slowCalls++, { interval: 2000 }), slow);
       assert.equal(s.size, 2);
-      await waitFor(() => fastCalls >= 3, 'three fetches at 150 ms');
+      await waitFor(() => fastCalls >= 3, 5000, 'three fetches at 150 ms');
       assert.equal(slowCalls, 1);
       assert.ok(fast.values.length >= 2);
       assert.ok(fast.values.every((v) => v.value.interval === 150 && v.key === 'k'));
@@ -495,7 +485,7 @@ describe('PollScheduler', function () {
       const r = recorder<string>();
       const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
       for (const key of keys) s.subscribe(key, 200, async () => (log.push({ key, at: Date.now() }), key), r);
-      await waitFor(() => log.length >= 20, 'two rounds');
+      await waitFor(() => log.length >= 20, 5000, 'two rounds');
       assert.deepEqual(log.slice(0, 10).map((x) => x.key), keys);
       assert.deepEqual(log.slice(10, 20).map((x) => x.key), keys);
       const span = log[9].at - log[0].at;
@@ -514,7 +504,7 @@ describe('PollScheduler', function () {
       }, limited);
       s.subscribe('ok', 100, async () => 'ok', ok);
 
-      await waitFor(() => limited.values.length >= 1, 'the limited key to be fetched again');
+      await waitFor(() => limited.values.length >= 1, 5000, 'the limited key to be fetched again');
       const okDuringWait = ok.values.length;
       assert.ok(limitedCalls.length >= 2);
       assert.ok(limitedCalls[1] - limitedCalls[0] >= 645, `fetched again after ${limitedCalls[1] - limitedCalls[0]} ms, expected >= 650`);
@@ -524,7 +514,7 @@ describe('PollScheduler', function () {
       assert.ok(okDuringWait >= 2, 'the other key went on being polled');
       assert.equal(ok.errors.length, 0);
       // Not dropped: back in the rounds afterwards.
-      await waitFor(() => limited.values.length >= 3, 'further rounds');
+      await waitFor(() => limited.values.length >= 3, 5000, 'further rounds');
       assert.equal(limited.errors.length, 1);
     });
 
@@ -541,7 +531,7 @@ describe('PollScheduler', function () {
         if (calls.length === 1) throw new LeapcraftRateLimitError('slow down', { status: 429, retryAfterMs: 300 });
         return 'fine';
       }, r);
-      await waitFor(() => r.errors.length === 1, 'the rate-limit');
+      await waitFor(() => r.errors.length === 1, 5000, 'the rate-limit');
       sinon.stub(Date, 'now').callsFake(() => realNow() - 50);
       await sleep(700);
       sinon.restore();
@@ -557,7 +547,7 @@ describe('PollScheduler', function () {
         if (++n === 1) throw new LeapcraftUnavailableError('down', { status: 503 });
         return `value ${n}`;
       }, r);
-      await waitFor(() => r.values.length >= 1, 'a value');
+      await waitFor(() => r.values.length >= 1, 5000, 'a value');
       assert.equal(r.errors.length, 1);
       assert.equal(r.errors[0].err.code, 'LEAPCRAFT_UNAVAILABLE');
       assert.equal(r.values[0].value, 'value 2');
@@ -572,7 +562,7 @@ describe('PollScheduler', function () {
         if (at.length <= 3) throw new LeapcraftUnavailableError('down', { status: 503 });
         return 'list';
       }, r);
-      await waitFor(() => r.values.length >= 1, 'the first value within seconds, not the 60 s interval');
+      await waitFor(() => r.values.length >= 1, 5000, 'the first value within seconds, not the 60 s interval');
       assert.equal(r.errors.length, 3);
       const gaps = at.slice(1).map((t, i) => t - at[i]!);
       assert.ok(gaps[0]! >= 45 && gaps[1]! >= 95 && gaps[2]! >= 190, `backing off: ${gaps.join(', ')} ms`);
@@ -594,7 +584,7 @@ describe('PollScheduler', function () {
       const patient = recorder<string>();
       s.subscribe('eager', 1000, fetchFor('eager'), eager, { retryFailures: true });
       s.subscribe('patient', 1000, fetchFor('patient'), patient);
-      await waitFor(() => eager.values.length >= 3, 'the eager key back after each outage', 5000);
+      await waitFor(() => eager.values.length >= 3, 5000, 'the eager key back after each outage');
       assert.equal(eager.errors.length, 4);
       const gap = (i: number) => calls.eager[i]! - calls.eager[i - 1]!;
       assert.ok(gap(2) >= 45 && gap(2) < 300 && gap(3) >= 95 && gap(3) < 400 && gap(4) >= 190 && gap(4) < 600,
@@ -623,7 +613,7 @@ describe('PollScheduler', function () {
       s.subscribe('k', 100, async () => 'unused', thrower);
       s.subscribe('k', 100, async () => 'unused', r2);
 
-      await waitFor(() => r2.values.length >= 2, 'two values for the last listener');
+      await waitFor(() => r2.values.length >= 2, 5000, 'two values for the last listener');
       assert.deepEqual(r1.values.slice(0, 2).map((v) => v.value), ['v1', 'v3']);
       assert.deepEqual(r2.values.slice(0, 2).map((v) => v.value), ['v1', 'v3']);
       assert.equal(r1.errors.length, 1);
@@ -652,7 +642,7 @@ describe('PollScheduler', function () {
         calls++;
         throw new LeapcraftRateLimitError('slow down', { retryAfterMs: 250 });
       }, r);
-      await waitFor(() => r.values.length >= 2 && r.errors.length >= 1 && pendingSignal !== undefined, 'the first round');
+      await waitFor(() => r.values.length >= 2 && r.errors.length >= 1 && pendingSignal !== undefined, 5000, 'the first round');
       assert.ok(timeoutsAlive() > before, 'the scheduler holds timers while it runs');
 
       s.close();

@@ -1,7 +1,7 @@
 /**
  * The admin routes behind the editor's look-ups (nodes/config/admin-routes.ts): the account dialog's
  * "Test connection" and the device and gateway pickers. Against the simulator on 127.0.0.1, through
- * the test helper's admin app; permissions in a real Node-RED with adminAuth.
+ * the test helper's admin app; their permissions in a real Node-RED with adminAuth: test/system/admin-auth.test.ts.
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
@@ -11,8 +11,8 @@ import {
   CHECK_API_PATH, CREDENTIAL_PLACEHOLDER, DEVICES_PATH, registerAdminRoutes, TEST_CONNECTION_PATH, TOPOLOGIES_PATH,
 } from '../../../nodes/config/admin-routes';
 import { summarize } from '../../../nodes/config/picker-lists';
-import { freePort, RealNodeRed } from '../../support/real-nodered';
 import { helper, TestNode } from '../../support/nodered';
+import { freePort } from '../../support/real-nodered';
 import configNode = require('../../../nodes/leapcraft-config');
 
 interface Answer {
@@ -397,109 +397,5 @@ describe('editor look-up routes (admin API)', function () {
         { gateway_id: 'g2', name: 'Gateway 10' },
       ]);
     });
-  });
-});
-
-describe('editor look-up routes with adminAuth (a real Node-RED)', function () {
-  this.timeout(120_000);
-  let sim: LeapcraftSimulator;
-  let red: RealNodeRed;
-
-  before(async function () {
-    sim = new LeapcraftSimulator({ deviceCount: 5 });
-    await sim.start();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bcrypt = require('bcryptjs') as { hashSync(pw: string, rounds: number): string };
-    const users = [
-      { username: 'admin', password: bcrypt.hashSync('admin-pw', 8), permissions: '*' },
-      { username: 'viewer', password: bcrypt.hashSync('viewer-pw', 8), permissions: 'read' },
-    ];
-    // Anonymous users may read the runtime settings only: enough for the harness to see Node-RED
-    // up (GET /settings), nothing of ours.
-    red = new RealNodeRed({
-      settingsSource: `adminAuth: { type: 'credentials', users: ${JSON.stringify(users)}, default: { permissions: 'settings.read' } },`,
-    });
-    await red.start();
-    const token = await red.login('admin', 'admin-pw', '*');
-    const res = await fetch(`${red.url}/flows`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2', Authorization: `Bearer ${token}` },
-      body: JSON.stringify({ flows: [{ ...{ id: 'acct1', type: 'leapcraft-config', name: 'sim', concurrency: 8, timeout: 30 }, baseUrl: sim.baseUrl, credentials: { apiKey: sim.apiKey } }] }),
-    });
-    assert.equal(res.status, 200, await res.text());
-  });
-  after(async () => {
-    await red?.dispose();
-    await sim?.stop();
-  });
-
-  async function call(path: string, body: unknown, token?: string): Promise<{ status: number; text: string }> {
-    const res = await fetch(`${red.url}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.ok(!text.includes(sim.apiKey));
-    for (const t of sim.stats.tokensIssued) assert.ok(!text.includes(t));
-    return { status: res.status, text };
-  }
-
-  it('refuses a request without a token (401) and sends nothing', async () => {
-    sim.resetStats();
-    for (const path of [TEST_CONNECTION_PATH, DEVICES_PATH, TOPOLOGIES_PATH]) {
-      const r = await call(path, { id: 'acct1' });
-      assert.equal(r.status, 401);
-      const typed = await call(path, { baseUrl: sim.baseUrl, apiKey: sim.apiKey });
-      assert.equal(typed.status, 401);
-    }
-    const forged = await call(TEST_CONNECTION_PATH, { id: 'acct1' }, 'not-a-token');
-    assert.equal(forged.status, 401);
-    assert.equal(sim.stats.total, 0);
-  });
-
-  it('answers a user with permissions "*": the deployed account, and a typed key', async () => {
-    const token = await red.login('admin', 'admin-pw', '*');
-    const a = await call(TEST_CONNECTION_PATH, { id: 'acct1' }, token);
-    assert.equal(a.status, 200, a.text);
-    assert.deepEqual(JSON.parse(a.text), { ok: true, devices: 5 });
-    const b = await call(DEVICES_PATH, { id: 'acct1', apiKey: CREDENTIAL_PLACEHOLDER }, token);
-    assert.equal(b.status, 200);
-    assert.equal((JSON.parse(b.text) as { devices: unknown[] }).devices.length, 5);
-    const typed = await call(TEST_CONNECTION_PATH, { baseUrl: sim.baseUrl, apiKey: sim.apiKey }, token);
-    assert.equal(typed.status, 200, typed.text);
-  });
-
-  it('"read" includes leapcraft-config.read: the deployed account as it is, but no typed key (leapcraft-config.write)', async () => {
-    const token = await red.login('viewer', 'viewer-pw', 'read');
-    const a = await call(TEST_CONNECTION_PATH, { id: 'acct1', baseUrl: sim.baseUrl, apiKey: CREDENTIAL_PLACEHOLDER }, token);
-    assert.equal(a.status, 200, a.text);
-    assert.deepEqual(JSON.parse(a.text), { ok: true, devices: 5 });
-    const b = await call(DEVICES_PATH, { id: 'acct1' }, token);
-    assert.equal(b.status, 200);
-    const c = await call(TOPOLOGIES_PATH, { id: 'acct1' }, token);
-    assert.equal(c.status, 200, c.text);
-
-    sim.resetStats();
-    // A typed key or another base URL needs leapcraft-config.write, which "read" lacks.
-    const typed = await call(TEST_CONNECTION_PATH, { baseUrl: sim.baseUrl, apiKey: sim.apiKey }, token);
-    assert.equal(typed.status, 401);
-    const typedDevices = await call(DEVICES_PATH, { id: 'acct1', apiKey: 'wrong-key-123' }, token);
-    assert.equal(typedDevices.status, 401);
-    const typedTopologies = await call(TOPOLOGIES_PATH, { id: 'acct1', apiKey: 'wrong-key-123' }, token);
-    assert.equal(typedTopologies.status, 401);
-    // Not even the right key: the answer must not confirm a guess of the stored key.
-    const guess = await call(TEST_CONNECTION_PATH, { id: 'acct1', baseUrl: sim.baseUrl, apiKey: sim.apiKey }, token);
-    assert.equal(guess.status, 401);
-    const port = await freePort();
-    const elsewhere = await call(TEST_CONNECTION_PATH, { baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: 'wrong-key-123' }, token);
-    assert.equal(elsewhere.status, 401);
-    assert.equal(sim.stats.total, 0);
-  });
-
-  it('serves the shared editor script publicly at resources/node-red-contrib-leapcraft/leapcraft-editor.js', async () => {
-    const res = await fetch(`${red.url}/resources/node-red-contrib-leapcraft/leapcraft-editor.js`);
-    assert.equal(res.status, 200);
-    assert.match(await res.text(), /window\.LeapcraftEditor = window\.LeapcraftEditor \|\|/);
   });
 });

@@ -14,13 +14,13 @@
  */
 import assert from 'node:assert/strict';
 
-import { waitFor } from '../../support/real-nodered';
 import { IDS } from './support/flow';
 import {
   between, distinct, lastStatus, matchAlerts, matchReadings, recoveryMs, requestRate, seconds, type CaughtLine, type StatusLine,
 } from './support/measure';
-import { FULL, ReliabilityRig, sleep } from './support/rig';
+import { FULL, ReliabilityRig } from './support/rig';
 import { codeText, recordFigures, TELEMETRY_FAILING } from './support/report';
+import { sleep, waitFor } from '../../support/wait';
 
 const CONCURRENCY = 4;
 const TIMEOUT_S = 2;

@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { LeapcraftSimulator, RequestLogEntry } from '../../../simulator';
 import { packOnce } from '../../support/pack';
-import { RealNodeRed, waitFor } from '../../support/real-nodered';
+import { RealNodeRed } from '../../support/real-nodered';
 import {
   caseFlow, caseProblems, CommsTap, errorText, FlowNode, InputCase, msgCases, QUERY_HOSTILE_ID, sendCase, settingsCases,
 } from './input-cases';
+import { waitFor } from '../../support/wait';
 
 const TAB = 'bad-input-tab';
 const ACCOUNT = 'bad-input-acct';

@@ -14,8 +14,8 @@ import { withOneNodeChanged } from './support/flow';
 import { between, matchAlerts, matchReadings, type TelemetryLine } from './support/measure';
 import { type ProbeSample, quietProbe } from './support/probe';
 import { recordFigures } from './support/report';
-import { FULL, ReliabilityRig, sleep } from './support/rig';
-import { waitFor } from '../../support/real-nodered';
+import { FULL, ReliabilityRig } from './support/rig';
+import { sleep, waitFor } from '../../support/wait';
 
 const DEPLOYS = FULL ? 100 : 20;
 const CONCURRENCY = 4;

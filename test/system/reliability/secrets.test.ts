@@ -27,8 +27,9 @@ import path from 'node:path';
 import { LeapcraftSimulator } from '../../../simulator';
 import { helper } from '../../support/nodered';
 import { packOnce } from '../../support/pack';
-import { RealNodeRed, waitFor } from '../../support/real-nodered';
+import { RealNodeRed } from '../../support/real-nodered';
 import { caseFlow, CaseAnswer, CommsTap, errorText, FlowNode, msgCases, sendCase } from './input-cases';
+import { sleep, waitFor } from '../../support/wait';
 
 const ENV_NAME = 'LEAPCRAFT_RELIABILITY_KEY';
 const CREDENTIAL_SECRET = 'test-secret';
@@ -194,7 +195,6 @@ describe('reliability: secrets and admin access through a real Node-RED (issue 5
     return codes;
   }
 
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   before(async function () {
     simA = new LeapcraftSimulator({ apiKey: KEY_A, deviceCount: 6, gateways: 3 });

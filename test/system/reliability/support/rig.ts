@@ -9,11 +9,12 @@ import path from 'node:path';
 
 import { LeapcraftSimulator, type RequestLogEntry, type SimulatorOptions } from '../../../../simulator';
 import { packOnce } from '../../../support/pack';
-import { type DeploymentType, freePort, readJsonLines, RealNodeRed, waitFor } from '../../../support/real-nodered';
+import { type DeploymentType, freePort, readJsonLines, RealNodeRed } from '../../../support/real-nodered';
 import { type FlowNode, IDS, observedFiles, type ObservedFiles, observedFlow } from './flow';
 import type { AlertLine, CaughtLine, StatusLine, TelemetryLine } from './measure';
 import { PROBE_NODE_ARGS, PROBE_SETTINGS } from './probe';
 import { artifactsDir } from './report';
+import { waitFor } from '../../../support/wait';
 
 /** `LEAPCRAFT_RELIABILITY=full` runs the long form (minute-long outages, 100 + 100 deploys). */
 export const FULL = process.env.LEAPCRAFT_RELIABILITY === 'full';
@@ -36,7 +37,6 @@ export interface RigOptions {
 /** Log lines that mean Node-RED hit something it could not handle. */
 const CRASH_PATTERNS = /uncaught|unhandled|fatal error|heap out of memory|segmentation fault|\[red\] .*exception/i;
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class ReliabilityRig {
   readonly sim: LeapcraftSimulator;
