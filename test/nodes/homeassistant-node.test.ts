@@ -14,61 +14,17 @@ import vm from 'node:vm';
 import { haDeviceKey, haTopicSetting, integerInRange, parseHaSettings } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
 import type { DeviceListItem } from '../../simulator';
+import { NodeClock } from '../support/node-clock';
 import { catchNode, collect, helper, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
 import haNode = require('../../nodes/leapcraft-homeassistant');
 import notificationsNode = require('../../nodes/leapcraft-notifications');
 import { deviceConfigProblems, isDeviceConfigTopic, isEntityConfigTopic, renderTemplate } from '../support/ha-discovery-schema';
-import { sleep, waitFor } from '../support/wait';
 
 const NODES = [configNode, telemetryNode, haNode, notificationsNode, catchNode];
 type Msg = Record<string, unknown> & { topic: string; payload: string; kind: string };
 type Config = Record<string, unknown> & { unique_id: string; device: Record<string, unknown>; availability: Array<{ topic: string }> };
-
-/**
- * Every msg a helper node gets until none has come for `quietMs` after the last one; the first
- * may take `firstMs` (a check that expects nothing passes a short one).
- */
-function settle(node: TestNode, quietMs = 250, firstMs = 3000, maxMs = 8000): Promise<Msg[]> {
-  return new Promise((resolve) => {
-    const got: Msg[] = [];
-    const finish = () => {
-      clearTimeout(quiet);
-      clearTimeout(cap);
-      node.removeListener('input', onInput);
-      resolve(got);
-    };
-    let quiet = setTimeout(finish, firstMs);
-    const cap = setTimeout(finish, maxMs);
-    function onInput(msg: Record<string, unknown>) {
-      got.push(msg as Msg);
-      clearTimeout(quiet);
-      quiet = setTimeout(finish, quietMs);
-    }
-    node.on('input', onInput);
-  });
-}
-
-/** Resolves with the msgs a helper node gets until `done` says it has enough. */
-function until(node: TestNode, done: (got: Msg[]) => boolean, timeoutMs = 8000): Promise<Msg[]> {
-  return new Promise((resolve, reject) => {
-    const got: Msg[] = [];
-    const timer = setTimeout(() => {
-      node.removeListener('input', onInput);
-      reject(new Error(`timed out; got ${got.length} msgs: ${got.map((m) => m.topic).join(', ')}`));
-    }, timeoutMs);
-    function onInput(msg: Record<string, unknown>) {
-      got.push(msg as Msg);
-      if (done(got)) {
-        clearTimeout(timer);
-        node.removeListener('input', onInput);
-        resolve(got);
-      }
-    }
-    node.on('input', onInput);
-  });
-}
 
 type Spied = { getCalls(): Array<{ thisValue: unknown; args: unknown[] }> };
 /** Calls of a Node method the test helper spies on (on the prototype: every node's calls are in one spy). */
@@ -92,14 +48,22 @@ describe('leapcraft-homeassistant node', function () {
   let sim: LeapcraftSimulator;
   let airbird: DeviceListItem;
   let ambinode: DeviceListItem;
+  /**
+   * Simulated time, shared with the simulator: it moves on only once the bridge's and the
+   * telemetry node's requests are answered and their msgs delivered, so what a msg or a timer
+   * leads to is all there when a test looks, and a delay is exactly its length.
+   */
+  let time: NodeClock;
 
   beforeEach(async () => {
-    sim = new LeapcraftSimulator({ deviceCount: 6 });
+    time = new NodeClock();
+    sim = new LeapcraftSimulator({ deviceCount: 6, now: () => Date.now() });
     await sim.start();
     airbird = sim.devices().find((d) => d.type === 'airbird')!;
     ambinode = sim.devices().find((d) => d.type === 'ambinode')!;
   });
   afterEach(async () => {
+    time.stop();
     await helper.unload();
     await sim.stop();
   });
@@ -133,10 +97,36 @@ describe('leapcraft-homeassistant node', function () {
   const creds = () => ({ acct: { apiKey: sim.apiKey } });
   const out = () => helper.getNode('out') as TestNode;
   const ha = () => helper.getNode('ha') as TestNode;
-  /** The msgs the bridge sends after `act` (see settle). */
-  const output = (act: () => void, quietMs?: number, firstMs?: number): Promise<Msg[]> => {
-    const got = settle(out(), quietMs, firstMs);
-    act();
+  /** Collects the msgs the bridge sends from now on; `stop` ends it. */
+  const listen = () => {
+    const got: Msg[] = [];
+    const onInput = (msg: Record<string, unknown>) => got.push(msg as Msg);
+    out().on('input', onInput);
+    return { got, stop: () => out().removeListener('input', onInput) };
+  };
+  /**
+   * The msgs the bridge sends after `act`: what it leads to (requests answered, msgs delivered,
+   * timers due at once) and what the next `ms` of simulated time bring.
+   */
+  const output = async (act: () => void, ms = 1): Promise<Msg[]> => {
+    const { got, stop } = listen();
+    try {
+      act();
+      await time.run(ms);
+    } finally {
+      stop();
+    }
+    return got;
+  };
+  /** The msgs the bridge sends after `act` until `done` says it has enough; fails after `maxMs` of simulated time. */
+  const until = async (done: (got: Msg[]) => boolean, maxMs: number, what: string, act: () => void = () => undefined): Promise<Msg[]> => {
+    const { got, stop } = listen();
+    try {
+      act();
+      await time.until(() => done(got), maxMs, what);
+    } finally {
+      stop();
+    }
     return got;
   };
   const poll = (msg: Record<string, unknown> = {}) => (helper.getNode('tel') as TestNode).receive(msg as never);
@@ -271,10 +261,10 @@ describe('leapcraft-homeassistant node', function () {
       assert.ok(readingConfigsOf(first).every((m) => parsed(m).expire_after === 3));
       // `last seen` does not expire: it is what tells how long a device has been silent.
       assert.ok(configsOf(first).filter((m) => m.topic.endsWith('/last_seen/config')).every((m) => parsed(m).expire_after === undefined));
-      const later = await until(out(), (got) => got.filter((m) => m.payload === 'offline').length >= 2, 6000);
+      const later = await until((got) => got.filter((m) => m.payload === 'offline').length >= 2, 6000, 'both devices offline');
       assert.deepEqual(later.filter((m) => !isBridgeOwn(m)).map((m) => m.physical_id).sort(), [airbird.physical_id, ambinode.physical_id].sort());
-      // Once: no repeats while it stays stale.
-      const quiet = await settle(out(), 1000, 1000);
+      // Once: no repeats while it stays stale (ten more stale checks).
+      const quiet = await output(() => undefined, 10_000);
       assert.deepEqual(quiet, []);
     });
   });
@@ -285,17 +275,17 @@ describe('leapcraft-homeassistant node', function () {
       const first = (await output(() => poll())).filter((m) => !isBridgeOwn(m));
       const announced = configsOf(first).length;
       const started = Date.now();
-      const p = until(out(), (got) => configsOf(got).filter((m) => !isBridgeOwn(m)).length >= announced);
-      for (let i = 0; i < 3; i++) ha().receive({ topic: 'homeassistant/status', payload: 'online' } as never);
-      ha().receive({ topic: 'homeassistant/status', payload: Buffer.from('offline') } as never);
-      const again = await p;
-      assert.ok(Date.now() - started >= 900, 'not before the delay\'s 1 s minimum');
+      const again = await until((got) => configsOf(got).filter((m) => !isBridgeOwn(m)).length >= announced, 8000, 'the announcement', () => {
+        for (let i = 0; i < 3; i++) ha().receive({ topic: 'homeassistant/status', payload: 'online' } as never);
+        ha().receive({ topic: 'homeassistant/status', payload: Buffer.from('offline') } as never);
+      });
+      assert.ok(Date.now() - started >= 1000, 'not before the delay\'s 1 s minimum');
       assert.equal(again[0].topic, 'leapcraft/bridge/availability');
       assert.equal(again[0].payload, 'online');
       assert.deepEqual(configsOf(again).filter((m) => !isBridgeOwn(m)).map((m) => m.topic).sort(), configsOf(first).map((m) => m.topic).sort());
       // The bridge's own device and health again too (Home Assistant forgot them as well).
       assert.ok(again.some((m) => m.topic === 'leapcraft/bridge/state') && configsOf(again).some(isBridgeOwn));
-      const rest = await settle(out(), 1500, 1500);
+      const rest = await output(() => undefined, 1500);
       assert.equal(configsOf(rest).length, 0, 'three births within the delay: one announcement');
     });
 
@@ -304,7 +294,7 @@ describe('leapcraft-homeassistant node', function () {
       await output(() => poll());
       const none = await output(() => ha().receive({
         status: { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected', source: { type: 'mqtt out' } },
-      } as never), 300, 300);
+      } as never), 300);
       assert.deepEqual(none, []);
       const again = await output(() => ha().receive({
         status: { fill: 'green', shape: 'dot', text: 'node-red:common.status.connected', source: { type: 'mqtt out' } },
@@ -330,7 +320,7 @@ describe('leapcraft-homeassistant node', function () {
       // And the bridge's own device (announced again with the next announcement of everything).
       assert.equal(configsOf(all).filter(isBridgeOwn).length, 5);
       assert.ok(all.filter(isBridgeOwn).every((m) => m.payload === ''));
-      const nothingLeft = await output(() => ha().receive({ action: 'remove' } as never), 200, 300);
+      const nothingLeft = await output(() => ha().receive({ action: 'remove' } as never), 300);
       assert.deepEqual(nothingLeft, []);
       // A device it does not remember: the configs of every known reading (and of both discovery forms).
       const unknown = await output(() => ha().receive({ action: 'remove', physical_id: 'D2:C1:AA:FF:3E:09' } as never), 200);
@@ -356,7 +346,7 @@ describe('leapcraft-homeassistant node', function () {
         { topic: 'homeassistant/status', payload: 'restarting' },
       ];
       for (const msg of bad) ha().receive(msg as never);
-      await sleep(300);
+      await time.settle();
       assert.equal(caught.length, bad.length);
       for (const c of caught) assert.equal((c.error as { code: string }).code, 'LEAPCRAFT_INVALID_INPUT', (c.error as { message: string }).message);
       assert.deepEqual(published.filter((m) => m.topic !== 'leapcraft/bridge/availability' && !isBridgeOwn(m)), []);
@@ -390,12 +380,12 @@ describe('leapcraft-homeassistant node', function () {
       assert.match(renderTemplate(airbirdConfig.cmps.last_seen.val_tpl, state), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'last seen renders to an ISO time');
 
       // The notifications node has recorded the backlog; a new alert is sent on, the bridge makes it an event.
-      await waitFor(() => sim.stats.requests.some((r) => r.endpoint === 'notifications'), 8000, 'the first alert check');
-      await sleep(300);
+      await time.until(() => sim.stats.requests.some((r) => r.endpoint === 'notifications'), 8000, 'the first alert check');
       const from = seen.length;
       const raised = sim.raiseAlert({ physical_id: airbird.physical_id, type: 'co2_high', value: 1450, threshold: 1000 });
-      await waitFor(() => seen.slice(from).some((m) => m.kind === 'event'), 8000, 'the event');
-      await sleep(1500);
+      await time.until(() => seen.slice(from).some((m) => m.kind === 'event'), 8000, 'the event');
+      // Three more checks (every second): none may send it again.
+      await time.run(3000);
       const events = seen.slice(from).filter((m) => m.kind === 'event');
       assert.equal(events.length, 1, 'one event');
       assert.equal(events[0].topic, `leapcraft/device/${haDeviceKey(airbird.physical_id)}/alert`);
@@ -436,9 +426,9 @@ describe('leapcraft-homeassistant node', function () {
       const listReads = () => sim.stats.requests.filter((r) => r.endpoint === 'devices').length;
       const listsBefore = listReads();
       poll();
-      await waitFor(() => seen.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 10_000, 'the removal');
+      await time.until(() => seen.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 10_000, 'the removal');
       const removedAfter = Date.now() - polledAt;
-      assert.ok(removedAfter >= 1900, `not before the grace period: ${removedAfter} ms`);
+      assert.ok(removedAfter >= 2000, `not before the grace period: ${removedAfter} ms`);
       const removal = seen.filter((m) => m.physical_id === leaver.physical_id && m.payload === '');
       assert.deepEqual(removal.map((m) => m.topic).sort(), [
         deviceTopic(leaver.physical_id), `leapcraft/device/${haDeviceKey(leaver.physical_id)}/availability`, `leapcraft/device/${haDeviceKey(leaver.physical_id)}/state`,
@@ -458,7 +448,7 @@ describe('leapcraft-homeassistant node', function () {
       sim.set({ deviceCount: 5 });
       await helper.setFlows(nodes({ announceDelay: 1 }), 'full', creds());
       const fresh = collect(out()) as unknown as Msg[];
-      await waitFor(() => fresh.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 10_000, 'the removal');
+      await time.until(() => fresh.some((m) => m.topic === deviceTopic(leaver.physical_id) && m.payload === ''), 10_000, 'the removal');
       assert.ok(!fresh.some((m) => m.physical_id === airbird.physical_id && m.payload === ''));
     });
 
@@ -480,7 +470,7 @@ describe('leapcraft-homeassistant node', function () {
     it('a redeploy: offline from the old node, online from the new one, no timer of the old node left, no announcement twice', async () => {
       await helper.load(NODES, flow({ interval: 1 }), creds());
       const got = collect(out());
-      await sleep(200);
+      await time.settle();
       assert.deepEqual(got.filter((m) => !isBridgeOwn(m)).map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'online']]);
       assert.equal(got[0].topic, 'leapcraft/bridge/availability', 'online first, then the bridge\'s own device');
       await output(() => poll(), 200);
@@ -488,7 +478,7 @@ describe('leapcraft-homeassistant node', function () {
       const before = got.length;
       // Only the bridge changes: the helper node it sends to keeps running, as an mqtt out node would.
       await helper.setFlows(flow({ interval: 1, announceDelay: 2 }), 'nodes', creds());
-      await sleep(200);
+      await time.settle();
       assert.notEqual(ha(), old);
       assert.deepEqual(got.slice(before).filter((m) => !isBridgeOwn(m)).map((m) => [m.topic, m.payload]), [['leapcraft/bridge/availability', 'offline'], ['leapcraft/bridge/availability', 'online']]);
       const sentByOld = callsOf(old, 'send').length;
@@ -498,7 +488,7 @@ describe('leapcraft-homeassistant node', function () {
       assert.equal(topics.length, 9 + 2 * 2 + new Set([airbird.topology_id, ambinode.topology_id]).size);
       assert.equal(new Set(topics).size, topics.length, 'each config once');
       // The old node's stale check (1 s) would mark both devices offline within 3 s if its timer survived.
-      await sleep(3500);
+      await time.run(3500);
       assert.equal(callsOf(old, 'send').length, sentByOld);
     });
 
@@ -507,7 +497,7 @@ describe('leapcraft-homeassistant node', function () {
       assert.equal(lastStatus(ha()).fill, 'red');
       const caught = collect(helper.getNode('caught') as TestNode);
       ha().receive({ payload: { physical_id: 'x', data: { co2: 1 } } } as never);
-      await sleep(100);
+      await time.settle();
       assert.equal(caught.length, 1);
       assert.equal((caught[0].error as { code: string }).code, 'LEAPCRAFT_INVALID_INPUT');
       assert.match((caught[0].error as { message: string }).message, /baseTopic/);
