@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { LeapcraftSimulator } from '../../simulator';
+import { NodeClock } from '../support/node-clock';
 import { catchNode, helper, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import devicesNode = require('../../nodes/leapcraft-devices');
@@ -23,7 +24,10 @@ type Spy = { getCalls(): Array<{ thisValue: unknown; args: Status[] }> };
 describe('account state pushed to every node', function () {
   this.timeout(30_000);
   let sim: LeapcraftSimulator;
+  let time: NodeClock | undefined;
   afterEach(async () => {
+    time?.stop();
+    time = undefined;
     await helper.unload();
     await sim?.stop();
   });
@@ -32,7 +36,8 @@ describe('account state pushed to every node', function () {
   const WATCHED = ['tel', 'notes', 'things', 'topo'];
 
   async function deploy(telemetryInterval: number): Promise<void> {
-    sim = new LeapcraftSimulator({ deviceCount: 12 });
+    // Its clock is this process's: simulated while a NodeClock runs.
+    sim = new LeapcraftSimulator({ deviceCount: 12, now: () => Date.now() });
     await sim.start();
     const base = { z: 'tab', x: 100, account: 'acct', wires: [[]] };
     await helper.load(NODES, [
@@ -74,19 +79,22 @@ describe('account state pushed to every node', function () {
   });
 
   it('a budget that stretches the polling shows on the polling node without an answer; a pause the API asks for shows on every node', async () => {
+    // Simulated time: the first round paces its 12 requests over 11 s.
+    time = new NodeClock();
     await deploy(3600);
-    await waitFor(() => sim.stats.requests.filter((r) => r.endpoint === 'telemetry').length === 12 && status('tel').fill === 'green', 20_000, 'the first round');
+    const clock = time;
+    await clock.until(() => sim.stats.requests.filter((r) => r.endpoint === 'telemetry').length === 12 && status('tel').fill === 'green', 20_000, 'the first round');
     const polled = requests();
     const shown = statusCalls('tel');
     // 12 devices every hour, a budget of 6 an hour: the intervals stretch.
     (node('acct').getScheduler as () => { setBudget(n: number): void })().setBudget(6);
-    await waitFor(() => String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the pace on the telemetry node');
+    await clock.until(() => String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the pace on the telemetry node');
     assert.equal(requests(), polled, 'no request was needed for it');
     assert.ok(statusCalls('tel') > shown);
     for (const id of ['things', 'topo']) assert.doesNotMatch(String(status(id).text), /paced/, `${id} does not poll`);
 
     sim.injectFault({ kind: 'rate-limit', retryAfter: 120, times: 4, endpoint: 'things' });
     node('things').receive({});
-    await waitFor(() => WATCHED.filter((id) => id !== 'things').every((id) => String(status(id).text).includes(`${COMMON}.apiPause`)), 5000, 'the pause on the other nodes');
+    await clock.until(() => WATCHED.filter((id) => id !== 'things').every((id) => String(status(id).text).includes(`${COMMON}.apiPause`)), 5000, 'the pause on the other nodes');
   });
 });
