@@ -1,21 +1,25 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { LeapcraftSimulator } from '../../simulator';
+import { NodeWork } from '../support/node-clock';
 import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
+import { waitFor } from '../support/wait';
 import configNode = require('../../nodes/leapcraft-config');
 import devicesNode = require('../../nodes/leapcraft-devices');
-import { sleep } from '../support/wait';
 
 const NODES = [configNode, devicesNode, catchNode];
 
 describe('leapcraft-config and leapcraft-devices in Node-RED', function () {
   let sim: LeapcraftSimulator;
+  let work: NodeWork | undefined;
 
   beforeEach(async () => {
     sim = new LeapcraftSimulator({ deviceCount: 12 });
     await sim.start();
   });
   afterEach(async () => {
+    work?.stop();
+    work = undefined;
     await helper.unload();
     await sim.stop();
     sinon.restore();
@@ -162,19 +166,19 @@ describe('leapcraft-config and leapcraft-devices in Node-RED', function () {
     assert.equal((msg.payload as unknown[]).length, 12);
   });
   it('close aborts in-flight work: no output, no error, sockets freed', async () => {
+    const nodes = work = new NodeWork();
     await helper.load(NODES, flow(), creds());
-    await sleep(10);
+    await nodes.idle();
     sim.injectFault({ kind: 'hang', endpoint: 'devices' });
     const outs = collect(helper.getNode('out') as TestNode);
     const errs = collect(helper.getNode('caught') as TestNode);
     (helper.getNode('dev') as TestNode).receive({} as never);
-    for (let i = 0; i < 100 && sim.stats.byEndpoint.devices !== 1; i++) await sleep(10);
-    assert.equal(sim.stats.byEndpoint.devices, 1);
+    await waitFor(() => sim.stats.byEndpoint.devices === 1, 1000, 'the request on the wire');
     assert.ok(sim.openConnections() > 0);
     await helper.unload();
-    for (let i = 0; i < 100 && sim.openConnections() > 0; i++) await sleep(10);
-    assert.equal(sim.openConnections(), 0);
-    await sleep(50);
+    await waitFor(() => sim.openConnections() === 0, 1000, 'the sockets freed');
+    // The aborted request has ended and what it led to has run.
+    await nodes.idle();
     assert.equal(outs.length, 0);
     assert.equal(errs.length, 0);
   });

@@ -12,8 +12,8 @@ import net from 'node:net';
 import path from 'node:path';
 import vm from 'node:vm';
 import sinon from 'sinon';
+import { NodeClock } from '../support/node-clock';
 import { catchNode, helper } from '../support/nodered';
-import { sleep } from '../support/wait';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 type NodeModule = (RED: never) => unknown;
@@ -380,7 +380,10 @@ describe('example flows', function () {
 
       describe('in the Node-RED runtime', function () {
         let sandbox: sinon.SinonSandbox;
+        let time: NodeClock | undefined;
         afterEach(async () => {
+          time?.stop();
+          time = undefined;
           await helper.unload();
           sandbox?.restore();
         });
@@ -428,14 +431,17 @@ describe('example flows', function () {
 
           sandbox = sinon.createSandbox();
           const connect = sandbox.spy(net.Socket.prototype, 'connect');
+          // Simulated time (no account has a key: no request to wait for), so the nodes' first
+          // rounds and the minute after them take no real time.
+          const clock = time = new NodeClock([]);
           // No credentials: the account has no API key, so nothing is ever sent.
           await helper.load([...modules] as never, flow as never);
 
           for (const n of nodes) {
             assert.ok(helper.getNode(n.id), `${n.id} (${n.type}) was not created`);
           }
-          // Let the polling nodes run their first round (it fails at once for want of a key).
-          await sleep(300);
+          // The polling nodes' first rounds (they fail at once for want of a key), and a minute more.
+          await clock.run(60_000);
           for (const n of nodes.filter((x) => PACKAGE_TYPES.includes(x.type))) {
             const node = helper.getNode(n.id);
             const calls = (node.error as unknown as sinon.SinonSpy).getCalls().filter((c) => c.thisValue === node);

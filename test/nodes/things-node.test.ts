@@ -3,10 +3,11 @@ import http from 'node:http';
 import sinon from 'sinon';
 import { LeapcraftSimulator, Thing } from '../../simulator';
 import type { NodeAPI } from '../../nodes/common/types';
+import { NodeWork } from '../support/node-clock';
 import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
+import { waitFor } from '../support/wait';
 import configNode = require('../../nodes/leapcraft-config');
 import thingsNode = require('../../nodes/leapcraft-things');
-import { sleep } from '../support/wait';
 
 type Status = { fill?: string; shape?: string; text?: string };
 
@@ -37,6 +38,7 @@ async function apiGet<T>(sim: LeapcraftSimulator, path: string): Promise<T> {
 
 describe('leapcraft-things in Node-RED', function () {
   let sim: LeapcraftSimulator;
+  let work: NodeWork | undefined;
   /** Every thing the simulator has (15 by default), read before the flow runs. */
   let allThings: Thing[];
   /** Node-RED's RED._ as the node sees it (the helper's returns the key), spied to see the parameters. */
@@ -57,6 +59,8 @@ describe('leapcraft-things in Node-RED', function () {
     sim.resetStats();
   });
   afterEach(async () => {
+    work?.stop();
+    work = undefined;
     await helper.unload();
     await sim.stop();
     sinon.restore();
@@ -243,15 +247,15 @@ describe('leapcraft-things in Node-RED', function () {
     }
 
     it('close during a hung request: no output, no Catch, no red status, sockets freed', async () => {
+      const nodes = work = new NodeWork();
       await helper.load(NODES, flow(), creds());
-      await sleep(10);
+      await nodes.idle();
       sim.injectFault({ kind: 'hang', endpoint: 'things' });
       const node = things();
       const outs = collect(out());
       const errs = collect(caught());
       node.receive({} as never);
-      for (let i = 0; i < 100 && sim.stats.byEndpoint.things !== 1; i++) await sleep(10);
-      assert.equal(sim.stats.byEndpoint.things, 1);
+      await waitFor(() => sim.stats.byEndpoint.things === 1, 1000, 'the request on the wire');
       assert.ok(sim.openConnections() > 0);
       // helper.unload() restores its prototype spies before closing the nodes, so what the node
       // does while closing is watched on the instance: status and error pass through unchanged.
@@ -262,9 +266,9 @@ describe('leapcraft-things in Node-RED', function () {
         error(...a: unknown[]) { late.push(['error', a[0]]); return error.apply(node, a); },
       });
       await helper.unload();
-      for (let i = 0; i < 100 && sim.openConnections() > 0; i++) await sleep(10);
-      assert.equal(sim.openConnections(), 0);
-      await sleep(50);
+      await waitFor(() => sim.openConnections() === 0, 1000, 'the sockets freed');
+      // The aborted request has ended and what it led to has run.
+      await nodes.idle();
       assert.equal(outs.length, 0);
       assert.equal(errs.length, 0);
       assert.deepEqual(late, [], 'no status change and no error while or after closing');

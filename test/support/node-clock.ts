@@ -22,6 +22,8 @@ const realImmediate = () => new Promise<void>((resolve) => setImmediate(resolve)
 
 export class NodeWork {
   private readonly transit = msgsInTransit();
+  /** The accounts' clients once seen: their requests still count after the flows are unloaded (aborted ones ending). */
+  private readonly clients = new Map<string, ReturnType<Account['getClient']>>();
 
   /** `accounts`: the ids of the leapcraft-config nodes whose requests count as under way. */
   constructor(private readonly accounts: readonly string[] = ['acct']) {}
@@ -31,12 +33,12 @@ export class NodeWork {
     let n = this.transit.pending();
     for (const id of this.accounts) {
       const account = helper.getNode(id) as (TestNode & Partial<Account>) | null;
-      if (!account?.getClient) continue;
       try {
-        n += account.getClient().stats().inFlight;
+        if (account?.getClient) this.clients.set(id, account.getClient());
       } catch {
         // an account with a bad setting has no client
       }
+      n += this.clients.get(id)?.stats().inFlight ?? 0;
     }
     return n;
   }
