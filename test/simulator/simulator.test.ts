@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import sinon from 'sinon';
 
 import {
   LeapcraftSimulator,
@@ -22,7 +23,7 @@ import {
 } from '../../simulator';
 import { parseCliArgs } from '../../simulator/cli-args';
 import { MAX_LOGGED_REQUESTS, StatsRecorder } from '../../simulator/stats';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -666,34 +667,41 @@ describe('Leapcraft API simulator', function () {
 
     it('raises co2_high and co2_normal automatically when CO2 crosses the threshold', async function () {
       const c = { t: MONDAY + 3 * HOUR };
-      await withSim({ now: () => c.t, autoAlerts: true, reportIntervalMs: 10, co2Threshold: 600, tokenLifetimeMs: Infinity }, async (s, b) => {
-        const t = await getToken(b);
-        const list = async (): Promise<Alert[]> => (await call(`${b}/notifications?limit=50`, bearer(t))).json<Alert[]>();
-        await sleep(40);
-        assert.deepEqual(await list(), []);
-        c.t = MONDAY + 15 * HOUR;
-        const high: string[] = [];
-        for (const d of s.devices()) {
-          const r = (await call(`${b}/telemetry/${encodeURIComponent(d.physical_id)}?type=latest`, bearer(t))).json<LatestTelemetry>();
-          if (r.data.co2 > 600) high.push(d.physical_id);
-        }
-        assert.ok(high.length >= 2 && high.length < s.devices().length, `${high.length} devices above 600`);
-        await waitFor(async () => (await list()).length >= high.length, 2000, 'a co2_high alert per device above the threshold');
-        const raised = await list();
-        assert.deepEqual(raised.map((a) => a.physical_id).sort(), [...high].sort());
-        for (const a of raised) {
-          assert.equal(a.type, 'co2_high');
-          assert.equal(a.threshold, 600);
-          assert.ok((a.value as number) > 600);
-          assert.match(a.message, /^CO2 above 600 ppm in /);
-        }
-        await sleep(30);
-        assert.equal((await list()).length, high.length, 'no repeat while CO2 stays high');
-        c.t = MONDAY + 23.5 * HOUR;
-        await waitFor(async () => (await list()).length >= 2 * high.length, 2000, 'a co2_normal alert per device');
-        const normal = (await list()).filter((a) => a.type === 'co2_normal');
-        assert.deepEqual(normal.map((a) => a.physical_id).sort(), [...high].sort());
-      });
+      // The simulator looks at the readings on an interval timer (every report, 10 ms here): a fake
+      // one, moved by the test, so each look is counted; requests and their answers are real.
+      const timers = sinon.useFakeTimers({ now: Date.now(), toFake: ['setInterval', 'clearInterval'] });
+      try {
+        await withSim({ now: () => c.t, autoAlerts: true, reportIntervalMs: 10, co2Threshold: 600, tokenLifetimeMs: Infinity }, async (s, b) => {
+          const t = await getToken(b);
+          const list = async (): Promise<Alert[]> => (await call(`${b}/notifications?limit=50`, bearer(t))).json<Alert[]>();
+          timers.tick(40);
+          assert.deepEqual(await list(), [], 'four looks at low CO2: nothing raised');
+          c.t = MONDAY + 15 * HOUR;
+          const high: string[] = [];
+          for (const d of s.devices()) {
+            const r = (await call(`${b}/telemetry/${encodeURIComponent(d.physical_id)}?type=latest`, bearer(t))).json<LatestTelemetry>();
+            if (r.data.co2 > 600) high.push(d.physical_id);
+          }
+          assert.ok(high.length >= 2 && high.length < s.devices().length, `${high.length} devices above 600`);
+          timers.tick(10);
+          const raised = await list();
+          assert.deepEqual(raised.map((a) => a.physical_id).sort(), [...high].sort(), 'the next look: a co2_high alert per device above the threshold');
+          for (const a of raised) {
+            assert.equal(a.type, 'co2_high');
+            assert.equal(a.threshold, 600);
+            assert.ok((a.value as number) > 600);
+            assert.match(a.message, /^CO2 above 600 ppm in /);
+          }
+          timers.tick(30);
+          assert.equal((await list()).length, high.length, 'no repeat while CO2 stays high (three more looks)');
+          c.t = MONDAY + 23.5 * HOUR;
+          timers.tick(10);
+          const normal = (await list()).filter((a) => a.type === 'co2_normal');
+          assert.deepEqual(normal.map((a) => a.physical_id).sort(), [...high].sort(), 'the next look: a co2_normal alert per device');
+        });
+      } finally {
+        timers.restore();
+      }
     });
   });
 

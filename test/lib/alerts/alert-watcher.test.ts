@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { Alert, ALERT_PAGE_SIZE, AlertState, AlertWatcher, AlertWatcherOptions, readAlertState } from '../../../lib';
-import { sleep } from '../../support/wait';
 
 
 /** An alert list served by pages, newest or oldest first, as the API might. */
+/** A slow server or store: its answer comes a turn of the event loop later, so concurrent callers interleave. */
+const aTurnLater = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 class FakeAlerts {
   /** Kept oldest first whatever order is served. */
   list: Alert[] = [];
@@ -11,7 +13,7 @@ class FakeAlerts {
   signals: AbortSignal[] = [];
   inFlight = 0;
   maxInFlight = 0;
-  delayMs = 0;
+  slow = false;
   failNext?: Error;
   private next = 1;
 
@@ -37,7 +39,7 @@ class FakeAlerts {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      if (this.delayMs) await sleep(this.delayMs);
+      if (this.slow) await aTurnLater();
       if (this.failNext) {
         const err = this.failNext;
         this.failNext = undefined;
@@ -59,15 +61,15 @@ class FakeAlerts {
 class MemoryStore {
   value: unknown;
   saves = 0;
-  delayMs = 0;
+  slow = false;
 
   readonly load = async (): Promise<AlertState | undefined> => {
-    if (this.delayMs) await sleep(this.delayMs);
+    if (this.slow) await aTurnLater();
     return this.value === undefined ? undefined : (JSON.parse(JSON.stringify(this.value)) as AlertState);
   };
 
   readonly save = async (state: AlertState): Promise<void> => {
-    if (this.delayMs) await sleep(this.delayMs);
+    if (this.slow) await aTurnLater();
     this.saves++;
     this.value = JSON.parse(JSON.stringify(state));
   };
@@ -246,8 +248,8 @@ describe('AlertWatcher', () => {
     const store = new MemoryStore();
     const { watcher } = watcherOver(api, store);
     await check(watcher);
-    api.delayMs = 5;
-    store.delayMs = 5;
+    api.slow = true;
+    store.slow = true;
     const raised = api.raise(3);
     const results = await Promise.all([check(watcher), check(watcher), check(watcher), check(watcher)]);
     assert.deepEqual(ids(results.flatMap((r) => r.alerts)), ids(raised));
@@ -259,7 +261,7 @@ describe('AlertWatcher', () => {
   it('concurrent first checks: only the first is the first start', async () => {
     const api = new FakeAlerts('oldest', 10);
     const store = new MemoryStore();
-    store.delayMs = 5;
+    store.slow = true;
     const { watcher } = watcherOver(api, store);
     const [a, b] = await Promise.all([check(watcher), check(watcher)]);
     assert.equal(a.firstStart, true);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { rejectionOf, useSimulator } from '../../support/fixtures';
 import { LeapcraftClient } from '../../../lib';
-import { sleep } from '../../support/wait';
-
+import { waitFor } from '../../support/wait';
 
 function assertNoSecrets(text: string, secrets: string[]): void {
   for (const s of secrets) assert.ok(!text.includes(s), `a secret leaked into: ${text}`);
@@ -28,7 +28,8 @@ describe('LeapcraftClient against the simulator', function () {
       const client = fx.client();
       const id = fx.sim.devices()[0].physical_id;
       await client.getDevice(id);
-      await sleep(400);
+      // The simulator's clock moves past the token's 300 ms (the client's does not: it cannot tell).
+      fx.sim.set({ now: () => Date.now() + 400 });
       fx.sim.resetStats();
       const details = await client.getDevice(id);
       assert.equal(details.physical_id, id);
@@ -83,11 +84,19 @@ describe('LeapcraftClient against the simulator', function () {
     it('tries the key again after the cool-down, so a restored key recovers by itself', async () => {
       fx.sim.setKeyValid(false);
       const client = fx.client({ authRetryBaseMs: 100, authRetryMaxMs: 100 });
-      assert.equal((await rejectionOf(client.listTopologies())).code, 'LEAPCRAFT_AUTH');
-      fx.sim.setKeyValid(true);
-      await sleep(150);
-      const topologies = await client.listTopologies();
-      assert.ok(topologies.length > 0);
+      // The client's clock: only Date, moved by the test (timers and the simulator run as usual).
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+      try {
+        assert.equal((await rejectionOf(client.listTopologies())).code, 'LEAPCRAFT_AUTH');
+        fx.sim.setKeyValid(true);
+        clock.tick(99);
+        assert.equal((await rejectionOf(client.listTopologies())).code, 'LEAPCRAFT_AUTH', 'still cooling down');
+        clock.tick(1);
+        const topologies = await client.listTopologies();
+        assert.ok(topologies.length > 0);
+      } finally {
+        clock.restore();
+      }
       assert.equal(fx.sim.stats.byEndpoint.token, 2);
     });
 
@@ -235,12 +244,11 @@ describe('LeapcraftClient against the simulator', function () {
       await client.authenticate();
       fx.sim.injectFault({ kind: 'hang', endpoint: 'things' });
       const pending = rejectionOf(client.listThings());
-      await sleep(100);
+      await waitFor(() => fx.sim.stats.byEndpoint.things === 1, 1000, 'the request on the wire');
       client.close();
       const err = await pending;
       assert.equal(err.code, 'LEAPCRAFT_ABORTED');
-      for (let i = 0; i < 50 && fx.sim.openConnections() > 0; i++) await sleep(10);
-      assert.equal(fx.sim.openConnections(), 0);
+      await waitFor(() => fx.sim.openConnections() === 0, 500, 'the sockets freed');
       assert.equal((await rejectionOf(client.listThings())).code, 'LEAPCRAFT_ABORTED');
     });
 
@@ -250,7 +258,7 @@ describe('LeapcraftClient against the simulator', function () {
       fx.sim.injectFault({ kind: 'hang', endpoint: 'things', times: 1 });
       const controller = new AbortController();
       const pending = rejectionOf(client.listThings({}, { signal: controller.signal }));
-      await sleep(50);
+      await waitFor(() => fx.sim.stats.byEndpoint.things === 1, 1000, 'the request on the wire');
       controller.abort();
       assert.equal((await pending).code, 'LEAPCRAFT_ABORTED');
       assert.ok((await client.listTopologies()).length > 0);

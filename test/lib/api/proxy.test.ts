@@ -21,6 +21,7 @@ const HOST = 'api.leapcraft.test';
 /** Lists the devices, reads four of them, closes the client and reports what is still open. */
 const CHILD = `
 const { LeapcraftClient } = require('./lib');
+const { waitFor } = require('./test/support/wait');
 (async () => {
   const client = new LeapcraftClient({
     baseUrl: process.env.LEAPCRAFT_BASE, apiKey: process.env.LEAPCRAFT_KEY, concurrency: 2, backoffBaseMs: 10, backoffMaxMs: 20,
@@ -35,8 +36,10 @@ const { LeapcraftClient } = require('./lib');
     Object.assign(result, { code: err.code, message: err.message });
   }
   client.close();
-  await new Promise((r) => setTimeout(r, 200));
-  result.openSockets = process._getActiveHandles().filter((h) => h instanceof require('net').Socket && !h.destroyed && h !== process.stdout && h !== process.stderr).length;
+  const openSockets = () => process._getActiveHandles().filter((h) => h instanceof require('net').Socket && !h.destroyed && h !== process.stdout && h !== process.stderr).length;
+  // Closing destroys the sockets on a later turn: wait for that (or 2 s), then count what is left.
+  await waitFor(() => openSockets() === 0, 2000, 'the sockets closed').catch(() => undefined);
+  result.openSockets = openSockets();
   console.log(JSON.stringify(result));
 })();
 `;

@@ -155,16 +155,18 @@ describe('listTopologiesWithDevices', function () {
     await reference();
     fx.sim.injectFault({ kind: 'hang', endpoint: 'topology' });
     const controller = new AbortController();
-    const call = listTopologiesWithDevices(fx.client({ timeoutMs: 20_000 }), { signal: controller.signal, concurrency: 1 });
+    const client = fx.client({ timeoutMs: 20_000 });
+    const call = listTopologiesWithDevices(client, { signal: controller.signal, concurrency: 1 });
     await waitFor(() => fx.sim.stats.byEndpoint.topology === 1, 3000, 'the first details request');
     const started = Date.now();
     controller.abort();
     const err = await rejectionOf(call);
     assert.equal(err.code, 'LEAPCRAFT_ABORTED');
     assert.ok(Date.now() - started < 1000);
-    await new Promise((r) => setTimeout(r, 200));
+    // Everything under way has ended, at the client and at the simulator: a request started after
+    // the abort would be counted by then.
+    await waitFor(() => client.stats().inFlight === 0 && fx.sim.controlStats().inFlight === 0, 3000, 'the aborted request to end');
     assert.equal(fx.sim.stats.byEndpoint.topology, 1, 'no further gateway asked');
-    await waitFor(() => fx.sim.controlStats().inFlight === 0, 3000, 'the simulator to end the hanging requests');
   });
 
   it('refuses a bad maxDetails or concurrency before any request', async () => {

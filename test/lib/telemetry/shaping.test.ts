@@ -3,10 +3,13 @@ import {
   ArrayCycle, arrayMsg, ChangeFilter, Device, deviceMsg, DeviceDirectory, LeapcraftClient, LeapcraftNotFoundError, messagesFor,
   metricMsgs, Outcome, PolledDevices, PollHealth, PollOutput, PollScheduler, readOnDemand, Shaping, telemetryKey, TelemetryReading,
 } from '../../../lib';
+import { waitFor } from '../../support/wait';
 
 type Msg = Record<string, unknown>;
 
 const T = '2026-03-29T15:24:05Z';
+/** A fake client's answer comes a turn of the event loop later, so concurrent reads overlap. */
+const aTurnLater = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function reading(id: string, co2 = 600, timestamp = T): TelemetryReading {
   return { physical_id: id, timestamp, data: { co2, temperature: 21.5, meta: { rssi: -60 } }, created_at: '2026-03-29T15:24:07Z' };
@@ -361,14 +364,15 @@ describe('telemetry shaping (lib/telemetry, without Node-RED)', () => {
           for (let page = 0; page * 10 < ids.length; page++) {
             if (listFailsAfter !== undefined && page >= listFailsAfter) throw new Error('list down');
             o.onPage?.(ids.slice(page * 10, page * 10 + 10).map((physical_id) => ({ physical_id })));
-            await new Promise((r) => setTimeout(r, 2));
+            await aTurnLater();
+            await aTurnLater();
           }
           return ids.map((physical_id) => ({ physical_id }));
         },
         async getTelemetry(id: string) {
           reads.push(id);
           most = Math.max(most, ++inFlight);
-          await new Promise((r) => setTimeout(r, 1));
+          await aTurnLater();
           inFlight--;
           return reading(id);
         },
@@ -387,7 +391,9 @@ describe('telemetry shaping (lib/telemetry, without Node-RED)', () => {
         scheduler, client: client(1), spec, query: { type: 'latest' }, ids: [], directory: new DeviceDirectory(), signal: new AbortController().signal,
       }), /list down/);
       const atFailure = reads.length;
-      await new Promise((r) => setTimeout(r, 50));
+      // The readings under way end; one started after the failure would be counted by then.
+      await waitFor(() => inFlight === 0, 1000, 'the readings under way to end');
+      await aTurnLater();
       assert.equal(reads.length, atFailure, 'no reading started after the list failed');
       assert.ok(reads.every((id) => ids.indexOf(id) < 10), `only the first page's devices: ${reads.join(', ')}`);
     });
