@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { rejectionOf, useSimulator } from '../../support/fixtures';
+import { SimClock } from '../../support/sim-clock';
 import {
   Fetch, LeapcraftAbortedError, LeapcraftClient, LeapcraftError, LeapcraftBadResponseError, LeapcraftRateLimitError, LeapcraftUnavailableError, Listener, PollScheduler,
   SchedulerOptions, TelemetryReading, TelemetryResponse,
@@ -52,7 +53,18 @@ describe('PollScheduler', function () {
   });
 
   describe('with the real client against the simulator', () => {
+    /** Simulated time for a test's scheduler: it moves on once the client's requests are answered. */
+    let time: SimClock | undefined;
+    // Registered before useSimulator's: the clock is restored before the simulator stops.
+    afterEach(() => {
+      time?.restore();
+      time = undefined;
+    });
     const fx = useSimulator({ deviceCount: 20 });
+    const fakeTime = (client: LeapcraftClient): SimClock => {
+      time = new SimClock(Date.now(), undefined, () => client.stats().inFlight);
+      return time;
+    };
 
     const latest = (client: LeapcraftClient, id: string): Fetch<TelemetryResponse> =>
       (signal) => client.getTelemetry(id, {}, { signal });
@@ -96,6 +108,7 @@ describe('PollScheduler', function () {
 
     it('a new subscriber to a polled key gets the last value at once, without a new request', async () => {
       const client = await readyClient();
+      const clock = fakeTime(client);
       const s = scheduler({ maxGapMs: 5 });
       const id = ids()[0];
       const first = recorder<TelemetryResponse>();
@@ -103,7 +116,10 @@ describe('PollScheduler', function () {
       const early = recorder<TelemetryResponse>();
       s.subscribe('k', 60_000, latest(client, id), early);
       assert.equal(early.values.length, 0, 'nothing cached yet, nothing delivered');
-      await waitFor(() => first.values.length === 1 && early.values.length === 1, 5000, 'the first value');
+      const start = clock.now;
+      await clock.runByStep(start + 1);
+      assert.equal(first.values.length, 1, 'the first value');
+      assert.equal(early.values.length, 1, 'the first value');
 
       let otherFetchCalls = 0;
       const late = recorder<TelemetryResponse>();
@@ -115,15 +131,17 @@ describe('PollScheduler', function () {
       assert.equal(late.values.length, 1);
       assert.equal(late.values[0].value, first.values[0].value);
       assert.equal(late.values[0].key, 'k');
-      await sleep(100);
+      // Nothing more until the next round, a minute after the first.
+      await clock.runByStep(start + 60_000 - 1);
       assert.equal(otherFetchCalls, 0);
       assert.equal(s.fetches, 1);
       assert.equal(fx.sim.stats.byEndpoint.telemetry, 1);
       assert.equal(s.size, 1);
     });
 
-    it('paces a round: 10 keys with maxGapMs 50 go out one by one over ~9 gaps, in subscription order', async () => {
+    it('paces a round: 10 keys with maxGapMs 50 go out one by one over 9 gaps, in subscription order', async () => {
       const client = await readyClient();
+      const clock = fakeTime(client);
       const s = scheduler({ maxGapMs: 50 });
       const some = ids().slice(0, 10);
       const started: number[] = [];
@@ -134,38 +152,42 @@ describe('PollScheduler', function () {
           return client.getTelemetry(id, {}, { signal });
         }, r);
       }
-      await waitFor(() => r.values.length === 10, 5000, 'all 10 values');
+      await clock.runByStep(clock.now + 1000);
+      assert.equal(r.values.length, 10, 'all 10 values');
 
       assert.equal(started.length, 10);
-      for (let i = 1; i < started.length; i++) {
-        // A late timer shortens the next gap by its lateness (rounds stay on time): allow for it.
-        assert.ok(started[i] - started[i - 1] >= 30, `fetch ${i} started ${started[i] - started[i - 1]} ms after the previous one`);
-      }
+      assert.deepEqual(started.slice(1).map((t, i) => t - started[i]!), Array(9).fill(50), 'a fetch every 50 ms');
       const sent = telemetrySent();
       assert.equal(sent.length, 10);
       assert.deepEqual(sent.map((x) => decodeURIComponent(x.rawUrl.split('/telemetry/')[1].split('?')[0])), some);
-      const span = sent[9].at - sent[0].at;
-      assert.ok(span >= 380, `the round's requests spanned only ${span} ms (expected about 9 x 50)`);
     });
 
     it('rounds keep their interval: timer lateness does not add up over the steps of a paced round', async () => {
-      // 50 keys at 500 ms: 10 ms between steps, each step doing 3 ms of synchronous work (as a
-      // request's set-up does). Work and timer lateness added up over 50 steps used to stretch
-      // every round by a third.
-      const s = scheduler();
+      // 50 keys at 500 ms: 10 ms between steps, on a fake clock where every timer fires LATE ms
+      // late (a busy event loop, a request's synchronous set-up). Lateness added up over 50 steps
+      // used to stretch every round by a third.
+      const LATE = 3;
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      const onTime = globalThis.setTimeout;
+      globalThis.setTimeout = ((fn: () => void, ms = 0) => onTime(fn, ms + LATE)) as typeof setTimeout;
       const rounds: number[] = [];
-      const r = recorder<number>();
-      for (let i = 0; i < 50; i++) {
-        s.subscribe(`k${i}`, 500, async () => {
-          if (i === 0) rounds.push(Date.now());
-          for (const until = Date.now() + 3; Date.now() < until;);
-          return i;
-        }, r);
+      try {
+        const s = scheduler();
+        const r = recorder<number>();
+        for (let i = 0; i < 50; i++) {
+          s.subscribe(`k${i}`, 500, async () => {
+            if (i === 0) rounds.push(Date.now());
+            return i;
+          }, r);
+        }
+        await clock.tickAsync(3250);
+      } finally {
+        globalThis.setTimeout = onTime;
       }
-      await sleep(3250);
       const periods = rounds.slice(1).map((t, i) => t - rounds[i]!);
-      console.log(`      measured: ${rounds.length} rounds in 3.25 s at a 500 ms interval (periods ${periods.join(', ')} ms)`);
-      assert.ok(rounds.length >= 6, `${rounds.length} rounds in 3.25 s; periods ${periods.join(', ')} ms`);
+      assert.equal(rounds.length, 7, `rounds in 3.25 s; periods ${periods.join(', ')} ms`);
+      // At most one timer's lateness per round, not its 50 steps'.
+      assert.ok(periods.every((p) => p >= 500 && p <= 500 + LATE), `periods ${periods.join(', ')} ms`);
     });
 
     it('a key rate-limited by the API (429, Retry-After 1) is not fetched again before 1 s, then fetched again', async () => {
@@ -261,7 +283,8 @@ describe('PollScheduler', function () {
       assert.equal((await rejectionOf(inFlight!)).code, 'LEAPCRAFT_ABORTED');
       assert.equal(s.size, 1);
       const bBefore = rb.values.length;
-      await sleep(450); // three intervals
+      // Three more rounds of the other key: a was due in each of them.
+      await waitFor(() => rb.values.length >= bBefore + 3, 5000, 'three more values of b');
       assert.equal(calls, 1);
       assert.equal(telemetrySentFor(a).length, 1);
       assert.deepEqual(ra.values, []);
@@ -389,16 +412,23 @@ describe('PollScheduler', function () {
 
     it('unsubscribing the keys left in a round does not start the next round early', async () => {
       const client = await readyClient();
+      const clock = fakeTime(client);
       const s = scheduler({ maxGapMs: 100 });
       const [a, b] = ids();
       const ra = recorder<TelemetryResponse>();
+      const start = clock.now;
       s.subscribe('a', 1000, latest(client, a), ra);
       const unsubscribeB = s.subscribe('b', 1000, latest(client, b), recorder<TelemetryResponse>());
-      await waitFor(() => ra.values.length === 1, 5000, 'the value of a');
+      // a goes first, b 100 ms later (maxGapMs).
+      await clock.runByStep(start + 100 - 1);
+      assert.equal(ra.values.length, 1, 'the value of a');
       unsubscribeB(); // b was still waiting for its turn in the round
-      await sleep(500); // the next round is due 1000 ms after the first
+      // The next round is due 1000 ms after the first.
+      await clock.runByStep(start + 1000 - 1);
       assert.equal(telemetrySentFor(a).length, 1, 'a must be fetched once per 1000 ms interval');
       assert.equal(ra.values.length, 1);
+      await clock.runByStep(start + 1000 + 1);
+      assert.equal(telemetrySentFor(a).length, 2, 'and then in the next round');
     });
   });
 
@@ -522,19 +552,19 @@ describe('PollScheduler', function () {
       // Timers run on the monotonic clock, Date.now() on the wall clock; the two are not in
       // step (millisecond truncation, NTP adjustments). Here the wall clock reads 50 ms
       // behind from the moment the key was deferred.
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'Date'] });
       const s = scheduler({ maxGapMs: 10 });
       const calls: number[] = [];
       const r = recorder<string>();
-      const realNow = Date.now.bind(Date);
       s.subscribe('k', 30_000, async () => {
-        calls.push(realNow());
+        calls.push(clock.now);
         if (calls.length === 1) throw new LeapcraftRateLimitError('slow down', { status: 429, retryAfterMs: 300 });
         return 'fine';
       }, r);
-      await waitFor(() => r.errors.length === 1, 5000, 'the rate-limit');
-      sinon.stub(Date, 'now').callsFake(() => realNow() - 50);
-      await sleep(700);
-      sinon.restore();
+      await clock.tickAsync(0);
+      assert.equal(r.errors.length, 1, 'the rate-limit');
+      sinon.stub(Date, 'now').callsFake(() => clock.now - 50);
+      await clock.tickAsync(700);
       assert.equal(calls.length, 2, 'the deferred fetch must not wait for the next round (30 s away)');
       assert.deepEqual(r.values.map((v) => v.value), ['fine']);
     });
@@ -554,6 +584,7 @@ describe('PollScheduler', function () {
     });
 
     it('a key failing before its first value is retried soon, backing off, not a whole (long) interval later', async () => {
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'Date'] });
       const s = scheduler({ maxGapMs: 10, firstValueRetryMs: 50 });
       const at: number[] = [];
       const r = recorder<string>();
@@ -562,13 +593,16 @@ describe('PollScheduler', function () {
         if (at.length <= 3) throw new LeapcraftUnavailableError('down', { status: 503 });
         return 'list';
       }, r);
-      await waitFor(() => r.values.length >= 1, 5000, 'the first value within seconds, not the 60 s interval');
+      await clock.tickAsync(1000);
+      assert.equal(r.values.length, 1, 'the first value within a second, not the 60 s interval');
       assert.equal(r.errors.length, 3);
       const gaps = at.slice(1).map((t, i) => t - at[i]!);
-      assert.ok(gaps[0]! >= 45 && gaps[1]! >= 95 && gaps[2]! >= 190, `backing off: ${gaps.join(', ')} ms`);
-      // With its value in hand, the key waits for the next round.
-      await sleep(300);
+      assert.ok(gaps[0]! >= 50 && gaps[1]! >= 100 && gaps[2]! >= 200, `backing off: ${gaps.join(', ')} ms`);
+      // With its value in hand, the key waits for the next round, a minute after the first.
+      await clock.tickAsync(at[0]! + 60_000 - 1 - clock.now);
       assert.equal(at.length, 4);
+      await clock.tickAsync(1);
+      assert.equal(at.length, 5, 'the next round');
     });
 
     it('with retryFailures a key that had a value is retried soon too, the backoff starting over after each value; without, it waits for the round', async () => {
@@ -651,7 +685,9 @@ describe('PollScheduler', function () {
       assert.equal(s.size, 0);
       const callsAtClose = calls;
       const valuesAtClose = r.values.length;
-      await sleep(350); // past two intervals and the Retry-After
+      // No timer is left (above), so nothing can fire later; what the close itself set off has run
+      // once the event loop has turned.
+      await new Promise((resolve) => setImmediate(resolve));
       assert.equal(calls, callsAtClose);
       assert.equal(r.values.length, valuesAtClose);
       assert.throws(() => s.subscribe('c', 100, async () => 'c', recorder<string>()), /closed/);
