@@ -4,12 +4,13 @@
  * Node-RED was down is removed after the restart.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { haDeviceKey } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
 import type { DeviceListItem } from '../../simulator';
 import { readJsonLines, RealNodeRed } from '../support/real-nodered';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 
 describe('leapcraft-homeassistant across restarts of a real Node-RED with a file-backed context store', function () {
   this.timeout(90_000);
@@ -25,7 +26,6 @@ describe('leapcraft-homeassistant across restarts of a real Node-RED with a file
     await sim.stop();
   });
 
-  this.timeout(90_000);
   let red: RealNodeRed | undefined;
   afterEach(async () => { await red?.dispose(); red = undefined; });
 
@@ -57,7 +57,10 @@ describe('leapcraft-homeassistant across restarts of a real Node-RED with a file
     await red.deploy(flows);
     await waitFor(() => published().some((m) => m.topic === topic && m.payload !== ''), 15_000, 'the leaver announced');
     // The record is stored a second after it changed; the file store flushes every second.
-    await sleep(2500);
+    const dir = path.join(red.userDir, 'context');
+    const stored = () => fs.existsSync(dir) && (fs.readdirSync(dir, { recursive: true }) as string[])
+      .map((f) => path.join(dir, f)).some((f) => fs.statSync(f).isFile() && fs.readFileSync(f, 'utf8').includes(leaver.physical_id));
+    await waitFor(stored, 10_000, 'the record with the leaver in the file store');
     await red.stop();
     sim.set({ deviceCount: 5 });
     const before = published().length;

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { LeapcraftSimulator, SimulatorOptions } from '../../simulator';
 import { readJsonLines, RealNodeRed } from '../support/real-nodered';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 
 type Alert = { id?: string; physical_id: string; created_at: string };
 
 describe('leapcraft-notifications across restarts of a real Node-RED with a file-backed context store', function () {
+  this.timeout(90_000);
   this.timeout(90_000);
   let sim: LeapcraftSimulator;
 
@@ -20,11 +21,15 @@ describe('leapcraft-notifications across restarts of a real Node-RED with a file
     await sim.start();
   }
   const notificationRequests = () => sim.stats.byEndpoint.notifications ?? 0;
+  /** The next `n` checks (one a second): what an earlier one emitted is in the file by then. */
+  async function nextChecks(n: number): Promise<void> {
+    const from = notificationRequests();
+    await waitFor(() => notificationRequests() >= from + n, 15_000, `${n} more checks`);
+  }
   afterEach(async () => {
     await sim?.stop();
   });
 
-  this.timeout(90_000);
   let red: RealNodeRed;
   afterEach(async () => { await red?.dispose(); });
 
@@ -43,12 +48,12 @@ describe('leapcraft-notifications across restarts of a real Node-RED with a file
     await red.start();
     await red.deploy(flows);
     await waitFor(() => notificationRequests() >= 2, 10_000, 'the first check');
-    await sleep(1500);
+    await nextChecks(2);
     assert.equal(readJsonLines(outFile).length, 0, 'backlog recorded, not emitted');
 
     const before = [sim.raiseAlert(), sim.raiseAlert(), sim.raiseAlert()];
     await waitFor(() => readJsonLines(outFile).length >= 3, 10_000, '3 alerts');
-    await sleep(2500);
+    await nextChecks(2);
     assert.deepEqual(readJsonLines(outFile).map((a) => (a as Alert).id), before.map((a) => a.id));
 
     await red.stop();
@@ -56,7 +61,7 @@ describe('leapcraft-notifications across restarts of a real Node-RED with a file
     sim.resetStats();
     await red.start();
     await waitFor(() => readJsonLines(outFile).length >= 5, 15_000, 'the alerts raised while stopped');
-    await sleep(3000);
+    await nextChecks(3);
     const all = readJsonLines(outFile).map((a) => (a as Alert).id);
     const again = all.slice(0, 3).filter((id, i) => all.indexOf(id) !== i).length + all.slice(3).filter((id) => before.some((b) => b.id === id)).length;
     console.log(`      measured: after restart ${again} re-emitted; ${all.slice(3).length} emitted for the 2 raised while stopped (${new Set(all).size} distinct of ${all.length})`);
