@@ -13,7 +13,6 @@ type Alert = { id?: string; physical_id: string; created_at: string };
 
 describe('leapcraft-notifications across restarts of a real Node-RED with a file-backed context store', function () {
   this.timeout(90_000);
-  this.timeout(90_000);
   let sim: LeapcraftSimulator;
 
   async function startSim(options: SimulatorOptions = {}) {
