@@ -23,6 +23,7 @@ import type { DeviceListItem } from '../../simulator';
 import { deviceComponents, deviceConfigProblems, isDeviceConfigTopic, isEntityConfigTopic, renderTemplate, schemaProblems } from '../support/ha-discovery-schema';
 import { useMosquitto } from '../support/mosquitto';
 import { Received, Watcher } from '../support/mqtt-watcher';
+import { NodeWork } from '../support/node-clock';
 import { catchNode, helper, TestNode } from '../support/nodered';
 import configNode = require('../../nodes/leapcraft-config');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
@@ -38,6 +39,16 @@ const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
 const statusNode = require('@node-red/nodes/core/common/25-status.js');
 
 const isConfig = (m: Received) => /^homeassistant\/.+\/config$/.test(m.topic);
+
+/**
+ * Everything the flow has published has reached `watcher`: no msg left between nodes or request
+ * under way, then a marker sent through the flow's own broker connection (the mqtt out node),
+ * behind the bridge's messages.
+ */
+async function published(work: NodeWork, watcher: Watcher): Promise<void> {
+  await work.idle();
+  await watcher.sync((topic, payload) => (helper.getNode('out') as TestNode).receive({ topic, payload, qos: 1, retain: false } as never));
+}
 /** The bridge's own device and its health. */
 const isBridgeOwn = (topic: string) => topic.includes('/leapcraft-bridge_') || topic === 'leapcraft/bridge/state';
 
@@ -83,8 +94,10 @@ describe('Home Assistant bridge through a real Mosquitto broker (a node saved be
   const watchers: Watcher[] = [];
   /** What the telemetry node emitted, by physical id: the simulator's readings as served. */
   const served = new Map<string, Record<string, unknown>>();
+  let work: NodeWork;
 
   before(async function () {
+    work = new NodeWork();
     sim = new LeapcraftSimulator({ deviceCount: 6 });
     await sim.start();
     // An AirBird, an Ambinode (MAC-like ids) and the free-form testsim00004 (an Ambinode).
@@ -103,10 +116,11 @@ describe('Home Assistant bridge through a real Mosquitto broker (a node saved be
     await ha.waitFor(() => ha.got.some((m) => m.topic === 'leapcraft/bridge/availability' && m.payload === 'online'), 'the bridge online');
     (helper.getNode('tel') as TestNode).receive({} as never);
     await ha.waitFor(() => served.size === devices.length && ha.latest((m) => /^leapcraft\/device\/[^/]+\/state$/.test(m.topic)).size === devices.length, 'a state per device');
-    await ha.quiet(300);
+    await published(work, ha);
   });
 
   after(async () => {
+    work?.stop();
     for (const w of watchers) await w.end().catch(() => undefined);
     await helper.unload();
     await sim?.stop();
@@ -175,8 +189,7 @@ describe('Home Assistant bridge through a real Mosquitto broker (a node saved be
     const expected = ha.latest((m) => m.payload !== '');
     const fresh = await Watcher.connect(mosquitto.broker.url);
     watchers.push(fresh);
-    await fresh.waitFor(() => fresh.got.length >= expected.size, 'the retained messages');
-    await fresh.quiet(300);
+    await fresh.sync();
     assert.ok(fresh.got.every((m) => m.retain), 'all delivered as retained');
     assert.deepEqual(
       [...fresh.latest().entries()].map(([t, m]) => [t, m.payload]).sort(),
@@ -202,12 +215,11 @@ describe('Home Assistant bridge through a real Mosquitto broker (a node saved be
     const from = ha.got.length;
     (helper.getNode('ha') as TestNode).receive({ action: 'remove' } as never);
     await ha.waitFor(() => [...configs.keys()].every((t) => ha.got.slice(from).some((m) => m.topic === t && m.payload === '')), 'the empty configs');
-    await ha.quiet(300);
+    await published(work, ha);
     const fresh = await Watcher.connect(mosquitto.broker.url);
     watchers.push(fresh);
     // The bridge's own availability stays; nothing of the devices does.
-    await fresh.waitFor(() => fresh.got.some((m) => m.topic === 'leapcraft/bridge/availability'), 'the bridge availability');
-    await fresh.quiet(400);
+    await fresh.sync();
     // The bridge's own device went too: nothing but its availability is left.
     assert.deepEqual(fresh.got.map((m) => m.topic), ['leapcraft/bridge/availability']);
     await fresh.end();
@@ -223,14 +235,15 @@ describe('Home Assistant bridge through a real Mosquitto broker (a new node: dev
   let ha: Watcher;
   const watchers: Watcher[] = [];
   const served = new Map<string, Record<string, unknown>>();
+  let work: NodeWork;
   const deviceTopic = (d: DeviceListItem) => `homeassistant/device/leapcraft_${haDeviceKey(d.physical_id)}/config`;
 
   /** What Home Assistant would find on connecting: every retained message under homeassistant/ and leapcraft/. */
   async function retained(): Promise<Map<string, Received>> {
     const fresh = await Watcher.connect(mosquitto.broker.url);
     watchers.push(fresh);
-    await fresh.waitFor(() => fresh.got.length > 0, 'the retained messages');
-    await fresh.quiet(400);
+    await fresh.sync();
+    assert.ok(fresh.got.length > 0, 'the retained messages');
     assert.ok(fresh.got.every((m) => m.retain));
     const latest = fresh.latest();
     await fresh.end();
@@ -241,6 +254,7 @@ describe('Home Assistant bridge through a real Mosquitto broker (a new node: dev
     sim = new LeapcraftSimulator({ deviceCount: 6 });
     await sim.start();
     sensors = sim.devices().slice(0, 2);
+    work = new NodeWork();
     assert.deepEqual(sensors.map((d) => d.type).sort(), ['airbird', 'ambinode']);
     ha = await Watcher.connect(mosquitto.broker.url);
     watchers.push(ha);
@@ -257,10 +271,11 @@ describe('Home Assistant bridge through a real Mosquitto broker (a new node: dev
     await ha.waitFor(() => ha.got.some((m) => m.topic === 'leapcraft/bridge/availability' && m.payload === 'online'), 'the bridge online');
     (helper.getNode('tel') as TestNode).receive({} as never);
     await ha.waitFor(() => served.size === sensors.length && ha.latest((m) => /^leapcraft\/device\/[^/]+\/state$/.test(m.topic)).size === sensors.length, 'a state per device');
-    await ha.quiet(300);
+    await published(work, ha);
   });
 
   after(async () => {
+    work?.stop();
     for (const w of watchers) await w.end().catch(() => undefined);
     await helper.unload();
     await sim?.stop();
@@ -323,18 +338,18 @@ describe('Home Assistant bridge through a real Mosquitto broker (a new node: dev
   });
 
   it('an alert raised in the simulator arrives as one event of its device\'s event entity', async () => {
-    const waitUntil = Date.now() + 10_000;
-    while (!sim.stats.requests.some((r) => r.endpoint === 'notifications')) {
-      if (Date.now() > waitUntil) throw new Error('no alert check');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 300));
+    // The first alert check done (the backlog recorded): the second has begun.
+    const checks = () => sim.stats.requests.filter((r) => r.endpoint === 'notifications').length;
+    await ha.waitFor(() => checks() >= 2, 'the second alert check');
     const [target] = sensors;
     const from = ha.got.length;
     const raised = sim.raiseAlert({ physical_id: target.physical_id, type: 'co2_high', value: 1480, threshold: 1000 });
     const eventTopic = `leapcraft/device/${haDeviceKey(target.physical_id)}/alert`;
     await ha.waitFor(() => ha.got.slice(from).some((m) => m.topic === eventTopic), 'the event');
-    await ha.quiet(1500);
+    // Two more checks (a second apart), and all they led to published: none may send it again.
+    const seen = checks();
+    await ha.waitFor(() => checks() >= seen + 2, 'two more alert checks');
+    await published(work, ha);
     const events = ha.got.slice(from).filter((m) => /\/alert$/.test(m.topic));
     assert.equal(events.length, 1, 'one event');
     assert.equal(events[0].topic, eventTopic, 'on the event entity of the alert\'s device');
@@ -360,7 +375,7 @@ describe('Home Assistant bridge through a real Mosquitto broker (a new node: dev
     await ha.waitFor(() => ha.got.slice(from).some((m) => m.topic === deviceTopic(leaves) && m.payload === ''), 'the empty config', 15_000);
     const after = ha.got.slice(from).find((m) => m.topic === deviceTopic(leaves) && m.payload === '')!.at - polledAt;
     assert.ok(after >= 1900, `after the grace period: ${after} ms`);
-    await ha.quiet(500);
+    await published(work, ha);
     const view = await retained();
     const key = haDeviceKey(leaves.physical_id);
     assert.deepEqual([...view.keys()].filter((t) => t.includes(key)), [], 'nothing of it retained');
@@ -390,8 +405,7 @@ describe('Home Assistant bridge through a real Mosquitto broker (a new node: dev
         // QoS 0, as Home Assistant subscribes to discovery: at QoS 1 the broker would queue at most 1,000 (Mosquitto's max_queued_messages).
         const fresh = await Watcher.connect(mosquitto.broker.url, [`${prefix}/#`], 0);
         watchers.push(fresh);
-        await fresh.waitFor(() => fresh.got.length > 0, 'the retained configs');
-        await fresh.quiet(500);
+        await fresh.sync();
         counts[mode] = [...fresh.latest((m) => m.retain && m.payload !== '' && m.topic.endsWith('/config')).keys()].length;
         await fresh.end();
       }
