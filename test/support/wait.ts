@@ -9,13 +9,13 @@
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Resolves once `check` holds (it may be async), looking every 10 ms; fails with `what` after
+ * Resolves once `check` holds (it may be async), looking every `everyMs`; fails with `what` after
  * `timeoutMs`, a bound for a failure, not a figure the test measures.
  */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 10): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
+    await sleep(everyMs);
   }
 }

@@ -32,6 +32,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { LeapcraftSimulator } from '../../simulator';
 import { isListening, startDemo, type RunningDemo } from '../support/demo';
 import { deployPickerAccount, timePicker } from '../support/picker';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -152,14 +153,15 @@ async function tableRows(page: Page, widgetId: string): Promise<string[][]> {
   }, widgetId);
 }
 
+/** What `probe` finds once it finds something (looking every 250 ms: each look asks the page). */
 async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | null | false>, describe?: () => Promise<string>): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${describe ? `: ${await describe()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
+  let value: T | undefined | null | false;
+  try {
+    await waitFor(async () => Boolean(value = await probe()), timeoutMs, what, 250);
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (${timeoutMs / 1000} s)${describe ? `: ${await describe()}` : ''}`);
   }
+  return value as T;
 }
 
 // ---- colours: can every viewer tell the series apart? -------------------------------------------

@@ -57,11 +57,11 @@ describe('npm start stops everything on a signal to the npm process alone', func
       process.kill(demo.npm.pid!, signal);
       let nodeRedUp = true;
       let simulatorUp = true;
-      for (let i = 0; i < 200 && (nodeRedUp || simulatorUp); i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => {
         nodeRedUp = await isListening(demo.port);
         simulatorUp = await isListening(demo.simulatorPort);
-      }
+        return !nodeRedUp && !simulatorUp;
+      }, 20_000, 'both to stop', 100).catch(() => undefined); // reported below
       console.log(`      measured: ${signal} to npm alone: both stopped ${nodeRedUp || simulatorUp ? 'NOT within 20 s' : `after ${((Date.now() - sentAt) / 1000).toFixed(1)} s`}`);
       assert.equal(nodeRedUp, false, 'Node-RED still listening');
       assert.equal(simulatorUp, false, 'simulator still listening');

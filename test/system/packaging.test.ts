@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { packOnce } from '../support/pack';
+import { waitFor } from '../support/wait';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -83,15 +84,14 @@ describe('packaging: npm pack into a real Node-RED 4.1', function () {
     red.stderr!.on('data', (d) => { log += d; });
 
     let sets: NodeSet[] | undefined;
-    for (let i = 0; i < 600 && !sets; i++) {
-      if (red.exitCode !== null) assert.fail(`Node-RED exited: ${log}`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'application/json' } });
-        if (res.ok) sets = (await res.json()) as NodeSet[];
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const proc = red;
+    await waitFor(async () => {
+      if (proc.exitCode !== null) assert.fail(`Node-RED exited: ${log}`);
+      // Not listening yet: no answer.
+      const res = await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'application/json' } }).catch(() => undefined);
+      if (res?.ok) sets = (await res.json()) as NodeSet[];
+      return sets !== undefined;
+    }, 60_000, 'Node-RED to answer', 100).catch((err: Error) => assert.fail(`${err.message}: ${log}`));
     assert.ok(sets, `Node-RED did not answer: ${log}`);
     const ours = sets.filter((s) => s.module === pkg.name);
     assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...NODE_TYPES].sort(), log);
