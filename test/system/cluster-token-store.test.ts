@@ -8,7 +8,7 @@ import { IssuedToken } from '../../lib/api/auth';
 import { ClusterMember } from '../../lib/cluster/member';
 import { SharedTokenStore } from '../../lib/cluster/token-store';
 import { RedisServer } from '../support/redis';
-import { waitFor } from '../support/wait';
+import { sleep, waitFor } from '../support/wait';
 
 describe('cluster: the shared token (real Redis)', function () {
   this.timeout(30_000);
@@ -38,7 +38,8 @@ describe('cluster: the shared token (real Redis)', function () {
     let exchanges = 0;
     const exchange = async (): Promise<IssuedToken> => {
       exchanges++;
-      await new Promise((r) => setTimeout(r, 200));
+      // A slow exchange (a fake's latency): the three callers are all waiting on it at once.
+      await sleep(200);
       return { token: `token-${exchanges}`, lifetimeMs: 60_000 };
     };
     const sa = new SharedTokenStore(a, hash, 'the-api-key');

@@ -111,12 +111,15 @@ describe('reliability: faults through a real Node-RED', function () {
     await rig.waitHealthy();
     rig.resetStats();
     const steadyFrom = Date.now();
+    // A measurement window: the steady request rate before the fault.
     await sleep(STEADY_MS);
     rig.raiseAlert();
+    // The scenario: an alert raised just before the fault (it may be read before or after it).
     await sleep(300);
 
     const faultAt = Date.now();
     await s.inject(rig);
+    // The scenario: an alert raised while the fault is on.
     await sleep(Math.min(1000, s.holdMs / 2));
     rig.raiseAlert();
     const symptomsShown = () => {
@@ -126,6 +129,7 @@ describe('reliability: faults through a real Node-RED', function () {
       return s.codes.every((c) => seen.has(c)) && [IDS.telemetry, IDS.notifications].every((id) => statuses.some((x) => x.source === id && x.fill === 'red'));
     };
     await waitFor(() => Date.now() - faultAt >= s.holdMs && symptomsShown(), s.holdMs + 90_000, `${s.name}: ${s.codes.join(', ')} at Catch and red status`);
+    // The scenario: the fault goes on a while after its symptoms showed.
     if (s.codes.length > 0) await sleep(LINGER_MS);
 
     const clearAt = Date.now();
@@ -139,12 +143,14 @@ describe('reliability: faults through a real Node-RED', function () {
     };
     await waitFor(recoveredNow, s.recoveryTimeoutMs ?? 60_000, `${s.name}: every device emitting and both nodes green again`);
     const recoveredAt = Date.now();
+    // A measurement window: the rate after recovery.
     await sleep(AFTER_MS);
     rig.raiseAlert();
     // Alerts still on their way get a few seconds; a lost one fails below with the counts.
     await waitFor(() => matchAlerts(rig.raised, rig.alerts()).lost === 0, 10_000, 'every raised alert').catch(() => undefined);
     const cut = Date.now();
-    await sleep(1000);
+    // Readings served by the cut are in the file; a lost one fails below with the counts.
+    await waitFor(() => matchReadings(rig.requests(), rig.telemetry(), cut).lost === 0, 10_000, 'every reading served by the cut').catch(() => undefined);
 
     // ---- the books -------------------------------------------------------------------
     const requests = rig.requests();

@@ -12,7 +12,7 @@ import { RealNodeRed } from '../../support/real-nodered';
 import {
   caseFlow, caseProblems, CommsTap, errorText, FlowNode, InputCase, msgCases, QUERY_HOSTILE_ID, sendCase, settingsCases,
 } from './input-cases';
-import { waitFor } from '../../support/wait';
+import { sleep, waitFor } from '../../support/wait';
 
 const TAB = 'bad-input-tab';
 const ACCOUNT = 'bad-input-acct';
@@ -66,8 +66,9 @@ describe('reliability: bad input through a real Node-RED (issue 5, item 3)', fun
     await red.deploy([{ id: TAB, type: 'tab', label: 'bad settings' }, account(), ...nodes]);
     tap = await CommsTap.connect(red.url);
     await waitFor(() => Object.values(targetIds).every((id) => tap!.statuses().has(id)), 10_000, 'a status from every node');
-    // Polling nodes would have polled within 2 s (interval 1 s): none may.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Polling nodes would have polled within 2 s (interval 1 s): none may. (No node here polls,
+    // so no event marks the end of that window.)
+    await sleep(2000);
 
     const problems: string[] = [];
     for (const [i, c] of cases.entries()) {

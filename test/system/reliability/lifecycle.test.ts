@@ -57,6 +57,7 @@ describe('reliability: redeploys through a real Node-RED', function () {
   /** Telemetry msgs per second over the next window, overall and for the busiest device. */
   async function outputRate(): Promise<{ perSecond: number; busiestDevicePerSecond: number }> {
     const from = Date.now();
+    // A measurement window.
     await sleep(RATE_WINDOW_MS);
     const lines: TelemetryLine[] = between(rig.telemetry(), from, from + RATE_WINDOW_MS);
     const perDevice = new Map<string, number>();
@@ -70,6 +71,7 @@ describe('reliability: redeploys through a real Node-RED', function () {
     let fewest = Infinity;
     for (let i = 0; i < 5; i++) {
       fewest = Math.min(fewest, rig.sim.openConnections());
+      // Samples spread over a second (keep-alive sockets close on their own time).
       await sleep(200);
     }
     return fewest;
@@ -102,6 +104,7 @@ describe('reliability: redeploys through a real Node-RED', function () {
         const t = Date.now();
         await rig.deploy(next.flow, full ? 'full' : 'nodes');
         deployMs.push(Date.now() - t);
+        // The scenario: deploys GAP_MS apart while polling.
         await sleep(GAP_MS);
       }
     } finally {
@@ -115,7 +118,8 @@ describe('reliability: redeploys through a real Node-RED', function () {
     const after = await quietProbe(rig.red);
     const socketsAfter = await quietSockets();
     const cut = Date.now();
-    await sleep(1500);
+    // Readings served by the cut are in the file; a lost one fails below with the counts.
+    await waitFor(() => matchReadings(rig.requests(), rig.telemetry(), cut).lost === 0, 10_000, 'every reading served by the cut').catch(() => undefined);
 
     const alerts = matchAlerts(rig.raised, rig.alerts());
     const readings = matchReadings(rig.requests(), rig.telemetry(), cut);

@@ -305,19 +305,25 @@ describe('reliability: secrets and admin access through a real Node-RED (issue 5
   it('runs token expiry, revocation, 5xx, 429, malformed/HTML/empty bodies, resets and echoing error bodies while polling', async () => {
     const both = [simA, simB];
     await waitFor(() => simA.stats.byEndpoint.telemetry > 6 && simB.stats.byEndpoint.notifications > 1, 15_000, 'both accounts polling');
+    const tokens = () => both.map((s) => s.stats.byEndpoint.token ?? 0);
+    const faultsUsedUp = (what: string) => waitFor(() => both.every((s) => s.controlStats().activeFaults === 0), 30_000, what);
     for (const s of both) s.set({ tokenLifetimeMs: 700 });
-    await sleep(2500);
+    // Tokens expiring while polling: two renewals on each account.
+    const before = tokens();
+    await waitFor(() => tokens().every((n, i) => n >= before[i]! + 2), 15_000, 'two token renewals on each account');
     for (const s of both) s.set({ tokenLifetimeMs: 3_600_000 });
     for (const s of both) s.revokeTokens();
     simB.raiseAlert({ type: 'co2_high' });
-    await sleep(1500);
+    // The revoked tokens met and replaced on each account.
+    const revoked = tokens();
+    await waitFor(() => tokens().every((n, i) => n >= revoked[i]! + 1), 15_000, 'a new token on each account');
     for (const s of both) s.injectFault({ kind: 'status', status: 503, times: 12 });
-    await sleep(1500);
+    await faultsUsedUp('the 503s');
     for (const s of both) s.injectFault({ kind: 'rate-limit', retryAfter: 1, every: 3, times: 4 });
-    await sleep(1500);
+    await faultsUsedUp('the 429s');
     for (const kind of ['malformed', 'html', 'empty', 'reset'] as const) {
       for (const s of both) s.injectFault({ kind, times: 3 });
-      await sleep(800);
+      await faultsUsedUp(`the ${kind} answers`);
     }
     for (const s of both) s.clearFaults();
     simB.raiseAlert({ type: 'co2_high' });
@@ -401,6 +407,8 @@ describe('reliability: secrets and admin access through a real Node-RED (issue 5
       s.injectFault({ kind: 'status', status: 401, endpoint: 'token', times: 1, body: JSON.stringify({ message: `api_key ${s.apiKey} is revoked` }) });
       s.setKeyValid(false);
     }
+    // The scenario: the key refused for a while as the nodes keep polling (what reaches the log,
+    // the statuses and the msgs meanwhile is collected and checked below).
     await sleep(2500);
     for (const s of [simA, simB]) {
       s.setKeyValid(true);
@@ -426,6 +434,7 @@ describe('reliability: secrets and admin access through a real Node-RED (issue 5
     const credsAnswer = collected.find((c) => c.source.startsWith(`GET /credentials/leapcraft-config/${ACCT_A}`))!;
     assert.match(credsAnswer.text, /"has_apiKey":true/);
 
+    // The last comms messages (statuses) still on their way to the tap.
     await sleep(500);
     tap.close();
     await red.stop();

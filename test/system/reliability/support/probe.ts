@@ -7,6 +7,7 @@
 import http from 'node:http';
 
 import type { RealNodeRed } from '../../../support/real-nodered';
+import { sleep } from '../../../support/wait';
 
 /** settings.js entries for RealNodeRed's `settingsSource`. */
 export const PROBE_SETTINGS = `functionGlobalContext: {
@@ -60,7 +61,7 @@ export function probe(red: RealNodeRed): Promise<ProbeSample> {
 export async function quietProbe(red: RealNodeRed, samples = 5, gapMs = 300): Promise<ProbeSample> {
   let best: ProbeSample | undefined;
   for (let i = 0; i < samples; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, gapMs));
+    if (i > 0) await sleep(gapMs);
     const s = await probe(red);
     if (!best) {
       best = s;
