@@ -393,7 +393,7 @@ describe('example flows', function () {
           // Dashboard 2.0's nodes stay out of the loaded copy, with the wires to them: they need
           // a full Node-RED editor/server runtime (ui-base serves its app and socket.io on
           // Node-RED's HTTP server and registers with the editor), which the test helper does not
-          // provide. test/browser.test.ts runs them for real in the npm start demo. Every other
+          // provide. test/system/browser.test.ts runs them for real in the npm start demo. Every other
           // node, every one of ours among them, is loaded and checked.
           // node-red-contrib-postgresql is not installed here: its nodes stay out the same way.
           const dropped = new Set(nodesOf(file).filter((n) => isUnloadedType(n.type)).map((n) => n.id));

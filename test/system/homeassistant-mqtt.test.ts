@@ -4,7 +4,7 @@
  * leapcraft-homeassistant → core `mqtt out`, with core `mqtt in` on homeassistant/status and a
  * Status node on the mqtt out node wired back into the bridge, polling the simulator. An
  * mqtt.js client subscribed to homeassistant/# and leapcraft/# plays Home Assistant: it checks
- * every config against Home Assistant's discovery schema (test/homeassistant-schema.test.ts),
+ * every config against Home Assistant's discovery schema (test/support/ha-discovery-schema.ts),
  * renders every template (nunjucks, for Home Assistant's Jinja2) against the state and gets the
  * simulator's reading back, finds everything retained with a fresh connection, publishes a
  * birth message, and sees the remove action leave nothing retained.

@@ -2,7 +2,7 @@
  * Prints the tables of docs/RELIABILITY.md from the figures the last run wrote to
  * .artifacts/reliability/{faults,lifecycle}.json:
  *
- *   npx tsx test/reliability/support/table.ts
+ *   npx tsx test/system/reliability/support/table.ts
  */
 import fs from 'node:fs';
 import path from 'node:path';
