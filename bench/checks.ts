@@ -3,9 +3,10 @@
  * simulated time are exact and hold on any machine (the CI smoke test asserts them); real
  * times, CPU and memory depend on the machine and its load, and are reported, not asserted in CI.
  */
+import { ClusterResults, fairShare, perReplicaText, scenarioLabel, scenarios, SPREAD_WAIT_MS } from './cluster';
 import type { CoalescingResults } from './coalescing';
 import type { CycleResults } from './cycle';
-import { delaysOf, FrugalResults, requestsPerNewReading } from './frugal';
+import { delaysOf, FIELD, FrugalResults, requestsPerNewReading, steadyRequestsPerNewReading } from './frugal';
 import type { PickerResults } from './picker';
 import type { ScaleResults } from './scale';
 import type { SoakResults } from './soak';
@@ -31,6 +32,7 @@ export interface Measured {
   frugal?: FrugalResults;
   scale?: ScaleResults;
   picker?: PickerResults;
+  cluster?: ClusterResults;
 }
 
 const all = (xs: number[], v: number) => xs.length > 0 && xs.every((x) => x === v);
@@ -169,7 +171,40 @@ function frugalChecks(r: FrugalResults): Check[] {
     measured: b.runs.map((x) => `${x.label}: ${Math.min(...x.minReadsPerDeviceHour)}–${Math.max(...x.maxReadsPerDeviceHour)} per device per hour`).join('; '),
     pass: least >= 1 && b.runs.every((x) => x.errors === 0),
   });
-  return checks;
+  return [...checks, ...fieldChecks(r)];
+}
+
+/** Sensors as they behave in the field, each beside the exact ones: requests per new reading once learnt, a faster sensor every interval. */
+function fieldChecks(r: FrugalResults): Check[] {
+  const f = r.field;
+  const run = (label: string) => f.runs.find((x) => x.label === label)!;
+  const exact = run(FIELD.exact);
+  const setting = `${f.devices} sensors every ${f.reportIntervalS} s, polled every ${f.intervalS} s, cadence-aware, from minute ${f.steadyFromMinute} of ${f.minutes}`;
+  const fmt = (x: number) => round(x, 2).toFixed(2);
+  const perReading = (label: string): Check => {
+    const x = run(label);
+    const steady = steadyRequestsPerNewReading(x);
+    return {
+      name: `field habits: requests per new reading, ${label} (${setting})`,
+      kind: 'simulated',
+      target: '≤ 1.3',
+      measured: `${fmt(steady)} (${x.steady.telemetryRequests} for ${x.steady.newReadings}; the whole run ${fmt(requestsPerNewReading(x))}; exact sensors ${fmt(steadyRequestsPerNewReading(exact))})`,
+      pass: steady <= 1.3 && x.errors === 0 && x.stuckWaits === 0,
+    };
+  };
+  const fast = run(FIELD.fast);
+  const i = fast.perInterval;
+  return [
+    perReading(FIELD.lost),
+    perReading(FIELD.jitter),
+    {
+      name: `field habits: sensors ${FIELD.fast} (every ${f.intervalS / 2} s, polled every ${f.intervalS} s), requests per sensor and interval, and a new reading in each`,
+      kind: 'simulated',
+      target: '= 1 request in every interval, a new reading in every interval',
+      measured: `${i.min}–${i.max} requests in each of ${i.intervals} sensor intervals, a new reading in ${i.withNews}; ${fmt(steadyRequestsPerNewReading(fast))} requests per new reading`,
+      pass: i.intervals > 0 && i.min === 1 && i.max === 1 && i.withNews === i.intervals && fast.errors === 0,
+    },
+  ];
 }
 
 /** The simulated minute from which every cadence-aware key has learnt its period (two readings, and a margin). */
@@ -249,6 +284,46 @@ function pickerChecks(r: PickerResults): Check[] {
   }];
 }
 
+function clusterChecks(r: ClusterResults): Check[] {
+  const checks: Check[] = [];
+  for (const runs of scenarios(r.runs)) {
+    const label = scenarioLabel(runs[0]!);
+    const devices = runs[0]!.accounts * runs[0]!.devicesPerAccount;
+    const alone = runs.find((x) => x.replicas === 1);
+    const ratioOf = (x: (typeof runs)[number]) => x.totalPerInterval / (alone?.totalPerInterval ?? NaN);
+    const shared = runs.filter((x) => x !== alone);
+    checks.push({
+      name: `cluster, ${label}: API requests per interval with ${shared.map((x) => x.replicas).join(' and ')} replicas over 1 replica (every ${r.intervalS} s, cadence off)`,
+      kind: 'count',
+      target: '≤ 1.05 × (and ≥ 0.95 ×: no account left unpolled)',
+      measured: runs.map((x) => `${x.replicas}: ${round(x.totalPerInterval)}${x === alone ? '' : ` (${perReplicaText(x.perReplica.map((p) => p.requestsPerInterval))}), ${round(ratioOf(x), 2).toFixed(2)} ×`}`).join('; '),
+      pass: alone !== undefined && shared.length > 0 && shared.every((x) => ratioOf(x) <= 1.05 && ratioOf(x) >= 0.95),
+    });
+    checks.push({
+      name: `cluster, ${label}: accounts each replica leads, through the window`,
+      kind: 'count',
+      target: runs[0]!.accounts === 1 ? 'one replica leads' : `⌈${runs[0]!.accounts}/n⌉ or ⌊${runs[0]!.accounts}/n⌋ each, no change in the window`,
+      measured: runs.map((x) => `${x.replicas}: ${x.perReplica.map((p) => p.leads).join('/')}${x.unled ? ` (${x.unled} without one leader)` : ''}`).join('; ')
+        + ` (settled ${runs.map((x) => (Number.isNaN(x.spreadMs) ? `not within ${SPREAD_WAIT_MS / 1000} s` : `${round(x.spreadMs / 1000, 1)} s`)).join(', ')} after the deploy;`
+        + ` longest an account went without a leader: ${runs.map((x) => `${round(x.longestUnledMs / 1000, 1)} s`).join(', ')};`
+        + ` role changes in the window: ${runs.map((x) => x.roleChanges).join(', ')})`,
+      pass: runs.every((x) => {
+        const { floor, ceil } = fairShare(x.accounts, x.replicas);
+        return !Number.isNaN(x.spreadMs) && x.unled === 0 && x.roleChanges === 0 && x.perReplica.every((p) => p.leads >= floor && p.leads <= ceil);
+      }),
+    });
+    checks.push({
+      name: `cluster, ${label}: msgs per interval on every replica (each emits every device, the followers from the leader's answers)`,
+      kind: 'count',
+      target: `= ${devices} (±5 %), 0 errors`,
+      measured: runs.map((x) => `${x.replicas}: ${perReplicaText(x.perReplica.map((p) => p.msgsPerInterval))}`).join('; ')
+        + `; errors ${runs.reduce((n, x) => n + x.perReplica.reduce((e, p) => e + p.errors, 0), 0)}`,
+      pass: runs.every((x) => x.perReplica.every((p) => Math.abs(p.msgsPerInterval - devices) <= 0.05 * devices && p.errors === 0)),
+    });
+  }
+  return checks;
+}
+
 export function checksOf(m: Measured): Check[] {
   return [
     ...(m.cycle ? cycleChecks(m.cycle) : []),
@@ -258,5 +333,6 @@ export function checksOf(m: Measured): Check[] {
     ...(m.frugal ? frugalChecks(m.frugal) : []),
     ...(m.scale ? scaleChecks(m.scale) : []),
     ...(m.picker ? pickerChecks(m.picker) : []),
+    ...(m.cluster ? clusterChecks(m.cluster) : []),
   ];
 }

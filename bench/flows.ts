@@ -36,12 +36,12 @@ export interface AccountSettings {
   concurrency: number;
 }
 
-function account(a: AccountSettings): FlowNode {
-  return { id: ACCOUNT, type: 'leapcraft-config', name: 'bench', baseUrl: a.baseUrl, concurrency: a.concurrency, timeout: 30 };
+function account(a: AccountSettings, id = ACCOUNT): FlowNode {
+  return { id, type: 'leapcraft-config', name: 'bench', baseUrl: a.baseUrl, concurrency: a.concurrency, timeout: 30 };
 }
 
-export function credentials(a: AccountSettings): Record<string, unknown> {
-  return { [ACCOUNT]: { apiKey: a.apiKey } };
+export function credentials(a: AccountSettings, id = ACCOUNT): Record<string, unknown> {
+  return { [id]: { apiKey: a.apiKey } };
 }
 
 function telemetry(id: string, props: Record<string, unknown>, wires: string[][], y = 100): FlowNode {
@@ -99,6 +99,26 @@ export function coalescingFlow(a: AccountSettings, nodes: number, ids: string[],
     flow.push({ id: sink, type: 'junction', z: TAB, x: 700, y: 100 * i, wires: [] });
   }
   return { flow, sinks };
+}
+
+/**
+ * The cluster: one leapcraft-telemetry per account (`acct1`, `acct2`, …), each polling every
+ * device of its account every `intervalS` s into the sink, emitting on every replica. No Redis URL
+ * in the flow: each replica takes it from LEAPCRAFT_REDIS_URL, as a FlowFuse or Kubernetes
+ * deployment sets it.
+ */
+export function clusterFlow(accounts: AccountSettings[], intervalS: number): { flow: FlowNode[]; credentials: Record<string, unknown>; accountIds: string[] } {
+  const flow = frame();
+  const accountIds = accounts.map((_, i) => `acct${i + 1}`);
+  const creds: Record<string, unknown> = {};
+  accounts.forEach((a, i) => {
+    const id = accountIds[i]!;
+    flow.push({ ...account(a, id), redisUrl: '' });
+    Object.assign(creds, credentials(a, id));
+    // Fixed rounds: requests per interval compare across replica counts (cadence-aware polling has a section of its own).
+    flow.push(telemetry(`tel${i + 1}`, { account: id, interval: intervalS, cadence: false, emit: 'interval', replicas: 'every' }, [[SINK]], 100 * (i + 1)));
+  });
+  return { flow, credentials: creds, accountIds };
 }
 
 function fn(id: string, func: string, wires: string[][], y = 100): FlowNode {

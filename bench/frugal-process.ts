@@ -5,7 +5,9 @@
  * with the same seed and options: the same sensors, reporting at the same instants, and each
  * simulator's request log belongs to one contender.
  *
- * - `compare`: fixed and cadence-aware polling side by side, N devices, one interval.
+ * - `compare`: fixed and cadence-aware polling side by side, N devices, one interval; a
+ *   contender may have sensors of its own habits (jitter, lost readings, a faster period: the
+ *   simulator's options), the rest of the setting the same.
  * - `budget`: the same with the account's request budget, over hours.
  */
 import { LeapcraftSimulator } from '../simulator';
@@ -20,10 +22,18 @@ export const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
+/** Sensors as they behave in the field: the simulator's options (simulator/types.ts). */
+export interface SensorHabits {
+  reportIntervalS?: number;
+  reportJitterShare?: number;
+  lossRate?: number;
+}
+
 export interface Contender {
   label: string;
   cadence: boolean;
   budgetPerHour?: number;
+  sensors?: SensorHabits;
 }
 
 export interface CompareParams {
@@ -69,6 +79,13 @@ export interface ContenderRun {
   budget?: { stretch: number; neededPerHour: number; plannedPerHour: number; effectivePerHour?: number };
   /** Requests still not answered when the clock had to move on (0 expected). */
   stuckWaits: number;
+  /** The sensors' habits, when not the setting's own. */
+  sensors?: SensorHabits;
+  /**
+   * From `steadyFromMinute` on, per device and poll interval (counted from the start): the fewest
+   * and most telemetry requests, and the intervals in which a new reading reached a msg.
+   */
+  perInterval: { min: number; max: number; withNews: number; intervals: number };
 }
 
 export interface CompareResult {
@@ -94,6 +111,29 @@ function maxInWindow(times: number[], windowMs: number): number {
   return best;
 }
 
+/** Per device and poll interval from `from` to `end`: the fewest and most requests, and the intervals with a new reading. */
+function perInterval(requestsAt: Map<string, number[]>, newsAt: Map<string, number[]>, p: CompareParams, from: number, end: number): ContenderRun['perInterval'] {
+  const intervalMs = p.intervalS * 1000;
+  const first = Math.ceil((from - T0) / intervalMs);
+  const last = Math.floor((end - T0) / intervalMs);
+  const out = { min: Infinity, max: 0, withNews: 0, intervals: 0 };
+  for (const id of requestsAt.keys()) {
+    const index = (t: number) => Math.floor((t - T0) / intervalMs);
+    const requests = new Map<number, number>();
+    for (const t of requestsAt.get(id)!) requests.set(index(t), (requests.get(index(t)) ?? 0) + 1);
+    const news = new Set((newsAt.get(id) ?? []).map(index));
+    for (let k = first; k < last; k++) {
+      const n = requests.get(k) ?? 0;
+      out.min = Math.min(out.min, n);
+      out.max = Math.max(out.max, n);
+      if (news.has(k)) out.withNews++;
+      out.intervals++;
+    }
+  }
+  if (out.intervals === 0) out.min = 0;
+  return out;
+}
+
 async function compare(p: CompareParams): Promise<CompareResult> {
   const started = performance.now();
   const end = T0 + p.minutes * MINUTE;
@@ -108,12 +148,17 @@ async function compare(p: CompareParams): Promise<CompareResult> {
     seen: Map<string, Set<number>>;
     run: ContenderRun;
     reads: Map<string, number[]>;
+    /** Per device: when each telemetry request started, and when each new reading reached a msg. */
+    requestsAt: Map<string, number[]>;
+    newsAt: Map<string, number[]>;
   }> = [];
   try {
     for (const c of p.contenders) {
       const sim = new LeapcraftSimulator({
         deviceCount: p.devices, gateways: Math.max(1, Math.ceil(p.devices / 100)), seed: 1, latencyMs: 0,
-        reportIntervalMs: p.reportIntervalS * 1000,
+        reportIntervalMs: (c.sensors?.reportIntervalS ?? p.reportIntervalS) * 1000,
+        reportJitterShare: c.sensors?.reportJitterShare ?? 0,
+        lossRate: c.sensors?.lossRate ?? 0,
         // One token for the whole run: an expiry would add an exchange and a replay the figures are not about.
         tokenLifetimeMs: 7 * 24 * HOUR,
         now: () => Date.now(),
@@ -124,12 +169,14 @@ async function compare(p: CompareParams): Promise<CompareResult> {
         label: c.label, cadence: c.cadence, telemetryRequests: 0, apiRequests: 0, listRequests: 0, msgs: 0, errors: 0,
         initialReadings: 0, newReadings: 0, delaysMs: [], steady: { telemetryRequests: 0, newReadings: 0 },
         servedFromCache: 0, schedulerFetches: 0, perClockHour: [], maxRollingHour: 0, minReadsPerDeviceHour: [], maxReadsPerDeviceHour: [], stuckWaits: 0,
+        perInterval: { min: 0, max: 0, withNews: 0, intervals: 0 },
       };
       if (c.budgetPerHour !== undefined) run.budgetPerHour = c.budgetPerHour;
-      setups.push({ c, sim, acct, seen: new Map(), run, reads: new Map() });
+      if (c.sensors) run.sensors = c.sensors;
+      setups.push({ c, sim, acct, seen: new Map(), run, reads: new Map(), requestsAt: new Map(), newsAt: new Map() });
     }
     for (const s of setups) {
-      const { run, seen, reads } = s;
+      const { run, seen, reads, requestsAt, newsAt } = s;
       s.poller = new TelemetryPoller(lib, s.acct, {
         intervalMs: p.intervalS * 1000,
         cadence: s.c.cadence,
@@ -149,6 +196,7 @@ async function compare(p: CompareParams): Promise<CompareResult> {
             const hour = Math.min(hours - 1, Math.floor((at - T0) / HOUR));
             const perHour = reads.get(id) ?? reads.set(id, Array(hours).fill(0)).get(id)!;
             perHour[hour]!++;
+            (requestsAt.get(id) ?? requestsAt.set(id, []).get(id)!).push(at);
           }
           return value;
         }),
@@ -166,6 +214,7 @@ async function compare(p: CompareParams): Promise<CompareResult> {
           }
           run.newReadings++;
           run.delaysMs.push(Date.now() - t);
+          (newsAt.get(id) ?? newsAt.set(id, []).get(id)!).push(Date.now());
           if (Date.now() >= steadyFrom) run.steady.newReadings++;
         },
       });
@@ -197,6 +246,7 @@ async function compare(p: CompareParams): Promise<CompareResult> {
       }
       run.delaysMs.sort((a, b) => a - b);
       run.stuckWaits = clock.stuckWaits;
+      run.perInterval = perInterval(s.requestsAt, s.newsAt, p, steadyFrom, end);
     }
     const perDevice = Math.floor(p.minutes * 60 / p.reportIntervalS);
     return {

@@ -4,7 +4,9 @@
  * - fixed and cadence-aware polling side by side for `minutes`: requests per new reading, and
  *   the delay from a reading's timestamp to its msg;
  * - with the account's request budget, for `hours`: requests in every hour, and whether every
- *   device is still read.
+ *   device is still read;
+ * - sensors as they behave in the field, cadence-aware, for `field.minutes`: exact beside 1 reading
+ *   in 10 lost, jitter up to 30 % of the period, and sensors twice as fast as the interval.
  */
 import type { CompareResult, ContenderRun } from './frugal-process';
 import { spawnChild } from './ipc';
@@ -18,6 +20,8 @@ export interface FrugalOptions {
   /** Steady-state figures from this minute on (cadence-aware keys have learnt by then). */
   steadyFromMinute: number;
   budget: { devices: number; perHour: number; intervalS: number; hours: number };
+  /** The field habits' run: longer than `minutes`, so most of it is past learning (from `steadyFromMinute`). */
+  field: { minutes: number; steadyFromMinute: number };
   concurrency: number;
 }
 
@@ -25,7 +29,16 @@ export interface FrugalResults {
   compare: CompareResult;
   budget: CompareResult;
   budgetPerHour: number;
+  field: CompareResult;
 }
+
+/** The field habits, each beside the exact sensors: the contenders' labels. */
+export const FIELD = {
+  exact: 'exact',
+  lost: '1 reading in 10 lost',
+  jitter: 'jitter up to 30 % of the period',
+  fast: 'twice as fast as the interval',
+} as const;
 
 type Log = (line: string) => void;
 
@@ -48,6 +61,11 @@ export function delaysOf(run: ContenderRun): Delays {
 
 export function requestsPerNewReading(run: ContenderRun): number {
   return run.telemetryRequests / run.newReadings;
+}
+
+/** The same from the run's `steadyFromMinute` on (learning over). */
+export function steadyRequestsPerNewReading(run: ContenderRun): number {
+  return run.steady.telemetryRequests / run.steady.newReadings;
 }
 
 export async function measureFrugal(o: FrugalOptions, log: Log): Promise<FrugalResults> {
@@ -74,6 +92,21 @@ export async function measureFrugal(o: FrugalOptions, log: Log): Promise<FrugalR
     for (const run of budget.runs) {
       log(`  budget ${b.perHour}/h, ${run.label}: requests per hour ${run.perClockHour.join(', ')} (rolling max ${run.maxRollingHour}), reads per device per hour ≥ ${Math.min(...run.minReadsPerDeviceHour)}`);
     }
-    return { compare, budget, budgetPerHour: b.perHour };
+    const field = await child.call<CompareResult>('compare', {
+      devices: o.devices, reportIntervalS: o.reportIntervalS, intervalS: o.intervalS, minutes: o.field.minutes, concurrency: o.concurrency,
+      steadyFromMinute: o.field.steadyFromMinute,
+      contenders: [
+        { label: FIELD.exact, cadence: true },
+        { label: FIELD.lost, cadence: true, sensors: { lossRate: 0.1 } },
+        { label: FIELD.jitter, cadence: true, sensors: { reportJitterShare: 0.3 } },
+        { label: FIELD.fast, cadence: true, sensors: { reportIntervalS: o.intervalS / 2 } },
+      ],
+    }, 600_000);
+    for (const run of field.runs) {
+      const i = run.perInterval;
+      log(`  field, ${run.label}: ${requestsPerNewReading(run).toFixed(2)} requests per new reading, ${steadyRequestsPerNewReading(run).toFixed(2)} from minute ${field.steadyFromMinute}; `
+        + `${i.min}–${i.max} requests per sensor and interval, a new reading in ${i.withNews} of ${i.intervals} intervals`);
+    }
+    return { compare, budget, budgetPerHour: b.perHour, field };
   });
 }

@@ -4,6 +4,7 @@
  * trigger (an inject node receiving a msg, as a click or a timer gives it) to the moment
  * the sink (a core junction node at the end of the flow) has received the expected msgs.
  */
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { performance } from 'node:perf_hooks';
@@ -65,6 +66,34 @@ export interface LoopDelay {
   samples: number;
 }
 const counts = new Map<string, number>();
+
+/** An account's role in a cluster on Redis, as leapcraft-config logs each change, and how often it changed. */
+export interface AccountRole {
+  role: 'leader' | 'follower' | 'unshared';
+  changes: number;
+}
+const roles = new Map<string, AccountRole>();
+const ROLE_LINES: Array<[RegExp, AccountRole['role']]> = [[/leads the account/, 'leader'], [/follows the account/, 'follower'], [/works alone/, 'unshared']];
+
+/** What a cluster run reads of one replica: each account's role and the requests its client sent, and the sinks' counts. */
+export interface AccountsSample {
+  roles: Record<string, AccountRole>;
+  attempts: Record<string, number>;
+  counts: Record<string, number>;
+}
+
+/** Hears every log line of the runtime (whatever the console shows) for the accounts' roles. */
+function watchRoles(RED: NodeRedHost['RED']): void {
+  const handler = new EventEmitter();
+  handler.on('log', (m: { type?: string; id?: string; msg?: unknown }) => {
+    if (m.type !== 'leapcraft-config' || !m.id) return;
+    const role = ROLE_LINES.find(([line]) => line.test(String(m.msg)))?.[1];
+    if (!role) return;
+    roles.set(m.id, { role, changes: (roles.get(m.id)?.changes ?? -1) + 1 });
+  });
+  RED.log.addHandler(handler);
+}
+
 const waiters = new Set<{ sink: string; target: number; resolve: (at: number) => void }>();
 
 function red(): NodeRedHost {
@@ -157,6 +186,7 @@ function resources(): Record<string, number> {
 serve({
   async start() {
     host = await startNodeRed();
+    watchRoles(host.RED);
     const version: unknown = host.RED.version;
     return { version: typeof version === 'function' ? (version as () => string)() : String(version) };
   },
@@ -164,6 +194,7 @@ serve({
     Object.assign(process.env, p.env ?? {});
     waiters.clear();
     counts.clear();
+    roles.clear();
     await red().deploy(p.flows, p.credentials);
     for (const id of p.sinks) attachSink(id);
     // Every bench flow routes its Catch node to a junction of this id.
@@ -209,6 +240,13 @@ serve({
   /** The account's own counters (token exchanges, attempts, retries). */
   clientStats(configId: string) {
     return red().getNode(configId).getClient().stats();
+  },
+  accountsSample(configIds: string[]): AccountsSample {
+    return {
+      roles: Object.fromEntries(roles),
+      attempts: Object.fromEntries(configIds.map((id) => [id, red().getNode(id).getClient().stats().attempts as number])),
+      counts: Object.fromEntries(counts),
+    };
   },
   memory() {
     return memorySample(0);

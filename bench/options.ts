@@ -1,6 +1,6 @@
 /** `npm run bench` settings: the full run's defaults, the small form (--quick) and the flags. */
 
-export const MEASUREMENTS = ['cycle', 'coalescing', 'tokens', 'soak', 'throughput', 'frugal', 'scale', 'picker'] as const;
+export const MEASUREMENTS = ['cycle', 'coalescing', 'tokens', 'soak', 'throughput', 'frugal', 'scale', 'picker', 'cluster'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface BenchOptions {
@@ -18,16 +18,25 @@ export interface BenchOptions {
   /** Simulated clock: a cycle every stepS seconds for runS seconds, tokens living lifetimeS. */
   tokens: { devices: number; lifetimeS: number; runS: number; stepS: number; latencyMs: number };
   soak: { devices: number; cycles: number; warmup: number; sampleEvery: number };
-  /** Simulated time: fixed vs cadence-aware polling for `minutes`, then the request budget for `budget.hours`. */
+  /**
+   * Simulated time: fixed vs cadence-aware polling for `minutes`, then the request budget for `budget.hours`, then
+   * sensors as they behave in the field (lost readings, jitter, faster than the interval) for `field.minutes`.
+   */
   frugal: {
     devices: number; reportIntervalS: number; intervalS: number; minutes: number; steadyFromMinute: number;
     budget: { devices: number; perHour: number; intervalS: number; hours: number };
+    field: { minutes: number; steadyFromMinute: number };
   };
   /** Building scale: an hour of simulated time in-process, then `nodeRedSeconds` of a real Node-RED. */
   scale: {
     devices: number; gateways: number; reportIntervalS: number; intervalS: number; minutes: number; sliceMs: number;
     nodeRedSeconds: number; steadyAfterS: number;
   };
+  /**
+   * The account shared through Redis: `replicas` Node-RED processes polling one account of `devices`,
+   * then `accounts` accounts sharing them, every `intervalS` s; measured over `windowIntervals`.
+   */
+  cluster: { devices: number; accounts: number; replicas: number[]; intervalS: number; windowIntervals: number };
   /** CPU profile of the package's cycle (the inspector's sampler, as node --cpu-prof). */
   profile: boolean;
   only: Measurement[];
@@ -52,8 +61,10 @@ export function defaultOptions(): BenchOptions {
     frugal: {
       devices: 100, reportIntervalS: 300, intervalS: 60, minutes: 30, steadyFromMinute: 10,
       budget: { devices: 100, perHour: 1000, intervalS: 60, hours: 3 },
+      field: { minutes: 120, steadyFromMinute: 30 },
     },
     scale: { devices: 10_000, gateways: 100, reportIntervalS: 300, intervalS: 60, minutes: 60, sliceMs: 1000, nodeRedSeconds: 180, steadyAfterS: 70 },
+    cluster: { devices: 1000, accounts: 10, replicas: [1, 2, 3], intervalS: 10, windowIntervals: 3 },
     profile: true,
     only: [...MEASUREMENTS],
     out: 'bench/RESULTS.md',
@@ -76,6 +87,7 @@ export function quickOptions(): BenchOptions {
     // The frugal runs are simulated time (seconds of real time): the same as the full run, but two budget hours.
     frugal: { ...o.frugal, budget: { ...o.frugal.budget, hours: 2 } },
     scale: { ...o.scale, devices: 300, gateways: 3, minutes: 10, nodeRedSeconds: 8, steadyAfterS: 4 },
+    cluster: { devices: 100, accounts: 10, replicas: [1, 2], intervalS: 2, windowIntervals: 3 },
     profile: false,
     out: undefined,
     quick: true,
@@ -84,7 +96,8 @@ export function quickOptions(): BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --quick               the small form (100 devices, 2 rounds, 300 soak cycles, 300 devices at scale; RESULTS.md not written)
+  --quick               the small form (100 devices, 2 rounds, 300 soak cycles, 300 devices at scale, a cluster of 1 and 2 replicas
+                        every 2 s; RESULTS.md not written)
   --devices <n>         devices of one poll cycle (default 1000)
   --latency <ms>        simulator latency per request (default 20)
   --rounds <n>          timed cycles per contender (default 5)
@@ -95,6 +108,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --scale-devices <n>   building scale: devices (default 10000)
   --scale-minutes <n>   building scale: simulated minutes (default 60)
   --nodered-seconds <n> building scale: real seconds of the Node-RED run (default 180)
+  --cluster-interval <s> cluster: the telemetry interval, s (default 10; the window is 3 intervals)
   --only <list>         some of: ${MEASUREMENTS.join(',')}
   --no-profile          skip the CPU profile
   --out <file>          write the report there (default bench/RESULTS.md)
@@ -129,6 +143,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--scale-devices': o.scale.devices = positiveInt(flag, value()); o.scale.gateways = Math.max(1, Math.ceil(o.scale.devices / 100)); break;
       case '--scale-minutes': o.scale.minutes = positiveInt(flag, value()); break;
       case '--nodered-seconds': o.scale.nodeRedSeconds = positiveInt(flag, value()); break;
+      case '--cluster-interval': o.cluster.intervalS = positiveInt(flag, value()); break;
       case '--only': {
         const list = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
         for (const m of list) if (!(MEASUREMENTS as readonly string[]).includes(m)) throw new Error(`--only: unknown measurement ${m}`);

@@ -1,8 +1,9 @@
 /** bench/RESULTS.md and the console summary, from one run's results. */
 import type { Check } from './checks';
 import { cpuRatio, learntMinute, perIntervalAfter, ratio } from './checks';
+import { describeRun, perReplicaText, scenarioLabel, scenarios, SPREAD_WAIT_MS } from './cluster';
 import type { ContenderResult, CycleResults } from './cycle';
-import { delaysOf, requestsPerNewReading } from './frugal';
+import { delaysOf, requestsPerNewReading, steadyRequestsPerNewReading } from './frugal';
 import type { ContenderRun } from './frugal-process';
 import type { BenchResults } from './run';
 import { fmtMs, MiB, round, Spread } from './stats';
@@ -265,6 +266,39 @@ function frugalSection(r: NonNullable<BenchResults['frugal']>): string {
     'The budget stretches every key\'s interval by one factor so the plan fills 90 % of it (the rest absorbs late re-checks,',
     'retries and msgs that ask), and a rolling-hour count holds the rest back: no request starts that would exceed it. Every',
     'device is still read, each as often as the others.',
+    '',
+    fieldSection(r.field),
+  ].join('\n');
+}
+
+/** Section 6's field habits: sensors that lose readings, jitter, or report faster than the poll, beside exact ones. */
+function fieldSection(f: NonNullable<BenchResults['frugal']>['field']): string {
+  const runs = f.runs;
+  const fmt = (x: number) => round(x, 2).toFixed(2);
+  const delays = (x: ContenderRun) => {
+    const d = delaysOf(x);
+    return `${secs(d.medianS)} / ${secs(d.p95S)} / ${secs(d.maxS)}`;
+  };
+  return [
+    `### Sensors as they behave in the field`,
+    '',
+    `${f.devices} sensors every ${f.reportIntervalS} s polled every ${f.intervalS} s, cadence-aware, ${f.minutes} simulated minutes, the same harness; each column`,
+    'a simulator of its own whose sensors have one habit (`lossRate: 0.1`; `reportJitterShare: 0.3`, each report up to 30 % of',
+    `the period after its slot; \`reportIntervalS: ${f.intervalS / 2}\`), seeded, so every run sees the same readings. The figures from minute ${f.steadyFromMinute} on`,
+    'are past learning. A lost reading costs its slot\'s look and one re-check; a jittery sensor is looked at where most of its',
+    'readings come and re-checked at the latest seen; a sensor faster than the interval follows the rounds (the freshest reading',
+    'each interval).',
+    '',
+    table(['', ...runs.map((x) => x.label)], [
+      [`telemetry requests in ${f.minutes} min`, ...runs.map((x) => x.telemetryRequests)],
+      ['new readings that reached a msg', ...runs.map((x) => x.newReadings)],
+      ['requests per new reading, the whole run', ...runs.map((x) => fmt(requestsPerNewReading(x)))],
+      [`**requests per new reading from minute ${f.steadyFromMinute}**`, ...runs.map((x) => `**${fmt(steadyRequestsPerNewReading(x))}**`)],
+      [`requests per sensor and interval from minute ${f.steadyFromMinute} (fewest–most)`, ...runs.map((x) => `${x.perInterval.min}–${x.perInterval.max}`)],
+      ['intervals with a new reading', ...runs.map((x) => `${x.perInterval.withNews} of ${x.perInterval.intervals}`)],
+      ['delay from a reading\'s timestamp to its msg: median / p95 / max', ...runs.map(delays)],
+      ['errors', ...runs.map((x) => x.errors)],
+    ]),
   ].join('\n');
 }
 
@@ -350,6 +384,48 @@ function pickerSection(r: NonNullable<BenchResults['picker']>): string {
       ['(focus, nothing typed): the list read from the API', r.listShown, `**${r.listMs} ms**`],
       ...r.filtered.map((f) => [`"${f.typed}"`, f.shown, `**${f.ms} ms**`]),
     ]),
+  ].join('\n');
+}
+
+function clusterSection(r: NonNullable<BenchResults['cluster']>): string {
+  const replicas = [...new Set(r.runs.map((x) => x.replicas))];
+  const tables = scenarios(r.runs).flatMap((runs) => [
+    `### ${scenarioLabel(runs[0]!)}`,
+    '',
+    table(['replicas', 'API requests per interval (the simulator)', 'per replica (its clients)', 'accounts led', 'CPU per replica, s/min', 'msgs per interval per replica', 'leads spread after; longest without a leader', 'redis-server CPU, s/min'],
+      runs.map((x) => [
+        x.replicas,
+        `**${round(x.totalPerInterval)}** (telemetry ${round(x.telemetryPerInterval)})`,
+        perReplicaText(x.perReplica.map((p) => p.requestsPerInterval)),
+        `${x.perReplica.map((p) => p.leads).join('/')}${x.unled ? ` (${x.unled} without one leader)` : ''}`,
+        `**${perReplicaText(x.perReplica.map((p) => p.cpuSPerMin), 2)}**${x.replicas > 1 ? ` (${round(x.perReplica.reduce((n, p) => n + p.cpuSPerMin, 0), 2)} in all)` : ''}`,
+        perReplicaText(x.perReplica.map((p) => p.msgsPerInterval)),
+        `${Number.isNaN(x.spreadMs) ? `not within ${SPREAD_WAIT_MS / 1000} s` : `${round(x.spreadMs / 1000, 1)} s`}; ${round(x.longestUnledMs / 1000, 1)} s${x.roleChanges ? `; ${x.roleChanges} role changes in the window` : ''}`,
+        round(x.redisCpuSPerMin, 2),
+      ])),
+    '',
+    ...runs.map((x) => `- ${describeRun(x)}.`),
+    '',
+  ]);
+  return [
+    `## 8. Cluster on Redis: ${replicas.join(', ')} replicas`,
+    '',
+    `A real redis-server and ${Math.max(...replicas)} Node-RED processes (as in section 1), the simulator in a process of its own`,
+    `(${r.latencyMs} ms per request). The same flow is deployed to every replica at once with \`LEAPCRAFT_REDIS_URL\` set: one`,
+    `leapcraft-telemetry per account, every device (no ids set: the device list), latest readings, every ${r.intervalS} s, cadence off`,
+    `(so requests per interval compare), emitting on every replica; concurrency ${r.concurrency}. One account of ${r.devices} devices, then`,
+    `${r.accounts} accounts (one simulator accepting as many keys: an account is its base URL and key). Each run has a fresh Redis.`,
+    'It waits until every account has one leader and each replica leads its fair share (⌈accounts / replicas⌉ or',
+    `⌊accounts / replicas⌋), then an interval (not spread ${SPREAD_WAIT_MS / 1000} s after the deploy: it measures then), and measures over`,
+    `${r.windowIntervals} intervals: the requests the simulator received (token, device list and telemetry), the requests each replica's`,
+    'clients sent, each replica\'s CPU (user + system, from `/proc/<pid>/stat`: the whole Node-RED process, 10 ms ticks), the',
+    'msgs each emitted, and each account\'s role as its leapcraft-config logged it ("leads the account (fence N)", "follows the',
+    'account\'s leader"), read every 200 ms or so until the window (the longest an account went without one leader from the',
+    'deploy on, its first lease included) and at the window\'s start and end. Every replica emits every device\'s msg each',
+    'interval (Emit: every interval; Replicas: every replica): a follower\'s CPU is carrying those msgs and the leader\'s answers',
+    'from Redis, the leader\'s adds the polling.',
+    '',
+    ...tables,
   ].join('\n');
 }
 
@@ -485,6 +561,7 @@ export function renderReport(res: BenchResults): { markdown: string; summary: st
   if (res.frugal) sections.push('', frugalSection(res.frugal));
   if (res.scale) sections.push('', scaleSection(res.scale));
   if (res.picker) sections.push('', pickerSection(res.picker));
+  if (res.cluster) sections.push('', clusterSection(res.cluster));
   sections.push('', findings(res.cycle), method(m.nodeRed));
   const markdown = `${sections.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
   const summary = res.checks.map((c) => `${c.pass ? 'met   ' : 'MISSED'} ${c.name}: ${c.measured} (${c.target})`).join('\n');

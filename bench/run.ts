@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: the performance benchmark of issue 6. Starts the simulator and the
- * contenders in child processes, runs the seven measurements, prints the figures and
+ * contenders in child processes, runs the measurements (sections 1 to 8), prints the figures and
  * writes bench/RESULTS.md (see --help; `--quick` is the small form CI runs).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Check, checksOf } from './checks';
+import { ClusterResults, measureCluster } from './cluster';
 import { CoalescingResults, measureCoalescing } from './coalescing';
 import { CycleResults, measureCycle } from './cycle';
 import { FrugalResults, measureFrugal } from './frugal';
@@ -35,6 +36,7 @@ export interface BenchResults {
   frugal?: FrugalResults;
   scale?: ScaleResults;
   picker?: PickerResults;
+  cluster?: ClusterResults;
   checks: Check[];
 }
 
@@ -82,6 +84,11 @@ export async function runBench(o: BenchOptions, command: string, log: Log = () =
     const sc = o.scale;
     results.picker = await step(`7. building scale, the editor: the device picker on ${sc.devices} devices`, () =>
       measurePicker({ devices: sc.devices, gateways: sc.gateways, latencyMs: o.latencyMs }, log));
+  }
+  if (o.only.includes('cluster')) {
+    const c = o.cluster;
+    results.cluster = await step(`8. cluster on Redis: ${c.replicas.join(', ')} replicas, one account of ${c.devices} devices and ${c.accounts} accounts of ${Math.floor(c.devices / c.accounts)}, every ${c.intervalS} s`, () =>
+      measureCluster({ ...c, latencyMs: o.latencyMs, concurrency }, log));
   }
   finishMachineInfo(machine);
   results.checks = checksOf(results);

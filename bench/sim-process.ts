@@ -15,6 +15,8 @@ export interface SimStartParams {
   reportIntervalMs?: number;
   /** The simulated clock stands still except for advanceClock(). */
   manualClock?: boolean;
+  /** Further API keys it accepts (each a separate account on the same base URL). */
+  apiKeys?: string[];
 }
 
 export interface SimCounts {
@@ -52,6 +54,7 @@ serve({
     if (p.tokenLifetimeMs !== undefined) options.tokenLifetimeMs = p.tokenLifetimeMs;
     if (p.gateways !== undefined) options.gateways = p.gateways;
     if (p.reportIntervalMs !== undefined) options.reportIntervalMs = p.reportIntervalMs;
+    if (p.apiKeys !== undefined) options.apiKeys = p.apiKeys;
     if (p.manualClock) options.now = () => clockBase + clockOffsetMs;
     sim = new LeapcraftSimulator(options);
     const baseUrl = await sim.start();

@@ -1,9 +1,27 @@
 /**
  * CPU time of a process split by thread, from /proc (Linux): its main thread (JavaScript) and
- * the rest (V8's helper threads: garbage collection, compilation; libuv's pool). Elsewhere
- * undefined. Clock ticks are 10 ms: meaningful summed over a cycle of a few hundred ms.
+ * the rest (V8's helper threads: garbage collection, compilation; libuv's pool), or the whole
+ * process's. Elsewhere undefined. Clock ticks are 10 ms: meaningful summed over a cycle of a few
+ * hundred ms.
  */
 import fs from 'node:fs';
+
+/** User + system time of a /proc stat file (a process's or a thread's), ms. */
+function statCpuMs(file: string): number {
+  const stat = fs.readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU (user + system) a process has spent so far, its ended threads included, ms; undefined where /proc is not. */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return statCpuMs(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ThreadCpu {
   mainMs: number;
@@ -16,14 +34,12 @@ export function threadCpu(pid: number | undefined): ThreadCpu | undefined {
     let mainMs = 0;
     let otherMs = 0;
     for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-      let stat: string;
+      let ms: number;
       try {
-        stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        ms = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
       } catch {
         continue; // the thread ended meanwhile
       }
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
       if (tid === String(pid)) mainMs += ms;
       else otherMs += ms;
     }

@@ -15,7 +15,7 @@ export { redactRedisUrl, parseRedisUrl, RedisTarget } from './cluster/redis-url'
 export { SubscribeOptions, CadenceSource, CadenceView, Answer, AnswerMeta } from './poll/scheduler';
 export { CadenceLearner, CadenceOptions, CadenceContext, CadenceMode, fitPeriod, commonPeriod } from './poll/cadence';
 export {
-  BudgetState, BudgetReason, RequestBudget, RequestWindow, stretchFactors, loweredBudget, MIN_BUDGET_PER_HOUR, PLAN_SHARE,
+  BudgetState, BudgetReason, RequestBudget, RequestWindow, stretchFactors, paceFloor, Pace, MIN_BUDGET_PER_HOUR, PLAN_SHARE,
 } from './poll/budget';
 export { parseRateLimitHeaders, RateLimitInfo } from './api/rate-limit';
 export * from './telemetry/readings';

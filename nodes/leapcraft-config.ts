@@ -10,6 +10,7 @@ import {
   SharedAccount, shareAccount, validateBaseUrl,
 } from '../lib';
 import { budgetSetting, concurrencySetting, timeoutMsSetting } from '../lib/api/account-settings';
+import { unsetEnvVariable } from './common/env';
 import { registerAdminRoutes } from './config/admin-routes';
 import type { LeapcraftAccount, LeapcraftConfigDef, LeapcraftCredentials, NodeAPI } from './common/types';
 
@@ -35,8 +36,15 @@ export = function register(RED: NodeAPI): void {
     const state = new AccountState(Date.now, onListenerError);
     scheduler.onBudgetChange((budget) => state.pace(budget.stretch, budget.alertsStretch, budget.reason));
 
+    // ${LEAPCRAFT_BASE_URL} and ${LEAPCRAFT_API_KEY} (every example's account) with the variable
+    // not set: said so, rather than a URL refused or a key the API refuses.
+    const unsetUrl = unsetEnvVariable(def.baseUrl);
+    const unsetKey = unsetEnvVariable(node.credentials?.apiKey);
     try {
-      const apiKey = node.credentials?.apiKey?.trim();
+      if (unsetUrl) {
+        throw new LeapcraftError('LEAPCRAFT_INVALID_INPUT', RED._('leapcraft-config.errors.envUnset', { name: unsetUrl, setting: RED._('leapcraft-config.label.baseUrl') }), { field: 'env' });
+      }
+      const apiKey = unsetKey ? undefined : node.credentials?.apiKey?.trim();
       const redisUrl = redisUrlSetting(def.redisUrl);
       if (redisUrl && apiKey) {
         const baseUrl = validateBaseUrl(def.baseUrl || DEFAULT_BASE_URL);
@@ -50,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       }
       client = new LeapcraftClient({
         baseUrl: def.baseUrl || undefined,
-        apiKey: node.credentials?.apiKey,
+        apiKey,
         concurrency: concurrencySetting(def.concurrency),
         timeoutMs: timeoutMsSetting(def.timeout),
         // A full deploy restarts this node: the account's token outlives it (in memory only).
@@ -68,7 +76,9 @@ export = function register(RED: NodeAPI): void {
       scheduler.setBudget(budgetSetting(def.budget));
       if (shared) shared.coordinator.attach(scheduler);
       else scheduler.setFetching(true);
-      if (!client.hasApiKey) {
+      if (unsetKey) {
+        node.warn(RED._('leapcraft-config.errors.envUnset', { name: unsetKey, setting: RED._('leapcraft-config.label.apiKey') }));
+      } else if (!client.hasApiKey) {
         node.warn(RED._('leapcraft-config.errors.noApiKey', { name: def.name || def.id }));
       }
     } catch (err) {

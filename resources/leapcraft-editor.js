@@ -249,6 +249,16 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         return true;
     }
 
+    /**
+     * The name of the environment variable a setting refers to as a whole (`${NAME}`, which
+     * Node-RED replaces when the flow starts), or null. The editor cannot resolve it: look-ups
+     * then leave the value to the deployed account.
+     */
+    function envReference(value) {
+        var m = /^\$\{(\S+)\}$/.exec(text(value).trim());
+        return m ? m[1] : null;
+    }
+
     // ---- texts -------------------------------------------------------------------------------
 
     function editorRED() {
@@ -401,23 +411,29 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
 
     /**
      * A node's context store field: a select of the configured stores when the editor knows
-     * them; the text input stays the saved field (hidden), so an unknown or typed name is never
-     * lost. `label(key, params)` gives the node's texts for "defaultStore" and "unknownStore".
+     * them, the default store first and every other store once (the default store is not listed a
+     * second time under its own name); the text input stays the saved field (hidden), so an
+     * unknown or typed name is never lost. `label(key, params)` gives the node's texts for
+     * "defaultStore" (a default store with a name of its own) and "unknownStore". Returns false
+     * (the input stays) when the editor does not know the stores.
      */
     function storePicker(inputSelector, selectSelector, label) {
         var known = contextStores();
-        if (!known) {
-            return;
+        if (!known || typeof $ !== "function") {
+            return false;
         }
         var input = $(inputSelector);
         var select = $(selectSelector);
-        var saved = String(input.val() || "");
-        $("<option>").val("").text(label("defaultStore", { store: known.defaultStore || "memory" })).appendTo(select);
+        var saved = text(input.val());
+        var named = known.defaultStore && known.defaultStore !== "default";
+        $("<option>").val("").text(named ? label("defaultStore", { store: known.defaultStore }) : common("editor.store.default")).appendTo(select);
         known.stores.forEach(function (store) {
-            $("<option>").val(store).text(store).appendTo(select);
+            if (store !== known.defaultStore) {
+                $("<option>").val(store).text(store).appendTo(select);
+            }
         });
-        if (saved !== "" && known.stores.indexOf(saved) === -1) {
-            $("<option>").val(saved).text(label("unknownStore", { store: saved })).appendTo(select);
+        if (saved !== "" && select.find("option").filter(function () { return this.value === saved; }).length === 0) {
+            $("<option>").val(saved).text(known.stores.indexOf(saved) === -1 ? label("unknownStore", { store: saved }) : saved).appendTo(select);
         }
         select.val(saved);
         select.on("change", function () {
@@ -425,6 +441,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         });
         input.hide();
         select.show();
+        return true;
     }
 
     // ---- admin look-ups ----------------------------------------------------------------------
@@ -488,13 +505,15 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         var R = editorRED();
         var config = R && R.nodes && typeof R.nodes.node === "function" ? R.nodes.node(accountId) : null;
         if (config) {
-            if (config.baseUrl) {
+            // A ${NAME} base URL only the deployed account resolves: the runtime then uses its own.
+            if (config.baseUrl && !envReference(config.baseUrl)) {
                 body.baseUrl = config.baseUrl;
             }
             // A key typed into the account dialog and not deployed yet is still in the editor;
-            // otherwise the placeholder asks the runtime for the deployed account's stored key.
+            // otherwise (or for a ${NAME} key) the placeholder asks the runtime for the deployed
+            // account's stored key.
             var key = config.credentials && config.credentials.apiKey;
-            body.apiKey = key && key !== CREDENTIAL_PLACEHOLDER ? key : CREDENTIAL_PLACEHOLDER;
+            body.apiKey = key && key !== CREDENTIAL_PLACEHOLDER && !envReference(key) ? key : CREDENTIAL_PLACEHOLDER;
         }
         return body;
     }
@@ -524,7 +543,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
             field: "topologies",
             id: "gateway_id",
             label: function (g) { return gatewayLabel(g); },
-            name: function (g) { return text(g.name); },
+            name: function (g) { return gatewayName(g); },
             haystack: function (g) { return [g.name, g.gateway_id]; },
             texts: {
                 refresh: function () { return common("editor.picker.refreshGateways"); },
@@ -593,9 +612,17 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         return device.type ? label + " \u00b7 " + device.type : label;
     }
 
-    /** "Gateway 1F (eb7119f94da3f7f644)"; "eb7119f94da3f7f644 (no name)" for a gateway without one. */
+    /**
+     * A gateway's name; one without a name is "Unnamed gateway eb7119" (the first six characters
+     * of its id), as the dashboard example and the Home Assistant bridge name it.
+     */
+    function gatewayName(gateway) {
+        return gateway.name ? String(gateway.name) : common("editor.picker.unnamedGateway", { id: String(gateway.gateway_id).slice(0, 6) });
+    }
+
+    /** "Gateway 1F (eb7119f94da3f7f644)"; "Unnamed gateway eb7119 (eb7119f94da3f7f644)". */
     function gatewayLabel(gateway) {
-        return gateway.name ? gateway.name + " (" + gateway.gateway_id + ")" : String(gateway.gateway_id) + " (" + common("editor.picker.noName") + ")";
+        return gatewayName(gateway) + " (" + gateway.gateway_id + ")";
     }
 
     /** Room between an element and the edges of the edit tray it is in (the window without one). */
@@ -896,6 +923,7 @@ window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
         isLoopbackHost: isLoopbackHost,
         parseUrl: parseUrl,
         checkBaseUrl: checkBaseUrl,
+        envReference: envReference,
         i18n: i18n,
         common: common,
         flowNode: flowNode,

@@ -4,19 +4,25 @@
  *
  *   1. builds the package (`npm run build`; `--no-build` skips it),
  *   2. starts the Leapcraft API simulator in this process (127.0.0.1:8787, key `demo-key`,
- *      automatic CO2 alerts and a backlog of alerts), unless LEAPCRAFT_API_KEY is set: then the
- *      demo talks to the real API (https://api.leapcraft.com/v1, or LEAPCRAFT_BASE_URL) with it,
+ *      alerts raised from its readings, a meeting in one room after another every 4 minutes so
+ *      CO2 alerts come and go at any hour, and a backlog of alerts), unless LEAPCRAFT_API_KEY is
+ *      set: then the demo talks to the real API (https://api.leapcraft.com/v1, or
+ *      LEAPCRAFT_BASE_URL) with it,
  *   3. starts Node-RED 4.1 (the devDependency) on 127.0.0.1:1880 with its user directory in
  *      `.demo/`, where this package and FlowFuse Dashboard 2.0 are linked from the working tree,
- *   4. deploys the demo flow through the admin API, as the editor does: the tab "Leapcraft nodes"
+ *      and LEAPCRAFT_API_KEY and LEAPCRAFT_BASE_URL in its environment (the simulator's key and
+ *      URL, or yours): the account every example brings reads them,
+ *   4. deploys the demo through the admin API, as the editor does: the tab "Leapcraft nodes"
  *      from scripts/demo/flow.json, and the tab "Leapcraft dashboard" filled with the example
- *      examples/dashboard.json (the one copy of the dashboard flow), both on that example's account
- *      with its key as a credential (encrypted by Node-RED into flows_cred.json),
+ *      examples/dashboard.json (the one copy of the dashboard flow), both on the examples'
+ *      account (key and base URL from the environment),
  *   5. prints where everything is, and on Ctrl-C (SIGINT) or SIGTERM stops all it started, also when
  *      the signal went to the `npm start` process alone (npm then exits without passing it on).
  *
- * Each run starts Node-RED with an empty flow and redeploys the demo: edits to the demo tabs do
- * not survive `npm start` (export them first).
+ * Each run replaces the demo's own two tabs and its config nodes (the account, the dashboard's
+ * settings) and keeps everything else in the user directory: your tabs, subflows and config nodes
+ * with their credentials, and their context. Edits to the demo tabs do not survive (export them,
+ * or copy them to a tab of your own).
  *
  * Environment:
  *   PORT                      Node-RED port (1880)
@@ -42,10 +48,17 @@ const FLOW_FILE = path.join(__dirname, 'demo', 'flow.json');
 /** The dashboard example, deployed as it is (its ids too) on the demo's dashboard tab. */
 const DASHBOARD_FLOW_FILE = path.join(ROOT, 'examples', 'dashboard.json');
 const DASHBOARD_TAB = 'demo-tab-dashboard';
+/** The demo's own tabs: replaced on every run, with every node on them. */
+const DEMO_TABS = ['demo-tab-nodes', DASHBOARD_TAB];
 const PARENT_WATCH = path.join(__dirname, 'demo', 'parent-watch.js');
 const REAL_API = 'https://api.leapcraft.com/v1';
-/** The account every example shares (examples/dashboard.json brings it); the nodes tab uses it too. */
+/**
+ * The account every example brings, with this id in each, so the editor's import keeps the one
+ * already there instead of adding another; the demo's nodes use it too.
+ */
 const ACCOUNT_ID = 'c0a1e0d1f00000aa';
+/** A meeting in one room after another (see simulator/meetings.ts): CO2 alerts within minutes, at any hour. */
+const MEETING_EVERY_MS = 4 * 60_000;
 /** Fixed on purpose: the demo's flows_cred.json must decrypt on every run. Not for production. */
 const CREDENTIAL_SECRET = 'leapcraft-demo-not-a-secret';
 const START_TIMEOUT_MS = 60_000;
@@ -69,7 +82,27 @@ function resolveOptions(options = {}, env = process.env) {
     apiKey,
     baseUrl: options.baseUrl ?? (apiKey ? env.LEAPCRAFT_BASE_URL || REAL_API : undefined),
     log: options.log ?? ((line) => process.stdout.write(`${line}\n`)),
+    // Extra environment for Node-RED (npm run cluster: LEAPCRAFT_REDIS_URL), and a simulator
+    // started by the caller to share (it stops it itself).
+    env: options.env ?? {},
+    simulator: options.simulator,
   };
+}
+
+/** The demo's simulator: alerts from its readings, meetings, new readings every 10 s, a week of alerts. */
+function demoSimulator(port) {
+  const simModule = path.join(ROOT, 'dist', 'simulator', 'index.js');
+  if (!fs.existsSync(simModule)) throw new Error('dist/ is missing: run npm run build (or npm start without --no-build)');
+  const { LeapcraftSimulator } = require(simModule);
+  return new LeapcraftSimulator({
+    host: '127.0.0.1',
+    port,
+    autoAlerts: true,
+    meetingEveryMs: MEETING_EVERY_MS,
+    // New readings every 10 s (the dashboard polls every 10 s), and a week of alerts to show.
+    reportIntervalMs: 10_000,
+    initialAlerts: 30,
+  });
 }
 
 function build(log) {
@@ -118,8 +151,9 @@ module.exports = {
 }
 
 /**
- * The user directory: package.json, settings.js, links to this package and to the dashboard,
- * and an empty flow (the demo is deployed once Node-RED runs).
+ * The user directory: package.json, settings.js, links to this package and to the dashboard.
+ * The flows, their credentials and context stay as the last run (and the user) left them: the
+ * demo is deployed once Node-RED runs, replacing only its own tabs and config nodes.
  */
 function prepareUserDir(o) {
   const dir = o.demoDir;
@@ -136,12 +170,11 @@ function prepareUserDir(o) {
     throw new Error(`${DASHBOARD} is not installed in ${path.join(ROOT, 'node_modules')}: run npm install first`);
   }
   link(dashboard, path.join(dir, 'node_modules', ...DASHBOARD.split('/')));
-  fs.writeFileSync(path.join(dir, 'flows.json'), '[]\n');
-  fs.rmSync(path.join(dir, 'flows_cred.json'), { force: true });
   if (!o.apiKey) {
-    // The simulator starts afresh every run (its alert ids start again at 1), so what the
-    // alerts nodes remember from an earlier run would hide its alerts: start from nothing.
-    fs.rmSync(path.join(dir, 'context'), { recursive: true, force: true });
+    // The simulator starts afresh every run (its alert ids start again at 1), so what the demo's
+    // alerts nodes and alert list remember from an earlier run would hide its alerts: their
+    // context (localfilesystem keeps a folder per tab) starts from nothing. Other tabs keep theirs.
+    for (const tab of DEMO_TABS) fs.rmSync(path.join(dir, 'context', tab), { recursive: true, force: true });
   }
 }
 
@@ -169,8 +202,9 @@ function readDemoFlow() {
     if (n.account !== undefined && n.account !== ACCOUNT_ID) throw new Error(`${n.id}: account ${n.account}, not the demo's account ${ACCOUNT_ID}`);
   }
   // The example's nodes get ids of their own in the demo, so that importing the dashboard
-  // example (or any other) into the demo meets no "nodes already exist" conflict.
-  const renamed = new Set(dashboard.map((n) => n.id));
+  // example into the demo meets no "nodes already exist" conflict, but for the account: every
+  // example shares it, and the import keeps the one there.
+  const renamed = new Set(dashboard.map((n) => n.id).filter((id) => id !== ACCOUNT_ID));
   const rename = (value) => {
     if (typeof value === 'string') return renamed.has(value) ? demoNodeId(value) : value;
     if (Array.isArray(value)) return value.map(rename);
@@ -185,17 +219,15 @@ function demoNodeId(exampleId) {
   return crypto.createHash('sha1').update(`leapcraft-demo:${exampleId}`).digest('hex').slice(0, 16);
 }
 
-/** The demo flow with this run's account: base URL, key (a credential) and polling rates. */
-function demoFlow(o, baseUrl) {
+/**
+ * The demo flow. With the simulator as it is; for a real account (LEAPCRAFT_API_KEY) without the
+ * inject of a simulator device id, and polling once a minute rather than every 10 s.
+ */
+function demoFlow(o) {
   const flow = readDemoFlow();
-  const account = flow.find((n) => n.id === demoNodeId(ACCOUNT_ID) && n.type === 'leapcraft-config');
+  const account = flow.find((n) => n.id === ACCOUNT_ID && n.type === 'leapcraft-config');
   if (!account) throw new Error(`${DASHBOARD_FLOW_FILE} has no account ${ACCOUNT_ID}`);
-  account.baseUrl = baseUrl;
-  account.name = o.apiKey ? 'Leapcraft account (LEAPCRAFT_API_KEY)' : 'Leapcraft simulator';
-  account.credentials = { apiKey: o.apiKey ?? 'demo-key' };
   if (!o.apiKey) return flow;
-  // A real account: no inject of a simulator device id, and a poll once a minute rather than
-  // every 10 s.
   const simulatorOnly = new Set(['demo-inject-device']);
   const real = flow.filter((n) => !simulatorOnly.has(n.id));
   for (const n of real) {
@@ -206,6 +238,21 @@ function demoFlow(o, baseUrl) {
     }
   }
   return real;
+}
+
+/**
+ * The flows to deploy: what runs now (`current`, as GET /flows gives it) without the demo's own
+ * tabs, the nodes on them and the demo's config nodes, then the demo afresh. Everything else (the
+ * user's tabs, subflows, config nodes, in their order) stays; nodes sent without `credentials`
+ * keep the ones Node-RED has stored.
+ */
+function mergeDemo(current, demo) {
+  const tabs = new Set(demo.filter((n) => n.type === 'tab').map((n) => n.id));
+  const own = new Set(demo.map((n) => n.id));
+  // The account's id in demos before the examples shared it.
+  own.add(demoNodeId(ACCOUNT_ID));
+  const kept = current.filter((n) => !own.has(n.id) && !(n.z !== undefined && tabs.has(n.z)));
+  return kept.concat(demo);
 }
 
 function sleep(ms) {
@@ -238,7 +285,7 @@ async function startDemo(options = {}) {
         await exited;
         clearTimeout(timer);
       }
-      if (simulator) await simulator.stop();
+      if (simulator && simulator !== o.simulator) await simulator.stop();
     })();
     return stopping;
   }
@@ -247,18 +294,11 @@ async function startDemo(options = {}) {
     if (o.build) build(log);
 
     let apiUrl = o.baseUrl;
-    if (!o.apiKey) {
-      const simModule = path.join(ROOT, 'dist', 'simulator', 'index.js');
-      if (!fs.existsSync(simModule)) throw new Error('dist/ is missing: run npm run build (or npm start without --no-build)');
-      const { LeapcraftSimulator } = require(simModule);
-      simulator = new LeapcraftSimulator({
-        host: '127.0.0.1',
-        port: o.simulatorPort,
-        autoAlerts: true,
-        // New readings every 10 s (the dashboard polls every 10 s), and a week of alerts to show.
-        reportIntervalMs: 10_000,
-        initialAlerts: 30,
-      });
+    if (o.simulator) {
+      simulator = o.simulator;
+      apiUrl = simulator.baseUrl;
+    } else if (!o.apiKey) {
+      simulator = demoSimulator(o.simulatorPort);
       try {
         apiUrl = await simulator.start();
       } catch (err) {
@@ -281,7 +321,12 @@ async function startDemo(options = {}) {
         '--userDir', o.demoDir,
         '--settings', path.join(o.demoDir, 'settings.js'),
         '--port', String(o.port),
-      ], { cwd: o.demoDir, stdio: ['ignore', logFd, logFd] });
+      ], {
+        cwd: o.demoDir,
+        stdio: ['ignore', logFd, logFd],
+        // What the examples' account reads: ${LEAPCRAFT_API_KEY}, ${LEAPCRAFT_BASE_URL}.
+        env: { ...process.env, ...o.env, LEAPCRAFT_API_KEY: o.apiKey ?? simulator.apiKey, LEAPCRAFT_BASE_URL: apiUrl },
+      });
     } finally {
       fs.closeSync(logFd);
     }
@@ -318,10 +363,14 @@ async function startDemo(options = {}) {
       if (!modules.has(name)) throw new Error(`Node-RED did not load ${name}:\n${tail(output())}`);
     }
 
+    const api = { 'Node-RED-API-Version': 'v2' };
+    const running = await fetch(`${editorUrl}flows`, { headers: { ...api, Accept: 'application/json' } });
+    if (!running.ok) throw new Error(`reading the flows failed: HTTP ${running.status} ${await running.text()}`);
+    const current = await running.json();
     const res = await fetch(`${editorUrl}flows`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify({ flows: demoFlow(o, apiUrl) }),
+      headers: { ...api, 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify({ rev: current.rev, flows: mergeDemo(current.flows, demoFlow(o)) }),
     });
     if (!res.ok) throw new Error(`deploying the demo flow failed: HTTP ${res.status} ${await res.text()}`);
 
@@ -429,4 +478,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { startDemo, resolveOptions, demoNodeId, demoFlow };
+module.exports = { startDemo, demoSimulator, resolveOptions, demoNodeId, demoFlow, mergeDemo, ACCOUNT_ID, DEMO_TABS };

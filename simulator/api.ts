@@ -12,7 +12,7 @@ import type { AlertStore } from './alerts';
 import { deviceDetails, listItem, topologyListItem, type SimDevice, type World } from './data';
 import { averagesBody, listBody, shapePoint, tokenAnswer, wrapPoint } from './dialect';
 import { decodeSegment, errorReply, type HttpReply, jsonReply } from './http';
-import { averages, averagesObject, latestTelemetry, reportInstant } from './model';
+import { averages, averagesObject, latestTelemetry, reportInstant, type ModelParams } from './model';
 import type { ResolvedOptions } from './options';
 import { dateTimeParam, enumParam, intParam, stringParam, type Checked } from './params';
 import { hasZone, isoUtc, parseDateTime } from './time';
@@ -59,6 +59,8 @@ export interface ApiContext {
   now: number;
   world: World;
   options: ResolvedOptions;
+  /** What the sensor model needs for this request's readings. */
+  model: ModelParams;
   tokens: TokenStore;
   alerts: AlertStore;
   keyAccepted(key: string): boolean;
@@ -203,7 +205,7 @@ const RESOLUTIONS: readonly Resolution[] = ['daily', 'weekly', 'monthly'];
 function telemetry(id: string, query: URLSearchParams, ctx: ApiContext): HttpReply {
   const type = enumParam(query, 'type', TELEMETRY_TYPES);
   if (!type.ok) return badParam(type.message);
-  const params = { seed: ctx.options.seed, reportIntervalMs: ctx.options.reportIntervalMs };
+  const params = ctx.model;
   const dialect = ctx.options.dialect;
   if (type.value === 'latest') {
     return withDevice(id, ctx, (d) => jsonReply(200, wrapPoint(shapePoint(latestTelemetry(d, reportedBy(d, ctx), params), dialect), dialect.latestBody)));
@@ -250,7 +252,7 @@ function topology(id: string, ctx: ApiContext): HttpReply {
         type: d.item.type,
         serial: d.item.serial,
         rssi: d.rssi,
-        last_seen: isoUtc(reportInstant(d, reportedBy(d, ctx), ctx.options.reportIntervalMs)),
+        last_seen: isoUtc(reportInstant(d, reportedBy(d, ctx), ctx.model)),
       })),
   };
   return jsonReply(200, body);

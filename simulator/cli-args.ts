@@ -3,6 +3,7 @@
  * without starting a process.
  */
 import { checkDialect, dialectFromNames, DIALECTS } from './dialect';
+import { MIN_MEETING_EVERY_MS } from './meetings';
 import type { Dialect, DialectPoint, SimulatorOptions } from './types';
 
 export const CLI_DEFAULT_PORT = 8787;
@@ -21,8 +22,13 @@ Options:
   --latency <ms>          delay added before every API response (default 0)
   --api-key <key>         the API key accepted by the token exchange (default demo-key)
   --report-interval <s>   seconds between sensor reports (default 60)
+  --report-jitter <s>     each report comes up to this many seconds after its slot (default 0)
+  --report-jitter-share <x>  the same as a share of the period, from 0 to below 1 (default 0)
+  --loss-rate <x>         the share of reports that never come, from 0 to below 1 (default 0)
   --initial-alerts <n>    alerts already present at start (default 20)
   --no-auto-alerts        do not raise CO2 alerts automatically
+  --meetings <s>          every <s> seconds (at least 10) one room fills up past 1,000 ppm for a
+                          few minutes, at any hour: alerts come and go (default: none)
   -h, --help              show this help
 
 Dialects (how the simulator reads what the API docs leave open; default first in each group):
@@ -92,6 +98,15 @@ function numberFlag(flag: string, min: number, integer: boolean, build: (n: numb
   };
 }
 
+/** A share: from 0 to below 1. */
+function shareFlag(flag: string, build: (n: number) => Partial<SimulatorOptions>): Converter {
+  return (raw) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !(n >= 0 && n < 1)) return `${flag} needs a number from 0 to below 1, got "${raw}"`;
+    return build(n);
+  };
+}
+
 /** A flag setting one dialect point; the value is checked like the `dialect` option. */
 function dialectFlag<P extends DialectPoint>(flag: string, point: P, convert: (raw: string) => unknown = (raw) => raw, expected?: string): Converter {
   return (raw) => {
@@ -113,7 +128,11 @@ const VALUE_FLAGS: Record<string, Converter> = {
   '--latency': numberFlag('--latency', 0, false, (n) => ({ latencyMs: n })),
   '--api-key': (raw) => (raw === '' ? '--api-key needs a value' : { apiKey: raw }),
   '--report-interval': numberFlag('--report-interval', 0.001, false, (n) => ({ reportIntervalMs: Math.max(1, Math.round(n * 1000)) })),
+  '--report-jitter': numberFlag('--report-jitter', 0, false, (n) => ({ reportJitterMs: Math.round(n * 1000) })),
+  '--report-jitter-share': shareFlag('--report-jitter-share', (n) => ({ reportJitterShare: n })),
+  '--loss-rate': shareFlag('--loss-rate', (n) => ({ lossRate: n })),
   '--initial-alerts': numberFlag('--initial-alerts', 0, true, (n) => ({ initialAlerts: n })),
+  '--meetings': numberFlag('--meetings', MIN_MEETING_EVERY_MS / 1000, true, (n) => ({ meetingEveryMs: n * 1000 })),
   '--dialect': (raw) => {
     if (raw.trim() === '') return '--dialect needs dialect names, e.g. expired403,lists-envelope';
     try {

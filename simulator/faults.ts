@@ -6,7 +6,7 @@
  * counter only advances for requests that reach it (an earlier fault that hits stops the search).
  */
 import { codeForStatus, errorReply, type HttpReply, JSON_TYPE } from './http';
-import { ENDPOINTS, type Endpoint, type Fault, type FaultKind } from './types';
+import { ENDPOINTS, RESET_HEADERS, type Endpoint, type Fault, type FaultKind, type ResetHeaders } from './types';
 
 const KINDS: readonly FaultKind[] = ['status', 'rate-limit', 'hang', 'reset', 'malformed', 'html', 'empty'];
 
@@ -45,6 +45,14 @@ export function checkFault(input: unknown): Fault {
     if (!okNumber && !okString) throw new TypeError('fault.retryAfter must be seconds (>= 0) or an HTTP-date string');
     out.retryAfter = ra as number | string;
   }
+  if (f.resetAfter !== undefined && f.resetAfter !== null) {
+    if (typeof f.resetAfter !== 'number' || !Number.isFinite(f.resetAfter) || f.resetAfter < 0) throw new TypeError('fault.resetAfter must be seconds (>= 0)');
+    out.resetAfter = f.resetAfter;
+  }
+  if (f.resetHeaders !== undefined && f.resetHeaders !== null) {
+    if (!RESET_HEADERS.includes(f.resetHeaders as ResetHeaders)) throw new TypeError(`fault.resetHeaders must be one of ${RESET_HEADERS.join(', ')}`);
+    out.resetHeaders = f.resetHeaders as ResetHeaders;
+  }
   if (f.body !== undefined && f.body !== null) {
     if (typeof f.body !== 'string') throw new TypeError('fault.body must be a string');
     out.body = f.body;
@@ -72,7 +80,11 @@ export class FaultList {
 
   clear(): void {
     this.active = [];
+    this.reset.clear();
   }
+
+  /** The reset a 429 announced, while it has not passed. */
+  readonly reset = new AnnouncedReset();
 
   get count(): number {
     return this.active.length;
@@ -130,7 +142,7 @@ function truncate(body: string): string {
  * Builds the faulty response. `normal` yields what the request would have got; malformed and
  * reset mangle that (or a stand-in when it is an error) so the broken body looks like real data.
  */
-export function faultAction(fault: Fault, normal: () => HttpReply): FaultAction {
+export function faultAction(fault: Fault, normal: () => HttpReply, announce: (afterMs: number, form: ResetHeaders) => Record<string, string>): FaultAction {
   switch (fault.kind) {
     case 'status': {
       const status = fault.status ?? 503;
@@ -142,8 +154,8 @@ export function faultAction(fault: Fault, normal: () => HttpReply): FaultAction 
       if (fault.retryAfter !== undefined) {
         headers['Retry-After'] = typeof fault.retryAfter === 'number' ? String(Math.ceil(fault.retryAfter)) : fault.retryAfter;
       }
-      const reply = fault.body !== undefined ? customBody(429, fault.body) : errorReply(429, 'rate_limited', 'Too many requests');
-      return { kind: 'reply', reply: { ...reply, headers: { ...reply.headers, ...headers } } };
+      if (fault.resetAfter !== undefined) Object.assign(headers, announce(fault.resetAfter * 1000, fault.resetHeaders ?? 'x-ratelimit-epoch'));
+      return { kind: 'reply', reply: rateLimited(fault.body, headers) };
     }
     case 'hang':
       return { kind: 'hang' };
@@ -163,6 +175,64 @@ export function faultAction(fault: Fault, normal: () => HttpReply): FaultAction 
       const reply: HttpReply = { status: 200, headers: { 'Content-Type': JSON_TYPE }, body };
       return { kind: 'reset', reply, partial: body.slice(0, Math.floor(body.length / 2)) };
     }
+  }
+}
+
+function rateLimited(body: string | undefined, headers: Record<string, string>): HttpReply {
+  const reply = body !== undefined ? customBody(429, body) : errorReply(429, 'rate_limited', 'Too many requests');
+  return { ...reply, headers: { ...reply.headers, ...headers } };
+}
+
+/**
+ * The reset a rate-limit fault announced: until it, the window is spent and every request (any
+ * endpoint: a rate limit is the account's) is answered 429 again with the same reset, in the same
+ * form; such a request does not count towards any fault. Cleared with the faults.
+ */
+export class AnnouncedReset {
+  private announced?: { at: number; form: ResetHeaders };
+
+  /** A 429 announces a reset `afterMs` from `now`: its headers, and the instant they name. */
+  announce(afterMs: number, form: ResetHeaders, now: number): { headers: Record<string, string>; resetAt: number } {
+    // Headers in whole seconds name the next whole second at or after the reset: never earlier.
+    const at = form === 'x-ratelimit-epoch' ? Math.ceil((now + afterMs) / 1000) * 1000
+      : form === 'x-ratelimit-epoch-ms' ? Math.ceil(now + afterMs)
+        : now + Math.ceil(afterMs / 1000) * 1000;
+    if (!this.announced || at > this.announced.at) this.announced = { at, form };
+    return { headers: resetHeaders(form, at, now), resetAt: at };
+  }
+
+  /** The 429 a request before the announced reset gets, and the instant its headers name; undefined once it passed. */
+  pending(now: number): { reply: HttpReply; resetAt: number } | undefined {
+    const a = this.announced;
+    if (!a) return undefined;
+    if (now >= a.at) {
+      this.announced = undefined;
+      return undefined;
+    }
+    const headers = resetHeaders(a.form, a.at, now);
+    const named = a.form === 'x-ratelimit-epoch' || a.form === 'x-ratelimit-epoch-ms' ? a.at : now + Math.ceil((a.at - now) / 1000) * 1000;
+    return { reply: rateLimited(undefined, headers), resetAt: named };
+  }
+
+  clear(): void {
+    this.announced = undefined;
+  }
+}
+
+/** Nothing remains until `at`, in `form` (seconds-from-now forms round up, so they never name an earlier instant). */
+function resetHeaders(form: ResetHeaders, at: number, now: number): Record<string, string> {
+  const seconds = String(Math.max(0, Math.ceil((at - now) / 1000)));
+  switch (form) {
+    case 'x-ratelimit-epoch':
+      return { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(Math.ceil(at / 1000)) };
+    case 'x-ratelimit-epoch-ms':
+      return { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(Math.ceil(at)) };
+    case 'x-ratelimit-seconds':
+      return { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': seconds };
+    case 'ratelimit-reset':
+      return { 'RateLimit-Remaining': '0', 'RateLimit-Reset': seconds };
+    case 'ratelimit':
+      return { RateLimit: `"default";r=0;t=${seconds}` };
   }
 }
 

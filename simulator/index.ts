@@ -18,9 +18,10 @@ import { generateWorld, listItem, type World } from './data';
 import { faultAction, FaultList, type FaultAction } from './faults';
 import { errorReply, type HttpReply, isLoopback, parseTarget, readBody, send } from './http';
 import { checkOptions, DEFAULT_OPTIONS, mergeOptions, type CheckedOptions, type ResolvedOptions } from './options';
+import type { ModelParams } from './model';
 import { StatsRecorder } from './stats';
 import { TokenStore } from './tokens';
-import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, SimulatorOptions, SimulatorStats } from './types';
+import type { Alert, DeviceListItem, Dialect, Endpoint, Fault, RequestLogEntry, ResetHeaders, SimulatorOptions, SimulatorStats } from './types';
 
 export * from './types';
 export { DEFAULT_OPTIONS } from './options';
@@ -86,6 +87,8 @@ export class LeapcraftSimulator implements SimControl {
   private readonly delays = new Set<PendingDelay>();
   private alertTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** When meeting 0 starts (see meetings.ts): the start, so a demo sees the first one at once. */
+  private meetingOrigin: number;
 
   constructor(options: SimulatorOptions = {}) {
     this.opts = mergeOptions(DEFAULT_OPTIONS, checkOptions(options));
@@ -93,6 +96,7 @@ export class LeapcraftSimulator implements SimControl {
     this.tokens = new TokenStore(() => this.opts.now(), this.opts.tokenLifetimeMs);
     this.alertStore = new AlertStore(this.opts.seed, this.opts.maxAlerts);
     this.alertStore.seedBacklog(this.opts.initialAlerts, this.world, this.opts.now(), this.opts.co2Threshold);
+    this.meetingOrigin = this.opts.now();
   }
 
   /** Listens; resolves with the base URL, e.g. `http://127.0.0.1:8787/v1`. */
@@ -115,6 +119,7 @@ export class LeapcraftSimulator implements SimControl {
     server.on('error', () => undefined);
     this.server = server;
     this.boundPort = (server.address() as AddressInfo).port;
+    this.meetingOrigin = this.opts.now();
     this.scheduleAutoAlerts();
     return this.baseUrl;
   }
@@ -265,6 +270,7 @@ export class LeapcraftSimulator implements SimControl {
     this.tokens.lifetimeMs = this.opts.tokenLifetimeMs;
     this.alertStore.maxAlerts = this.opts.maxAlerts;
     this.alertStore.trim();
+    if (this.opts.meetingEveryMs !== before.meetingEveryMs) this.meetingOrigin = this.opts.now();
     if (this.opts.autoAlerts !== before.autoAlerts || this.opts.reportIntervalMs !== before.reportIntervalMs) {
       this.scheduleAutoAlerts();
     }
@@ -284,10 +290,21 @@ export class LeapcraftSimulator implements SimControl {
     this.alertTimer.unref();
   }
 
+  /**
+   * What the sensor model needs: the seed, the report interval, the sensors' habits (the jitter is
+   * `reportJitterMs` plus `reportJitterShare` of the period; the lost reports) and the meetings, if any.
+   */
+  private modelParams(): ModelParams {
+    const { seed, reportIntervalMs, reportJitterMs, reportJitterShare, lossRate, meetingEveryMs } = this.opts;
+    const meetings = meetingEveryMs > 0
+      ? { everyMs: meetingEveryMs, origin: this.meetingOrigin, rooms: this.world.devices.length, seed }
+      : undefined;
+    return { seed, reportIntervalMs, reportJitterMs: reportJitterMs + reportJitterShare * reportIntervalMs, lossRate, meetings };
+  }
+
   private evaluateAlerts(): void {
     try {
-      const { seed, reportIntervalMs, co2Threshold } = this.opts;
-      this.autoAlerts.evaluate(this.world, this.alertStore, this.opts.now(), { seed, reportIntervalMs }, co2Threshold);
+      this.autoAlerts.evaluate(this.world, this.alertStore, this.opts.now(), this.modelParams(), this.opts.co2Threshold);
     } catch {
       // A model bug must not take the host process down; the next tick tries again.
     }
@@ -315,8 +332,8 @@ export class LeapcraftSimulator implements SimControl {
   private async onApi(req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof parseTarget>): Promise<void> {
     const method = req.method ?? 'GET';
     const route = matchRoute(target.segments);
-    const record = (status: number, reading?: RequestLogEntry['reading']): void =>
-      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now(), ...(reading ? { reading } : {}) });
+    const record = (status: number, extra: Partial<RequestLogEntry> = {}): void =>
+      this.recorder.record({ method, rawUrl: req.url ?? '', endpoint: route.endpoint, status, at: this.opts.now(), ...extra });
 
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body.kind === 'aborted') {
@@ -325,6 +342,14 @@ export class LeapcraftSimulator implements SimControl {
     }
     let action: FaultAction;
     let faulted = false;
+    let resetAt: number | undefined;
+    const early = this.faults.reset.pending(this.opts.now());
+    if (early) {
+      // The window a 429 announced is spent until its reset: the same answer again.
+      record(429, { resetAt: early.resetAt, beforeReset: true });
+      if (await this.delay(this.opts.latencyMs)) send(res, early.reply);
+      return;
+    }
     if (body.kind === 'too-large') {
       action = {
         kind: 'reply',
@@ -335,9 +360,15 @@ export class LeapcraftSimulator implements SimControl {
       const normal = (): HttpReply => this.handle(request);
       const fault = this.faults.take(route.endpoint);
       faulted = fault !== undefined;
-      action = fault ? faultAction(fault, normal) : { kind: 'reply', reply: normal() };
+      const announce = (afterMs: number, form: ResetHeaders) => {
+        const announced = this.faults.reset.announce(afterMs, form, this.opts.now());
+        resetAt = announced.resetAt;
+        return announced.headers;
+      };
+      action = fault ? faultAction(fault, normal, announce) : { kind: 'reply', reply: normal() };
     }
-    record(action.kind === 'reply' ? action.reply.status : 0, action.kind === 'reply' && !faulted ? servedReading(route.endpoint, target.query, action.reply) : undefined);
+    const reading = action.kind === 'reply' && !faulted ? servedReading(route.endpoint, target.query, action.reply) : undefined;
+    record(action.kind === 'reply' ? action.reply.status : 0, { ...(reading ? { reading } : {}), ...(resetAt !== undefined ? { resetAt } : {}) });
     // A hang never answers: the socket stays open until the client gives up or stop() runs.
     if (action.kind === 'hang') return;
 
@@ -355,6 +386,7 @@ export class LeapcraftSimulator implements SimControl {
         now: this.opts.now(),
         world: this.world,
         options: this.opts,
+        model: this.modelParams(),
         tokens: this.tokens,
         alerts: this.alertStore,
         keyAccepted: (key) => this.keyAccepted(key),

@@ -6,14 +6,24 @@
  * The building runs on UTC: people arrive at 08:00, leave at 18:00, Monday to Friday.
  */
 import type { SimDevice } from './data';
-import { hashInts, signedUnit } from './random';
+import { meetingCo2, type MeetingPlan } from './meetings';
+import { hashInts, signedUnit, unit } from './random';
 import { bucketStart, DAY, HOUR, isoUtc, MINUTE, nextBucketStart, SECOND } from './time';
 import type { AverageBucket, AveragesObject, LatestTelemetry, Readings, ReadingsWithMeta, Resolution } from './types';
 
 export interface ModelParams {
   seed: number;
   reportIntervalMs: number;
+  /** Each report comes up to this long after its slot (ms, uniform, seeded per device and report); default 0. */
+  reportJitterMs?: number;
+  /** The share of reports that never come (seeded per device and report); default 0. */
+  lossRate?: number;
+  /** Meetings that fill rooms at any hour (simulator option meetingEveryMs); none when absent. */
+  meetings?: MeetingPlan;
 }
+
+/** How far back a report is looked for among lost ones: a loss rate near 1 must not loop for long. */
+const MAX_LOST_IN_A_ROW = 200;
 
 /** CO2 of well-ventilated outdoor-like air, where every room settles at night. */
 const BASELINE_CO2 = 420;
@@ -65,9 +75,9 @@ export function occupancy(t: number): number {
 }
 
 /** Unrounded readings at instant t. */
-function rawReadings(device: SimDevice, t: number, seed: number): Readings {
+function rawReadings(device: SimDevice, t: number, seed: number, meetings?: MeetingPlan): Readings {
   const occ = occupancy(t) * device.busy;
-  const co2 = BASELINE_CO2 + PEAK_CO2_RISE * occ + 8 * drift(seed, device, CHANNEL.co2, t, 20 * MINUTE) + 4 * jitter(seed, device, CHANNEL.co2, t);
+  const own = BASELINE_CO2 + PEAK_CO2_RISE * occ + 8 * drift(seed, device, CHANNEL.co2, t, 20 * MINUTE) + 4 * jitter(seed, device, CHANNEL.co2, t);
   const temperature = clamp(
     21.2 + 1.1 * drift(seed, device, CHANNEL.temperature, t, 6 * HOUR) + 1.4 * occ + 0.1 * jitter(seed, device, CHANNEL.temperature, t),
     20,
@@ -78,6 +88,8 @@ function rawReadings(device: SimDevice, t: number, seed: number): Readings {
     35,
     55,
   );
+  const meeting = meetingCo2(meetings, device.index, t);
+  const co2 = meeting === undefined ? own : Math.max(own, meeting + 4 * jitter(seed, device, CHANNEL.co2, t));
   const readings: Readings = { temperature, humidity, co2: Math.max(380, co2) };
   if (device.item.type === 'ambinode') {
     readings.pm2_5 = clamp(5.5 + 3.5 * drift(seed, device, CHANNEL.pm2_5, t, 3 * HOUR) + 4 * occ + 0.3 * jitter(seed, device, CHANNEL.pm2_5, t), 2, 15);
@@ -100,11 +112,33 @@ function rounded(r: Readings): Readings {
   return out;
 }
 
-/** The instant of the device's most recent report at or before `now`. */
-export function reportInstant(device: SimDevice, now: number, reportIntervalMs: number): number {
-  const periodSeconds = Math.floor(reportIntervalMs / SECOND);
+/**
+ * The instant of the device's most recent report at or before `now`. Report k is due at its slot
+ * (the device's phase + k periods); with `reportJitterMs` it comes up to that long after it, and
+ * with `lossRate` some never come (the previous reading stays the latest). Both are drawn from
+ * (seed, device, k), so a run repeats and every request within one report agrees.
+ */
+export function reportInstant(device: SimDevice, now: number, params: ModelParams): number {
+  const period = params.reportIntervalMs;
+  const periodSeconds = Math.floor(period / SECOND);
   const phase = periodSeconds > 0 ? (device.phaseSeed % periodSeconds) * SECOND : 0;
-  return Math.floor((now - phase) / reportIntervalMs) * reportIntervalMs + phase;
+  // Below one period, so reports never overtake each other.
+  const jitter = Math.min(Math.max(0, params.reportJitterMs ?? 0), period - 1);
+  const loss = params.lossRate ?? 0;
+  let k = Math.floor((now - phase) / period);
+  for (let back = 0; back < MAX_LOST_IN_A_ROW; back++, k--) {
+    if (loss > 0 && unit(hashInts(params.seed, device.index, k, 0x1055)) < loss) continue;
+    const at = k * period + phase + jitterOf(params.seed, device, k, jitter);
+    if (at <= now) return at;
+  }
+  return Math.floor((now - phase) / period) * period + phase;
+}
+
+/** How late report k comes: whole seconds when the jitter spans a second or more, as sensors stamp their readings. */
+function jitterOf(seed: number, device: SimDevice, k: number, jitter: number): number {
+  if (jitter <= 0) return 0;
+  const late = unit(hashInts(seed, device.index, k, 0x7177)) * jitter;
+  return jitter >= SECOND ? Math.floor(late / SECOND) * SECOND : Math.floor(late);
 }
 
 function readingMeta(device: SimDevice, t: number, seed: number): Record<string, unknown> {
@@ -113,8 +147,8 @@ function readingMeta(device: SimDevice, t: number, seed: number): Record<string,
 
 /** Readings as of the device's last report: identical for every request within one report period. */
 export function latestTelemetry(device: SimDevice, now: number, params: ModelParams): LatestTelemetry {
-  const t = reportInstant(device, now, params.reportIntervalMs);
-  const data: ReadingsWithMeta = { ...rounded(rawReadings(device, t, params.seed)), meta: readingMeta(device, t, params.seed) };
+  const t = reportInstant(device, now, params);
+  const data: ReadingsWithMeta = { ...rounded(rawReadings(device, t, params.seed, params.meetings)), meta: readingMeta(device, t, params.seed) };
   return {
     physical_id: device.item.physical_id,
     timestamp: isoUtc(t),
@@ -156,9 +190,9 @@ export function averages(
     if (lo > hi) continue;
     const n = Math.max(1, Math.round((SAMPLES_PER_BUCKET[resolution] * (hi - lo)) / (end - start)));
     const sum: Required<Readings> = { temperature: 0, humidity: 0, co2: 0, pm2_5: 0, noise: 0, battery: 0 };
-    let r: Readings = rawReadings(device, lo, params.seed);
+    let r: Readings = rawReadings(device, lo, params.seed, params.meetings);
     for (let k = 0; k < n; k++) {
-      r = rawReadings(device, lo + ((k + 0.5) * (hi - lo)) / n, params.seed);
+      r = rawReadings(device, lo + ((k + 0.5) * (hi - lo)) / n, params.seed, params.meetings);
       sum.temperature += r.temperature;
       sum.humidity += r.humidity;
       sum.co2 += r.co2;

@@ -3,6 +3,7 @@
  * interface's POST /__sim/set (which can only carry the JSON-serialisable ones).
  */
 import { checkDialect, DEFAULT_DIALECT } from './dialect';
+import { MIN_MEETING_EVERY_MS } from './meetings';
 import type { Dialect, SimulatorOptions } from './types';
 
 /**
@@ -26,11 +27,15 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = {
   tokenLifetimeMs: 3_600_000,
   latencyMs: 0,
   reportIntervalMs: 60_000,
+  reportJitterMs: 0,
+  reportJitterShare: 0,
+  lossRate: 0,
   initialAlerts: 0,
   alertOrder: 'newest',
   alertIds: true,
   autoAlerts: false,
   co2Threshold: 1000,
+  meetingEveryMs: 0,
   maxAlerts: 5000,
   now: Date.now,
   dialect: DEFAULT_DIALECT,
@@ -43,6 +48,8 @@ const NOT_SETTABLE_REMOTELY = new Set(['host', 'port', 'now']);
 const MAX_DEVICES = 100_000;
 const MAX_GATEWAYS = 1000;
 const MAX_THINGS = 10_000;
+/** A day: rarer meetings would not show in a demo anyway. */
+const MAX_MEETING_EVERY_MS = 86_400_000;
 
 type Check = (value: unknown) => string | undefined;
 
@@ -52,6 +59,7 @@ const nonNegative: Check = (v) =>
   typeof v === 'number' && !Number.isNaN(v) && v >= 0 ? undefined : 'a number >= 0 (Infinity allowed)';
 const positiveFinite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a finite number > 0');
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
+const share: Check = (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'a number from 0 to below 1');
 const nonEmptyString: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
 
 const CHECKS: Record<Exclude<keyof SimulatorOptions, 'dialect'>, Check> = {
@@ -66,11 +74,16 @@ const CHECKS: Record<Exclude<keyof SimulatorOptions, 'dialect'>, Check> = {
   tokenLifetimeMs: nonNegative,
   latencyMs: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number >= 0'),
   reportIntervalMs: int(1),
+  reportJitterMs: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number >= 0'),
+  reportJitterShare: share,
+  lossRate: share,
   initialAlerts: int(0, 1_000_000),
   alertOrder: (v) => (v === 'newest' || v === 'oldest' ? undefined : "'newest' or 'oldest'"),
   alertIds: bool,
   autoAlerts: bool,
   co2Threshold: positiveFinite,
+  meetingEveryMs: (v) => (v === 0 || (typeof v === 'number' && Number.isInteger(v) && v >= MIN_MEETING_EVERY_MS && v <= MAX_MEETING_EVERY_MS)
+    ? undefined : `0 (none) or an integer ${MIN_MEETING_EVERY_MS}..${MAX_MEETING_EVERY_MS}`),
   maxAlerts: int(1, 1_000_000),
   now: (v) => (typeof v === 'function' ? undefined : 'a function returning epoch milliseconds'),
 };

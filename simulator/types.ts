@@ -150,6 +150,17 @@ export interface Alert {
 
 export type FaultKind = 'status' | 'rate-limit' | 'hang' | 'reset' | 'malformed' | 'html' | 'empty';
 
+/**
+ * How a 429 announces its reset, always with nothing remaining: `X-RateLimit-Remaining: 0` and
+ * `X-RateLimit-Reset` as epoch seconds (`x-ratelimit-epoch`), epoch milliseconds
+ * (`x-ratelimit-epoch-ms`) or seconds from now (`x-ratelimit-seconds`); the IETF draft's
+ * `RateLimit-Remaining: 0` and `RateLimit-Reset` in seconds (`ratelimit-reset`); or its structured
+ * form `RateLimit: "default";r=0;t=<seconds>` (`ratelimit`).
+ */
+export type ResetHeaders = 'x-ratelimit-epoch' | 'x-ratelimit-epoch-ms' | 'x-ratelimit-seconds' | 'ratelimit-reset' | 'ratelimit';
+
+export const RESET_HEADERS: readonly ResetHeaders[] = ['x-ratelimit-epoch', 'x-ratelimit-epoch-ms', 'x-ratelimit-seconds', 'ratelimit-reset', 'ratelimit'];
+
 export interface Fault {
   kind: FaultKind;
   /** Only requests to this endpoint; default: every endpoint, the token exchange included. */
@@ -162,6 +173,14 @@ export interface Fault {
   status?: number;
   /** For 'rate-limit': seconds, or an HTTP-date string sent verbatim; omitted → no Retry-After header. */
   retryAfter?: number | string;
+  /**
+   * For 'rate-limit': the 429 announces that no request remains until this many seconds from now
+   * (fractions allowed; a header in whole seconds rounds the reset up), in `resetHeaders`' form.
+   * Until that reset every request is answered 429 again, as a server whose window is spent does.
+   */
+  resetAfter?: number;
+  /** The form of the reset (default 'x-ratelimit-epoch'); see ResetHeaders. */
+  resetHeaders?: ResetHeaders;
   /** Replaces the default body (status, rate-limit, html; for malformed/reset it is the body that gets cut). */
   body?: string;
 }
@@ -186,7 +205,14 @@ export interface SimulatorOptions {
   seed?: number;
   tokenLifetimeMs?: number;
   latencyMs?: number;
+  /** Every sensor reports on this period (a sensor faster than a node's poll interval: below it). */
   reportIntervalMs?: number;
+  /** Each report comes up to this long after its slot (uniform, seeded per device and report); default 0. */
+  reportJitterMs?: number;
+  /** The same as a share of the period (0.3: up to 30 %), added to reportJitterMs; default 0. */
+  reportJitterShare?: number;
+  /** The share of reports that never come, the previous reading staying the latest (seeded); default 0. */
+  lossRate?: number;
   initialAlerts?: number;
   /** Same as `dialect.alertOrder` (kept for existing callers). */
   alertOrder?: 'newest' | 'oldest';
@@ -198,8 +224,19 @@ export interface SimulatorOptions {
    * (a comma-separated string or an array; see DIALECTS).
    */
   dialect?: Partial<Dialect> | string | readonly string[];
+  /**
+   * Raise alerts from the simulator's own readings: `co2_high` once a room's CO2 has been above
+   * `co2Threshold` for two report intervals in a row, `co2_normal` once 50 ppm below it as long, and
+   * `battery_low` when an AirBird's battery drops under 20 %.
+   */
   autoAlerts?: boolean;
   co2Threshold?: number;
+  /**
+   * Every this many ms one room holds a meeting (the rooms take turns): its CO2 climbs past a full
+   * room's 1,370 ppm for a few minutes, then airs out, at any hour (0: no meetings, the default;
+   * at least 10 s). With autoAlerts, a demo sees alerts come and go within minutes of starting.
+   */
+  meetingEveryMs?: number;
   maxAlerts?: number;
   now?: () => number;
 }
@@ -217,6 +254,10 @@ export interface RequestLogEntry {
    * can check that every reading the API handed out reached the flow, once.
    */
   reading?: { physical_id: string; timestamp: string };
+  /** A 429 announcing a reset: the instant it named (simulator clock). */
+  resetAt?: number;
+  /** The request came before a reset the simulator had announced (it was answered 429 again). */
+  beforeReset?: boolean;
 }
 
 export interface SimulatorStats {

@@ -107,6 +107,18 @@ export function encodeSegment(id: string): string {
   return encodeURIComponent(id);
 }
 
+/** `GET /telemetry/D2:C1:AA:FF:3E:09`: a request as error messages name it, its ids decoded. */
+function requestLabel(req: Pick<WireRequest, 'method' | 'path'>): string {
+  const path = req.path.split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  }).join('/');
+  return `${req.method} ${path}`;
+}
+
 export class LeapcraftClient {
   readonly baseUrl: string;
   private readonly transport: Transport;
@@ -325,15 +337,17 @@ export class LeapcraftClient {
    * is kept, since it is the resource that is refused, and the account's other requests go
    * on with it.
    */
-  private async call(req: Omit<WireRequest, 'headers'>): Promise<WireResponse> {
+  private async call(req: Omit<WireRequest, 'headers' | 'label'>): Promise<WireResponse> {
+    const label = this.redact(requestLabel(req));
     if (!this.apiKey) {
-      throw new LeapcraftAuthError(`${req.endpoint}: no API key is set for this Leapcraft account`, { endpoint: req.endpoint });
+      throw new LeapcraftAuthError(`${label}: no API key is set for this Leapcraft account`, { endpoint: req.endpoint });
     }
     for (let replay = 0; ; replay++) {
       // The token is taken when the request gets its slot, not when it is queued (see RequestAuth).
       let token: string | undefined;
       const res = await this.transport.send({
         ...req,
+        label,
         auth: {
           headers: async (signal) => {
             token = await this.tokens.get(signal);
@@ -347,7 +361,7 @@ export class LeapcraftClient {
       });
       if (refusesToken(res.status) && replay === 0) continue;
       if (res.status >= 200 && res.status < 300) return res;
-      throw this.statusError(req.endpoint, res);
+      throw this.statusError(req.endpoint, res, label);
     }
   }
 
@@ -397,9 +411,14 @@ export class LeapcraftClient {
     return text ? `: ${text}` : '';
   }
 
-  private statusError(endpoint: string, res: WireResponse): LeapcraftError {
+  /**
+   * The error of an answer that is not 2xx: the request with its ids (`label`, e.g. `GET
+   * /telemetry/no-such-device`), the status and the API's own text, short enough for the first
+   * line of Node-RED's debug sidebar (80 characters) with ids of usual length.
+   */
+  private statusError(endpoint: string, res: WireResponse, label = endpoint): LeapcraftError {
     const { status } = res;
-    const message = this.redact(`${endpoint} failed with HTTP ${status}${this.apiText(res)}`);
+    const message = this.redact(`${label}: HTTP ${status}${this.apiText(res)}`);
     const details = { endpoint, status };
     if (refusesToken(status)) return new LeapcraftAuthError(message, details);
     if (status === 404) return new LeapcraftNotFoundError(message, details);

@@ -42,6 +42,14 @@ export class LeapcraftError extends Error {
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
     if (details.field !== undefined) this.field = details.field;
   }
+
+  /**
+   * The message alone: Node-RED puts `String(err)` in a Catch node's msg.error.message, and the
+   * debug sidebar shows its first 80 characters on the first line; `code` says the kind.
+   */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 /** A LeapcraftError class for one code: `new LeapcraftAuthError(message)`, `err instanceof LeapcraftAuthError`. */

@@ -1,7 +1,8 @@
 /**
  * The account's wire: one axios instance on keep-alive agents, a concurrency cap, a
- * per-attempt timeout, and retries of what is transient (429 after Retry-After, 5xx,
- * resets, timeouts). It knows nothing of tokens or endpoints' meanings: it returns the
+ * per-attempt timeout, and retries of what is transient (5xx, resets, timeouts; a 429 after the
+ * server's word: Retry-After or the reset of its rate-limit headers, no request of the account
+ * going out before it). It knows nothing of tokens or endpoints' meanings: it returns the
  * final status and body, and throws only when no response could be had at all.
  */
 import { setMaxListeners } from 'node:events';
@@ -52,8 +53,10 @@ export interface WireRequest {
   auth?: RequestAuth;
   /** Goes ahead of the requests queued for a slot: other work waits for its answer. */
   first?: boolean;
-  /** `GET /devices/{physical_id}`: names the endpoint in errors without its parameters. */
+  /** `GET /devices/{physical_id}`: the endpoint without its parameters (an error's `endpoint`). */
   endpoint: string;
+  /** `GET /devices/D2:C1:AA:FF:3E:09`: the request with its ids, what error messages name; the endpoint without one. */
+  label?: string;
   signal?: AbortSignal;
 }
 
@@ -98,8 +101,8 @@ class ClosedMarker extends Error {}
  * (as a Cancellation, see semaphore.ts) and the AbortController of its request on the wire,
  * made once it has a slot. No AbortSignal is combined per request, none exists while it is
  * queued, and the transport's close reaches the sends under way through a Set, not through a
- * listener each: a request used to cost three AbortControllers and six listeners, two of them
- * on the account's shared close signal, for the same outcomes.
+ * listener each: a thousand queued requests hold no AbortController and add no listener to the
+ * account's shared close signal.
  */
 class Call implements Cancellation {
   aborted = false;
@@ -209,7 +212,7 @@ export class Transport {
     this.httpsAgent.destroy();
   }
 
-  /** Remaining time of an account-wide Retry-After pause, 0 when none. */
+  /** Remaining time of the account-wide pause a 429 asked for (Retry-After or reset), 0 when none. */
   rateLimitRemainingMs(now: number = Date.now()): number {
     return Math.max(0, this.blockedUntil - now);
   }
@@ -222,19 +225,15 @@ export class Transport {
         const outcome = await this.attempt(req, call);
         const isLast = attempt >= this.options.maxRetries;
         if ('response' in outcome) {
-          const { response } = outcome;
-          this.noteLimits(response);
+          const { response, waitMs } = outcome;
           if (response.status === 429) {
-            this.counters.rateLimited++;
-            const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-            if (retryAfterMs !== undefined) this.blockedUntil = Math.max(this.blockedUntil, Date.now() + retryAfterMs);
-            // Told after the pause is noted: a listener may ask how long it lasts.
-            this.notify(() => this.options.onRateLimited?.());
-            if (isLast || (retryAfterMs ?? 0) > this.options.maxRetryAfterMs) return response;
+            if (isLast || (waitMs ?? 0) > this.options.maxRetryAfterMs) return response;
             this.counters.retries++;
-            await this.pause(retryAfterMs ?? this.backoff(attempt), call);
+            // The retry waits for the server's word when it gave one (attempt() waits out the pause), else backs off.
+            await this.pause(waitMs ?? this.backoff(attempt), call);
             continue;
           }
+          this.noteLimits(response);
           if (response.status >= 500 && !isLast) {
             this.counters.retries++;
             await this.pause(this.backoff(attempt), call);
@@ -260,6 +259,27 @@ export class Transport {
     if (info) this.notify(() => this.options.onRateLimit?.(info));
   }
 
+  /**
+   * A 429: how long the server asked to wait, by Retry-After or by the reset of any rate-limit
+   * header family (the later of the two when it sends both); undefined when it said neither. No
+   * request of the account goes out before then: the pause holds every request, and the
+   * listeners hear that nothing remains until then.
+   */
+  private rateLimited(response: WireResponse): number | undefined {
+    this.counters.rateLimited++;
+    const now = Date.now();
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now);
+    const info = hasRateLimitHeader(response.headers) ? parseRateLimitHeaders(response.headers, now) : undefined;
+    const waits = [retryAfterMs, info?.resetMs].filter((x): x is number => x !== undefined);
+    const waitMs = waits.length > 0 ? Math.max(...waits) : undefined;
+    if (waitMs !== undefined) this.blockedUntil = Math.max(this.blockedUntil, now + waitMs);
+    const limits = waitMs !== undefined ? { ...info, remaining: 0, resetMs: waitMs } : info;
+    if (limits) this.notify(() => this.options.onRateLimit?.(limits));
+    // Told after the pause is noted: a listener may ask how long it lasts.
+    this.notify(() => this.options.onRateLimited?.());
+    return waitMs;
+  }
+
   /** A listener that throws (a bug elsewhere) must not fail the request. */
   private notify(call: () => void): void {
     try {
@@ -277,24 +297,36 @@ export class Transport {
     await sleep(ms, call.controller().signal);
   }
 
-  /** One try: waits out an account-wide Retry-After, takes a slot, sends. */
-  private async attempt(req: WireRequest, call: Call): Promise<{ response: WireResponse } | { error: LeapcraftError }> {
-    const blockedMs = this.rateLimitRemainingMs();
-    if (blockedMs > this.options.maxRetryAfterMs) {
-      throw new LeapcraftRateLimitError(
-        `${req.endpoint}: the API asked to pause for ${Math.ceil(blockedMs / 1000)} s (HTTP 429 Retry-After); not sent`,
-        { endpoint: req.endpoint, status: 429, retryAfterMs: blockedMs },
-      );
+  /**
+   * Waits out the account's pause (a 429's Retry-After or reset); a pause longer than
+   * maxRetryAfterMs fails the request unsent with LEAPCRAFT_RATE_LIMITED carrying the wait.
+   */
+  private async waitOutPause(req: WireRequest, call: Call): Promise<void> {
+    for (let blockedMs = this.rateLimitRemainingMs(); blockedMs > 0; blockedMs = this.rateLimitRemainingMs()) {
+      if (blockedMs > this.options.maxRetryAfterMs) {
+        throw new LeapcraftRateLimitError(
+          `${req.label ?? req.endpoint}: the API asked to pause for ${Math.ceil(blockedMs / 1000)} s (HTTP 429); not sent`,
+          { endpoint: req.endpoint, status: 429, retryAfterMs: blockedMs },
+        );
+      }
+      // Again after the sleep: a timer may fire a little before the clock reaches the reset.
+      await sleep(blockedMs, call.controller().signal);
     }
-    if (blockedMs > 0) await sleep(blockedMs, call.controller().signal);
+  }
+
+  /** One try: waits out an account-wide pause, takes a slot, sends. */
+  private async attempt(req: WireRequest, call: Call): Promise<{ response: WireResponse; waitMs?: number } | { error: LeapcraftError }> {
     // A slot, with auth headers that are still current once the slot is this request's. The
     // token is resolved before queueing: waiting for a renewal while holding a slot could
     // starve the token exchange of the slot it needs. A wait for the token ends with the
-    // caller's signal, or with the close (which also ends the exchange itself).
+    // caller's signal, or with the close (which also ends the exchange itself). A 429 that
+    // came while this request queued for its slot holds it too.
     const authSignal = req.signal ?? this.closer.signal;
     let authHeaders: Record<string, string>;
     let release: () => void;
     for (;;) {
+      // Not awaited when there is no pause: a request takes its slot in the same turn as before.
+      if (this.rateLimitRemainingMs() > 0) await this.waitOutPause(req, call);
       try {
         authHeaders = req.auth ? await req.auth.headers(authSignal) : {};
       } catch (err) {
@@ -302,7 +334,7 @@ export class Transport {
         throw err;
       }
       release = await this.slots.acquire(call, req.first);
-      if (!req.auth?.stale()) break;
+      if (!req.auth?.stale() && this.rateLimitRemainingMs() === 0) break;
       release();
     }
     // The request on the wire: the call's cancellation and the timeout abort it.
@@ -326,24 +358,24 @@ export class Transport {
         signal,
       });
       if (refusesToken(res.status)) req.auth?.refused();
-      return {
-        response: {
-          status: res.status,
-          headers: res.headers as Record<string, unknown>,
-          body: typeof res.data === 'string' ? res.data : '',
-        },
+      const response: WireResponse = {
+        status: res.status,
+        headers: res.headers as Record<string, unknown>,
+        body: typeof res.data === 'string' ? res.data : '',
       };
+      // The pause is noted before the slot passes on: the request queued next must not go out.
+      return response.status === 429 ? { response, waitMs: this.rateLimited(response) } : { response };
     } catch (err) {
       if (call.aborted) throw call.reason;
       if (timedOut) {
-        return { error: new LeapcraftTimeoutError(`${req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
+        return { error: new LeapcraftTimeoutError(`${req.label ?? req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
       }
       const code = (err as { code?: string }).code;
       const proxyStatus = /^Bad response: (\d{3})$/.exec((err as Error).message ?? '')?.[1];
       if (this.viaProxy && proxyStatus) {
         // The proxy agent's answer to a refused CONNECT. The proxy URL is not quoted: it may hold a password.
         const refused = new LeapcraftUnavailableError(
-          `${req.endpoint}: the proxy refused the tunnel to the API with HTTP ${proxyStatus}; check HTTPS_PROXY (and its credentials) and NO_PROXY`,
+          `${req.label ?? req.endpoint}: the proxy refused the tunnel to the API with HTTP ${proxyStatus}; check HTTPS_PROXY (and its credentials) and NO_PROXY`,
           { endpoint: req.endpoint },
         );
         if (Number(proxyStatus) < 500) throw refused;
@@ -351,10 +383,10 @@ export class Transport {
       }
       if (code && !RETRYABLE_NETWORK_CODES.has(code)) {
         // Not a transient network fault (a bad URL, a TLS error): retrying will not help.
-        throw new LeapcraftUnavailableError(`${req.endpoint} could not be sent (${code})`, { endpoint: req.endpoint });
+        throw new LeapcraftUnavailableError(`${req.label ?? req.endpoint} could not be sent (${code})`, { endpoint: req.endpoint });
       }
       return {
-        error: new LeapcraftUnavailableError(`${req.endpoint} failed: ${code ?? 'connection error'}`, { endpoint: req.endpoint }),
+        error: new LeapcraftUnavailableError(`${req.label ?? req.endpoint} failed: ${code ?? 'connection error'}`, { endpoint: req.endpoint }),
       };
     } finally {
       clearTimeout(timer);
@@ -377,7 +409,7 @@ export class Transport {
     if (err instanceof LeapcraftError) return err;
     if (cancelled) {
       const why = err instanceof ClosedMarker ? 'the Leapcraft account was closed' : 'the request was cancelled';
-      return new LeapcraftAbortedError(`${req.endpoint}: ${why}`, { endpoint: req.endpoint });
+      return new LeapcraftAbortedError(`${req.label ?? req.endpoint}: ${why}`, { endpoint: req.endpoint });
     }
     return err;
   }

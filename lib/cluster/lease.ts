@@ -60,6 +60,7 @@ export class AccountLease extends EventEmitter {
   private readonly now: () => number;
   readonly leaseKey: string;
   private readonly fenceKey: string;
+  private readonly releasedChannel: string;
 
   constructor(private readonly member: ClusterMember, readonly accountHash: string, options: LeaseOptions = {}) {
     super();
@@ -68,6 +69,9 @@ export class AccountLease extends EventEmitter {
     this.startedAt = this.now();
     this.leaseKey = `{leapcraft:${accountHash}}:lease`;
     this.fenceKey = `{leapcraft:${accountHash}}:fence`;
+    this.releasedChannel = `{leapcraft:${accountHash}}:released`;
+    // A lease handed back is taken at once by the member whose turn it is, not at its next look.
+    member.subscribe(this.releasedChannel, () => this.schedule(0));
     member.account(accountHash, false);
     member.link.on('up', this.onUp);
     member.link.on('down', this.onDown);
@@ -97,10 +101,9 @@ export class AccountLease extends EventEmitter {
     clearTimeout(this.timer);
     this.member.link.off('up', this.onUp);
     this.member.link.off('down', this.onDown);
+    this.member.unsubscribe(this.releasedChannel);
     this.member.leaveAccount(this.accountHash);
-    if (this.current === 'leader') {
-      this.member.link.cmd.eval(RELEASE, 1, this.leaseKey, this.member.id).catch(() => undefined);
-    }
+    if (this.current === 'leader') this.release().catch(() => undefined);
     this.removeAllListeners();
   }
 
@@ -145,7 +148,7 @@ export class AccountLease extends EventEmitter {
           // More than a fair share while another member has room: hand this one over (one at a time,
           // counted at once, so that the member's other leases deciding now see it).
           this.member.account(this.accountHash, false);
-          await link.cmd.eval(RELEASE, 1, this.leaseKey, this.member.id);
+          await this.release();
           this.yieldUntil = this.now() + 2 * this.ttlMs;
           this.become('follower');
           return renewEvery;
@@ -198,6 +201,12 @@ export class AccountLease extends EventEmitter {
       if (this.current === 'follower') this.become('unshared');
       return this.current === 'leader' ? Math.min(renewEvery, Math.max(0, this.validUntil - this.now())) : 1000;
     }
+  }
+
+  /** Hands the lease back and tells the other members, so that the next one takes it now. */
+  private async release(): Promise<void> {
+    await this.member.link.cmd.eval(RELEASE, 1, this.leaseKey, this.member.id);
+    await this.member.link.cmd.publish(this.releasedChannel, this.member.id);
   }
 
   private margin(): number {

@@ -54,6 +54,8 @@ export class RedisLink extends EventEmitter {
 
   constructor(target: RedisTarget, options: RedisLinkOptions = {}) {
     super();
+    // Every account of the process shared through this Redis listens for up and down: one each, not a leak.
+    this.setMaxListeners(0);
     const o: Required<RedisLinkOptions> = { commandTimeoutMs: options.commandTimeoutMs ?? 1500, connectTimeoutMs: options.connectTimeoutMs ?? 2000 };
     this.cmd = clientOf(target, o);
     this.sub = clientOf(target, o);

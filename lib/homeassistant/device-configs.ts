@@ -184,7 +184,7 @@ export function haGatewayConfig(gateway: HaGateway, key: string, nodeId: string,
   const area = ctx.area.source === 'gateway' ? gateway.name : undefined;
   return {
     device: {
-      identifiers: [haGatewayIdentifier(gateway.id)], name: gateway.name ?? `Leapcraft gateway ${gateway.id}`, manufacturer: HA_MANUFACTURER, model: 'Gateway',
+      identifiers: [haGatewayIdentifier(gateway.id)], name: gateway.name ?? `Unnamed gateway ${gateway.id.slice(0, 6)}`, manufacturer: HA_MANUFACTURER, model: 'Gateway',
       ...(area ? { suggested_area: area } : {}),
     },
     origin: ctx.origin, stateTopic: ctx.topics.gatewayState(key), availability: bridgeOnly(ctx), qos: ctx.qos, components: haGatewayComponents(nodeId),

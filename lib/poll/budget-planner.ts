@@ -6,7 +6,7 @@
  * slots.ts.
  */
 import type { RateLimitInfo } from '../api/rate-limit';
-import { BudgetState, Need, RequestBudget, Stretch, stretchFactors } from './budget';
+import { BudgetState, Need, paceFloor, RequestBudget, Stretch, stretchFactors } from './budget';
 import { RequestSlots, SlotWaiter } from './slots';
 
 export interface BudgetPlannerOptions {
@@ -25,7 +25,7 @@ export class BudgetPlanner {
   private readonly budget: RequestBudget;
   private readonly slots: RequestSlots;
   private stretchNow: Stretch = { alerts: 1, others: 1 };
-  /** Wakes the plan when a lowered budget or an API window runs out. */
+  /** Wakes the plan when the pace rises or an API window runs out. */
   private timer?: { timer: NodeJS.Timeout; at: number };
   private readonly listeners = new Set<(state: BudgetState) => void>();
   private view: string;
@@ -83,9 +83,10 @@ export class BudgetPlanner {
     this.slots.reopen();
   }
 
-  /** A 429: the working budget is lowered for an hour (budget.ts says by how much). */
+  /** A 429: the pace is cut, and rises again while no further 429 comes (budget.ts says by how much). */
   rateLimited(): void {
     if (this.closed) return;
+    this.budget.setPaceFloor(paceFloor(this.options.need().alerts));
     if (this.budget.rateLimited(this.options.now(), this.state().plannedPerHour)) this.replan();
   }
 
@@ -114,9 +115,11 @@ export class BudgetPlanner {
   replan(): void {
     if (this.closed) return;
     const now = this.options.now();
+    const need = this.options.need();
+    this.budget.setPaceFloor(paceFloor(need.alerts));
     this.budget.expire(now);
     const perHour = this.budget.planningPerHour(now);
-    const next = perHour === undefined ? { alerts: 1, others: 1 } : stretchFactors(this.options.need(), perHour);
+    const next = perHour === undefined ? { alerts: 1, others: 1 } : stretchFactors(need, perHour);
     const moved = next.alerts !== this.stretchNow.alerts || next.others !== this.stretchNow.others;
     this.stretchNow = next;
     if (moved) this.options.onStretch();
@@ -133,7 +136,7 @@ export class BudgetPlanner {
   }
 
   private armTimer(): void {
-    const at = this.budget.nextChangeAt();
+    const at = this.budget.nextChangeAt(this.options.now());
     if (this.timer?.at === at) return;
     clearTimeout(this.timer?.timer);
     this.timer = undefined;
@@ -170,6 +173,6 @@ export class BudgetPlanner {
   private viewOf(): string {
     const s = this.budget.state(this.options.now());
     const round = (x: number) => Math.round(x * 100) / 100;
-    return JSON.stringify([s.perHour, s.effectivePerHour, s.reason, s.loweredUntil, round(this.stretchNow.alerts), round(this.stretchNow.others)]);
+    return JSON.stringify([s.perHour, s.effectivePerHour, s.reason, s.rateLimitedAt, round(this.stretchNow.alerts), round(this.stretchNow.others)]);
   }
 }

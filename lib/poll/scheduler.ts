@@ -39,13 +39,9 @@ import { KeyPlans } from './key-plans';
 import { OffRoundChecks } from './off-round';
 import { isRateLimited, KeyRequests } from './requests';
 import { cancelled, Fetch, SharedFetches, waitFor } from './shared-fetch';
-import type { CadenceSource, CadenceView, Entry, Group, SchedulerOptions, SubscribeOptions } from './types';
+import { CadenceSource, CadenceView, Entry, entryId, Group, SchedulerOptions, SubscribeOptions } from './types';
 
 export { Answer, AnswerMeta, CadenceSource, CadenceView, Failure, Fetch, Listener, SchedulerOptions, SubscribeOptions };
-
-function entryId(intervalMs: number, key: string): string {
-  return `${intervalMs}\u0000${key}`;
-}
 
 export class PollScheduler {
   private readonly entries = new Map<string, Entry>();
@@ -400,12 +396,14 @@ export class PollScheduler {
     if (entry.inFlight) return 'owe';
     // Waiting out a Retry-After, or a Retry-After retry ran in this round already.
     if (now < entry.notBefore || (entry.retriedAt !== undefined && entry.retriedAt >= group.roundStart)) return cached ? 'cache' : 'owe';
-    // A key that plans its checks is fetched by the off-round timer at its time (paced, waiting
-    // for the budget); the round fetches it only when that check is an interval overdue. A check
-    // due now brings this visit's value (the new reading), a moment later; otherwise no new
-    // reading can be due and the visit hands out the cached one.
+    // A key that plans its checks is fetched by the off-round timer at its time; the round fetches
+    // it only when that check is an interval overdue. While the check waits for the budget (or a
+    // reset the API named) the visit hands out the cached value, the reading following as news; a
+    // check due now brings this visit's value a moment later; else no new reading can be due.
     const plannedAt = this.plans.plannedAt(entry, now);
-    if (plannedAt === undefined || now >= plannedAt + this.intervalOf(group)) return 'fetch';
+    if (plannedAt === undefined) return 'fetch';
+    if (!this.planner.mayStart(now)) return 'cache';
+    if (now >= plannedAt + this.intervalOf(group)) return 'fetch';
     return this.plans.dueAt(entry, now) <= now ? 'owe' : 'cache';
   }
 

@@ -70,6 +70,11 @@ export interface CadenceView {
 /** Why a request starts: a round's visit, a planned check between rounds, a deferred or early retry. */
 export type Reason = 'round' | 'check' | 'retry';
 
+/** An entry's id: a key polled at two intervals is two entries. */
+export function entryId(intervalMs: number, key: string): string {
+  return `${intervalMs}\u0000${key}`;
+}
+
 export interface Entry<T = unknown> extends DueKey {
   id: string;
   key: string;

@@ -5,6 +5,7 @@
  * that it sends nothing of its own (polling off or an hour away), in Node-RED against the simulator.
  */
 import assert from 'node:assert/strict';
+import type { AccountView } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
 import { NodeClock } from '../support/node-clock';
 import { catchNode, helper, TestNode } from '../support/nodered';
@@ -35,7 +36,7 @@ describe('account state pushed to every node', function () {
   const NODES = [configNode, devicesNode, notificationsNode, telemetryNode, thingsNode, topologyNode, catchNode];
   const WATCHED = ['tel', 'notes', 'things', 'topo'];
 
-  async function deploy(telemetryInterval: number): Promise<void> {
+  async function deploy(telemetryInterval: number, cadence = true): Promise<void> {
     // Its clock is this process's: simulated while a NodeClock runs.
     sim = new LeapcraftSimulator({ deviceCount: 12, now: () => Date.now() });
     await sim.start();
@@ -44,7 +45,7 @@ describe('account state pushed to every node', function () {
       { id: 'tab', type: 'tab', label: 'test' },
       { id: 'acct', type: 'leapcraft-config', baseUrl: sim.baseUrl, concurrency: 4, timeout: 30 },
       { ...base, id: 'devs', type: 'leapcraft-devices', y: 50 },
-      { ...base, id: 'tel', type: 'leapcraft-telemetry', y: 100, devices: '', telemetryType: 'latest', interval: telemetryInterval, output: 'device' },
+      { ...base, id: 'tel', type: 'leapcraft-telemetry', y: 100, devices: '', telemetryType: 'latest', interval: telemetryInterval, output: 'device', cadence },
       { ...base, id: 'notes', type: 'leapcraft-notifications', y: 150, interval: 0 },
       { ...base, id: 'things', type: 'leapcraft-things', y: 200 },
       { ...base, id: 'topo', type: 'leapcraft-topology', y: 250 },
@@ -96,5 +97,30 @@ describe('account state pushed to every node', function () {
     sim.injectFault({ kind: 'rate-limit', retryAfter: 120, times: 4, endpoint: 'things' });
     node('things').receive({});
     await clock.until(() => WATCHED.filter((id) => id !== 'things').every((id) => String(status(id).text).includes(`${COMMON}.apiPause`)), 5000, 'the pause on the other nodes');
+  });
+
+  it('a 429 with only a reset: every node hears the pause, the polling node the pace (cut, then speeding up), then its own interval again', async () => {
+    // Polled at a fixed interval: what the keys need stays put (no period being learnt) while the pace moves.
+    // Simulated time: rounds every 2 s, a pace that takes many seconds to speed up again.
+    time = new NodeClock();
+    await deploy(2, false);
+    const clock = time;
+    await clock.until(() => sim.stats.requests.filter((r) => r.endpoint === 'telemetry').length >= 24, 20_000, 'two rounds');
+    const views: AccountView[] = [];
+    (node('acct').register as (user: unknown, listener: (v: AccountView) => void) => void)('test', (v) => views.push({ ...v }));
+    sim.injectFault({ kind: 'rate-limit', times: 1, endpoint: 'telemetry', resetAfter: 2, resetHeaders: 'ratelimit-reset' });
+    await clock.until(() => views.some((v) => v.paceReason === 'rate-limited'), 10_000, 'the pace cut: API rate limit');
+    const cut = views.find((v) => v.paceReason === 'rate-limited')!;
+    assert.ok(cut.stretch > 1 && cut.alertsStretch === 1, `stretch ${cut.stretch}, alert checks ${cut.alertsStretch}`);
+    assert.ok(cut.rateLimitedUntil !== undefined, 'the pause until the reset');
+    await clock.until(() => String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the pace on the telemetry node');
+    for (const id of WATCHED) assert.match(String(status(id).text), /apiPause|paced/, `${id}: the pause (or the pace)`);
+    await clock.until(() => views.some((v) => v.paceReason === 'rate-recovering'), 15_000, 'speeding up again');
+    await clock.until(() => views.at(-1)!.stretch === 1 && views.at(-1)!.paceReason === undefined, 30_000, 'back at the set interval');
+    await clock.until(() => !String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the telemetry node\'s own status again');
+    // The server's word held: nothing between the 429 and the reset it named (but a request already on the wire, 100 ms at most behind it).
+    const log = sim.stats.requests;
+    const limited = log.find((r) => r.status === 429)!;
+    assert.deepEqual(log.filter((r) => r.at > limited.at + 100 && r.at < limited.resetAt!).map((r) => r.rawUrl), []);
   });
 });

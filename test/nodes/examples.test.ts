@@ -27,6 +27,11 @@ const EXAMPLES_DIR = path.join(ROOT, 'examples');
 // The same files the helper and support/nodered.ts load, so a module is never registered twice.
 const CORE_DIR = path.resolve(path.dirname(require.resolve('@node-red/nodes/core/common/25-catch.js')), '..');
 const SIMULATOR_URL = 'http://127.0.0.1:8787/v1';
+/** The account every example brings: one id, so the editor's import keeps the one already there. */
+const ACCOUNT = {
+  id: 'c0a1e0d1f00000aa', type: 'leapcraft-config', name: 'Leapcraft account', baseUrl: '${LEAPCRAFT_BASE_URL}',
+  concurrency: 8, timeout: 30, budget: '', redisUrl: '', credentials: { apiKey: '${LEAPCRAFT_API_KEY}' },
+};
 // FlowFuse Dashboard 2.0 (a devDependency), which the dashboard example needs.
 const DASHBOARD_DIR = path.join(ROOT, 'node_modules', '@flowfuse', 'node-red-dashboard', 'nodes');
 // node-red-contrib-influxdb (a devDependency), which the InfluxDB history example needs.
@@ -228,13 +233,16 @@ describe('example flows', function () {
     assert.deepEqual(flowTypes.filter((t) => !used.has(t)), []);
   });
 
-  it('each example has ids of its own: no id in two examples, none of the npm start demo (they import side by side, no "nodes already exist")', () => {
+  it('each example has ids of its own but for the one account they all share with each other and with the npm start demo', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { demoFlow } = require('../../scripts/start.js') as { demoFlow: (o: object, baseUrl: string) => Array<{ id: string }> };
-    const demoIds = new Set(demoFlow({}, SIMULATOR_URL).map((n) => n.id));
+    const { demoFlow } = require('../../scripts/start.js') as { demoFlow: (o: object) => Array<Record<string, unknown>> };
+    const demo = demoFlow({});
+    assert.deepEqual(demo.find((n) => n.id === ACCOUNT.id), ACCOUNT, 'the demo\'s account is the examples\' account');
+    const demoIds = new Set(demo.map((n) => n.id as string));
     const seen = new Map<string, string>();
     for (const file of EXAMPLE_FILES) {
       for (const node of nodesOf(file)) {
+        if (node.id === ACCOUNT.id) continue;
         assert.ok(!demoIds.has(node.id), `${file}: ${node.id} (${node.type}) is also a node of the npm start demo`);
         assert.ok(!seen.has(node.id), `${file}: ${node.id} (${node.type}) is also in ${seen.get(node.id)}`);
         seen.set(node.id, file);
@@ -332,18 +340,14 @@ describe('example flows', function () {
         }
       });
 
-      it('brings its own account, pointing at the bundled simulator', () => {
+      it('brings the shared account: key and base URL from Node-RED\'s environment (${LEAPCRAFT_API_KEY}, ${LEAPCRAFT_BASE_URL})', () => {
         const accounts = nodesOf(file).filter((n) => n.type === 'leapcraft-config');
-        assert.ok(accounts.length >= 1, 'no leapcraft-config node');
-        for (const a of accounts) {
-          assert.equal(a.baseUrl, SIMULATOR_URL);
-          assert.equal(a.z, undefined, `${a.id}: a config node scoped to a flow would not be shared`);
-        }
+        assert.deepEqual(accounts, [ACCOUNT], 'one account, the same in every example (a config node scoped to a flow would not be shared)');
       });
 
-      it('holds no credentials and no API key outside the comments\' help text', () => {
+      it('holds no credentials but the account\'s ${LEAPCRAFT_API_KEY}, and no API key outside the comments\' help text', () => {
         for (const n of nodesOf(file)) {
-          assert.ok(!('credentials' in n), `${n.id}: has a credentials property`);
+          if (n.id !== ACCOUNT.id) assert.ok(!('credentials' in n), `${n.id}: has a credentials property`);
           for (const [where, text] of strings(n, n.id)) {
             if (n.type === 'comment' && where === `${n.id}.info`) continue;
             assert.ok(!text.includes('demo-key'), `${where} contains the API key`);
@@ -369,7 +373,8 @@ describe('example flows', function () {
           if (isOtherPackageType(n.type)) assert.ok(defaults, `${n.id} (${n.type}): the editor's defaults were not read`);
           if (!defaults) continue;
           const known = Object.keys(defaults);
-          const extra = Object.keys(n).filter((k) => !COMMON_PROPS.has(k) && !known.includes(k));
+          // The account's credentials: only its ${LEAPCRAFT_API_KEY} (checked above).
+          const extra = Object.keys(n).filter((k) => !COMMON_PROPS.has(k) && !known.includes(k) && !(k === 'credentials' && n.id === ACCOUNT.id));
           assert.deepEqual(extra, [], `${n.id} (${n.type}): properties its editor does not define`);
           if (PACKAGE_TYPES.includes(n.type)) {
             // Ours completely: an example is also the documentation of a node's settings.
@@ -434,7 +439,9 @@ describe('example flows', function () {
           // Simulated time (no account has a key: no request to wait for), so the nodes' first
           // rounds and the minute after them take no real time.
           const clock = time = new NodeClock([]);
-          // No credentials: the account has no API key, so nothing is ever sent.
+          // The base URL from the environment; LEAPCRAFT_API_KEY not set: the account has no
+          // API key, so nothing is ever sent.
+          sandbox.stub(process, 'env').value({ ...process.env, LEAPCRAFT_BASE_URL: SIMULATOR_URL, LEAPCRAFT_API_KEY: undefined });
           await helper.load([...modules] as never, flow as never);
 
           for (const n of nodes) {

@@ -193,7 +193,7 @@ describe('leapcraft-homeassistant node', function () {
       } as never));
       const gatewayConfig = withGateway.find((m) => m.kind === 'config' && m.gateway_id === 'gw-7');
       assert.ok(gatewayConfig, 'the gateway is announced as a device');
-      assert.equal(parsed(gatewayConfig!).device.name, 'Leapcraft gateway gw-7');
+      assert.equal(parsed(gatewayConfig!).device.name, 'Unnamed gateway gw-7', 'named as the dashboard example names an unnamed gateway');
       const room = configsOf(withGateway).filter((m) => m.physical_id === 'room-1').map(parsed);
       assert.ok(room.length >= 1 && room.every((c) => c.device.via_device === 'leapcraft-gateway_gw-7'));
     });
@@ -375,7 +375,7 @@ describe('leapcraft-homeassistant node', function () {
       assert.equal(airbirdConfig.dev.via_device, `leapcraft-gateway_${airbird.topology_id}`);
       // The area: the gateway's name, when the gateway has one (the simulator leaves one gateway unnamed).
       const gatewayConfig = JSON.parse(configs.find((m) => m.gateway_id === airbird.topology_id)!.payload);
-      assert.equal(airbirdConfig.dev.sa, gatewayConfig.dev.name.startsWith('Leapcraft gateway') ? undefined : gatewayConfig.dev.name);
+      assert.equal(airbirdConfig.dev.sa, gatewayConfig.dev.name.startsWith('Unnamed gateway') ? undefined : gatewayConfig.dev.name);
       const state = JSON.parse(seen.filter((m) => m.kind === 'state' && m.physical_id === airbird.physical_id).pop()!.payload);
       assert.match(renderTemplate(airbirdConfig.cmps.last_seen.val_tpl, state), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'last seen renders to an ISO time');
 

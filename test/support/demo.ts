@@ -32,7 +32,10 @@ export interface RunningDemo {
   output(): string;
   /** Node-RED's log in the user directory. */
   nodeRedLog(): string;
-  /** Graceful stop (SIGTERM), then SIGKILL to the process group; safe to call more than once. */
+  /**
+   * Graceful stop (SIGTERM), then SIGKILL to the process group; safe to call more than once. The
+   * user directory goes too, unless it was given (DemoOptions.demoDir).
+   */
   stop(): Promise<void>;
 }
 
@@ -41,6 +44,11 @@ export interface DemoOptions {
   build?: boolean;
   /** Startup timeout in ms (default 60 s). */
   timeoutMs?: number;
+  /**
+   * The Node-RED user directory of an earlier run, to start again on (as a second `npm start`
+   * does); kept by stop(). Default: a fresh temporary one, removed by stop().
+   */
+  demoDir?: string;
 }
 
 function exited(child: ChildProcess): boolean {
@@ -63,7 +71,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const port = await freePort();
   let simulatorPort = await freePort();
   while (simulatorPort === port) simulatorPort = await freePort();
-  const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leapcraft-demo-'));
+  const ownDir = options.demoDir === undefined;
+  const demoDir = options.demoDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'leapcraft-demo-'));
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LEAPCRAFT_SIMULATOR_PORT: String(simulatorPort), LEAPCRAFT_DEMO_DIR: demoDir };
   // Always the simulator, whatever the developer's shell has set.
   delete env.LEAPCRAFT_API_KEY;
@@ -87,7 +96,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       }
       // Anything of the group still there (it should not be) goes now.
       killGroup(child, 'SIGKILL');
-      fs.rmSync(demoDir, { recursive: true, force: true });
+      if (ownDir) fs.rmSync(demoDir, { recursive: true, force: true });
     })();
     return stopped;
   };

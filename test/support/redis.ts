@@ -22,7 +22,7 @@ function pong(port: number): Promise<boolean> {
     const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
     socket.setTimeout(1000, () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => { data += d; if (data.includes('\r\n')) done(data.startsWith('+PONG')); });
+    socket.on('data', (d) => { data += d; if (data.includes('\r\n')) done(data.startsWith('+PONG') || data.startsWith('-NOAUTH')); });
     socket.once('error', () => done(false));
   });
 }
@@ -34,6 +34,9 @@ export class RedisServer {
   private output = '';
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leapcraft-redis-'));
 
+  /** `args`: more redis-server options, e.g. `['--requirepass', 'secret']`. */
+  constructor(private readonly args: string[] = []) {}
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -42,10 +45,15 @@ export class RedisServer {
     return this.output;
   }
 
+  /** The running redis-server's process id (its CPU can be read from /proc). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async start(): Promise<void> {
     if (!fs.existsSync(REDIS_BIN)) throw new Error(`${REDIS_BIN} is missing: install Debian's redis-server with "apt-get install redis-server" (.ci/run does), or set REDIS_BIN`);
     this.port ||= await freePort();
-    const proc = spawn(REDIS_BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(REDIS_BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdout!.on('data', (d) => { this.output += d; });
     proc.stderr!.on('data', (d) => { this.output += d; });

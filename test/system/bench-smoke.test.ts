@@ -1,22 +1,24 @@
 /**
  * The benchmark's small form (`npm run bench -- --quick`: 100 devices, 2 rounds, a short
- * soak, frugal polling in simulated time, 300 devices at scale) as a CI smoke test. It asserts
- * what is exact on any machine: requests per cycle, coalescing, token exchanges, msgs, handles
- * left after close, and the figures of simulated time (requests per new reading, delays, the
- * request budget), and what the editor's device picker shows. Real times, CPU and memory are printed, never asserted: they belong to
+ * soak, frugal polling in simulated time, 300 devices at scale, a cluster of 1 and 2 replicas on
+ * Redis) as a CI smoke test. It asserts what is exact on any machine: requests per cycle,
+ * coalescing, token exchanges, msgs, handles left after close, the figures of simulated time
+ * (requests per new reading, delays, the request budget), the cluster's requests per interval and
+ * leads, and what the editor's device picker shows. Real times, CPU and memory are printed, never asserted: they belong to
  * bench/RESULTS.md.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeRun } from '../../bench/cluster';
 import { quickOptions } from '../../bench/options';
 import { BenchResults, runBench } from '../../bench/run';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('benchmark, small form (npm run bench -- --quick)', function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
   let results: BenchResults;
 
   before(async () => {
@@ -102,6 +104,12 @@ describe('benchmark, small form (npm run bench -- --quick)', function () {
     }
   });
 
+  it('sensors as they behave in the field: lost readings and jitter cost at most 1.3 requests per new reading once learnt; a faster sensor is polled every interval', () => {
+    const field = results.checks.filter((c) => c.name.startsWith('field habits'));
+    assert.equal(field.length, 3);
+    for (const c of field) assert.ok(c.pass, `${c.name}: ${c.measured} (${c.target})`);
+  });
+
   it('at scale (small form): every device once per interval at a fixed interval, about a fifth cadence-aware, no errors', () => {
     const s = results.scale!;
     const fixed = s.hours.find((h) => !h.cadence)!;
@@ -123,6 +131,32 @@ describe('benchmark, small form (npm run bench -- --quick)', function () {
     for (const f of p.filtered) {
       assert.ok(f.shown > 0, `"${f.typed}": nothing shown`);
       assert.ok(f.items.every((t) => t.toLowerCase().includes(f.typed.toLowerCase())), `"${f.typed}": ${f.items.join(' / ')}`);
+    }
+  });
+
+  it('cluster on Redis (small form): one poller per account for 2 replicas as for 1, the leads of 10 accounts spread 5/5, every replica emits every device', () => {
+    const c = results.cluster!;
+    const runs = (accounts: number) => c.runs.filter((r) => r.accounts === accounts).sort((a, b) => a.replicas - b.replicas);
+    for (const accounts of [1, c.accounts]) {
+      const [alone, shared] = runs(accounts);
+      assert.ok(alone && shared && alone.replicas === 1 && shared.replicas === 2, `${accounts} accounts: runs of ${runs(accounts).map((r) => r.replicas).join(', ')} replicas`);
+      const devices = accounts * alone.devicesPerAccount;
+      assert.ok(Math.abs(alone.totalPerInterval - devices) <= 0.05 * devices, `${accounts} accounts, 1 replica: ${alone.totalPerInterval} requests per interval`);
+      const ratio = shared.totalPerInterval / alone.totalPerInterval;
+      assert.ok(ratio >= 0.95 && ratio <= 1.05, `${accounts} accounts: 2 replicas ${shared.totalPerInterval}, 1 replica ${alone.totalPerInterval} requests per interval`);
+      const leads = shared.perReplica.map((p) => p.leads);
+      assert.deepEqual([...leads].sort((a, b) => a - b), accounts === 1 ? [0, 1] : [accounts / 2, accounts / 2], `${accounts} accounts: leads ${leads.join('/')}`);
+      assert.equal(shared.unled, 0);
+      assert.equal(shared.roleChanges, 0, `${accounts} accounts: role changes in the window`);
+      // The follower sends (almost) nothing of its own for one account: the leader's answers reach it through Redis.
+      if (accounts === 1) assert.ok(Math.min(...shared.perReplica.map((p) => p.requestsPerInterval)) <= 0.01 * devices, shared.perReplica.map((p) => p.requestsPerInterval).join(' + '));
+      for (const r of [alone, shared]) {
+        for (const p of r.perReplica) {
+          assert.ok(Math.abs(p.msgsPerInterval - devices) <= 0.05 * devices, `${accounts} accounts, ${r.replicas} replicas: ${p.msgsPerInterval} msgs per interval`);
+          assert.equal(p.errors, 0);
+        }
+      }
+      console.log(`      measured: ${accounts} account${accounts === 1 ? '' : 's'}: ${runs(accounts).map(describeRun).join('; ')}`);
     }
   });
 

@@ -9,15 +9,26 @@
  *       both demo tabs every Leapcraft node showing a status that no other node covers,
  *   (b) the dashboard: live data in the CO2, temperature and humidity charts (read from the
  *       charts themselves), every room with a colour of its own that colour-blind eyes can tell
- *       apart too, the same on every chart, legends clear of the plot; CO2 gauges bound to their
- *       room from the first frame and never showing a number below their minimum (no reading
- *       yet: no number); the alert list (newest first) and the topology table,
- *   (c) the editor's dialogs: a new node takes the only account, the account dialog's title, tip
- *       and "Test connection" (with the stored key, and with no key at all), the device picker
- *       (its list on focus, inside the dialog, the picked device's name) and the topology node's
- *       gateway picker, labels on one line and help that fits the sidebar (English and German),
- *   (d) last: every example imports into the running demo without Node-RED's "nodes already
- *       exist" conflict (and their ids are disjoint from the demo's and from each other's).
+ *       apart too, the same on every chart and in the key above it (every name whole), fixed axes
+ *       with round ticks and headroom; CO2 gauges bound to their room from the first frame and never
+ *       showing a number below their minimum (no reading yet: no number); the alert list (newest
+ *       first) and the topology table,
+ *   (c) at 360, 768, 1024 and 1440 px: the gauges' scale labels clear of their value and unit, no
+ *       empty columns beside the groups, the keys whole, no error in the browser console,
+ *   (d) a co2_high alert raised from the simulator's readings on the dashboard within 2 minutes,
+ *   (e) the editor's dialogs: a new node takes the only account, the account dialog (its base URL
+ *       from the environment, Test connection, a result cleared by the other button), the device
+ *       and gateway pickers, and in English and German: labels on one line, at most one line of
+ *       tip per field, nothing cut off, one list of context stores, help that fits the sidebar,
+ *   (f) the README's first flow word for word: Import → Examples → list-devices into the running
+ *       demo (it keeps the one account), Deploy, the device list in the debug sidebar, and an
+ *       error naming its device in full,
+ *   (g) a second example imported the other way (View nodes..., Import selected) works without
+ *       editing, every example imports beside the demo with the account its only shared node,
+ *       and one account is left,
+ *   (h) a device picker on an account of 10,000 sensors (timed),
+ *   (i) last: a tab of the user's own (with a subflow and a config node with credentials)
+ *       survives `npm start` twice.
  *
  * Screenshots go to $ARTIFACTS_DIR (or .artifacts/) on every run; with LEAPCRAFT_UPDATE_DOCS_IMAGES=1
  * docs/images/dashboard.png and docs/images/editor.png are refreshed from the same run (so a plain
@@ -25,12 +36,15 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 import { LeapcraftSimulator } from '../../simulator';
+import { gaugeGeometry, groupRows, overlaps, roomKey, yAxis } from '../support/dashboard';
 import { isListening, startDemo, type RunningDemo } from '../support/demo';
+import { ACCOUNT_ID, accounts, deploy, importExample, injectAndRead } from '../support/editor';
 import { deployPickerAccount, timePicker } from '../support/picker';
 import { waitFor } from '../support/wait';
 
@@ -38,7 +52,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { demoNodeId, demoFlow } = require('../../scripts/start.js') as {
   demoNodeId: (id: string) => string;
-  demoFlow: (o: { apiKey?: string }, baseUrl: string) => Array<{ id: string }>;
+  demoFlow: (o: { apiKey?: string }) => Array<{ id: string }>;
 };
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(ROOT, process.env.ARTIFACTS_DIR || '.artifacts');
@@ -63,11 +77,15 @@ const WIDGET = {
   gauges: ['c0a1e0d1f0000608', 'c0a1e0d1f0000609', 'c0a1e0d1f000060a', 'c0a1e0d1f000060b'].map(demoNodeId),
   alertsTable: demoNodeId('c0a1e0d1f000060f'),
   topologyTable: demoNodeId('c0a1e0d1f0000613'),
+  /** The room key above each chart, in the order of the charts above. */
+  keys: ['c0a1e0d1f0000630', 'c0a1e0d1f0000631', 'c0a1e0d1f0000632'].map(demoNodeId),
 };
 /** The gauges' scale (examples/dashboard.json). */
 const GAUGE_MIN = 400;
-/** The account id examples/dashboard.json brings (the demo deploys it as demoNodeId of it). */
-const DASHBOARD_ACCOUNT = 'c0a1e0d1f00000aa';
+/** The widths a newcomer's devices have: a phone, a tablet upright, a small laptop, a desktop. */
+const WIDTHS = [360, 768, 1024, 1440];
+/** The charts' fixed y axes (examples/dashboard.json), in the order of WIDGET's charts. */
+const AXES = [[400, 1600], [16, 28], [20, 70]];
 
 interface SimDevice {
   name: string;
@@ -83,9 +101,6 @@ interface ChartSeries {
 
 interface ChartInfo {
   series: ChartSeries[];
-  /** The plot area and the legend, in the chart's pixels. */
-  grid: { x: number; y: number; width: number; height: number };
-  legend: { type: string; y: number; height: number };
 }
 
 interface GaugeSample {
@@ -122,11 +137,6 @@ async function chartInfo(page: Page, chartId: string): Promise<ChartInfo | null>
     const chart = (window as any).uiCharts?.[id]?.chart;
     if (!chart) return null;
     const option = chart.getOption();
-    const model = chart.getModel();
-    const rect = model.getComponent('grid')?.coordinateSystem?.getRect();
-    const legendModel = model.getComponent('legend');
-    const legendView = legendModel ? chart.getViewOfComponentModel(legendModel) : null;
-    const legendBox = legendView ? legendView.group.getBoundingRect() : null;
     return {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       series: (option.series ?? []).map((s: any, i: number) => ({
@@ -134,12 +144,6 @@ async function chartInfo(page: Page, chartId: string): Promise<ChartInfo | null>
         color: String(chart.getVisual({ seriesIndex: i }, 'color')).toUpperCase(),
         points: (s.data ?? []).filter((p: unknown) => Array.isArray(p) && p.length >= 2).map((p: unknown[]) => [Number(p[0]), Number(p[1])]),
       })),
-      grid: rect ? { x: rect.x, y: rect.y, width: rect.width, height: rect.height } : { x: 0, y: 0, width: 0, height: 0 },
-      legend: {
-        type: String(option.legend?.[0]?.type ?? 'plain'),
-        y: legendView && legendBox ? legendView.group.y + legendBox.y : 0,
-        height: legendBox ? legendBox.height : 0,
-      },
     };
   }, chartId);
 }
@@ -292,6 +296,63 @@ async function wrappedLabels(page: Page): Promise<string[]> {
   });
 }
 
+/** The tips of an open dialog that take more than one line. */
+async function longTips(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const form = document.querySelector('#node-config-dialog-edit-form') ?? document.querySelector('#dialog-form');
+    return Array.from(form?.querySelectorAll('.form-tips') ?? [])
+      .filter((tip) => (tip as HTMLElement).offsetParent !== null && (tip.textContent ?? '').trim() !== '')
+      .filter((tip) => {
+        // The text's own lines, not the box (which has padding).
+        const range = document.createRange();
+        range.selectNodeContents(tip);
+        const lines = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        return lines.size > 1;
+      })
+      .map((tip) => (tip.textContent ?? '').trim().replace(/\s+/g, ' '));
+  });
+}
+
+/** The fields of an open dialog whose text (value, placeholder or chosen option) does not fit them. */
+async function cutFields(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const form = document.querySelector('#node-config-dialog-edit-form') ?? document.querySelector('#dialog-form');
+    const ctx = document.createElement('canvas').getContext('2d')!;
+    return Array.from(form?.querySelectorAll('input[type="text"], input:not([type]), input[type="password"], select') ?? [])
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .map((el) => {
+        const style = getComputedStyle(el);
+        ctx.font = style.font;
+        const select = el.tagName === 'SELECT' ? (el as HTMLSelectElement) : null;
+        const input = el as HTMLInputElement;
+        const text = select ? (select.selectedOptions[0]?.text ?? '') : (input.type === 'password' ? '' : input.value || input.placeholder || '');
+        // A select's arrow takes about 20 px of its box.
+        const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - (select ? 20 : 0);
+        const need = ctx.measureText(text).width;
+        return need > room + 1 ? `${el.id}: "${text}" needs ${Math.round(need)} px, has ${Math.round(room)}` : '';
+      })
+      .filter((problem) => problem !== '');
+  });
+}
+
+/** Selects of an open dialog that list an entry twice (the context stores: the default one by its name too). */
+async function repeatedOptions(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const form = document.querySelector('#node-config-dialog-edit-form') ?? document.querySelector('#dialog-form');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const defaultStore = (window as any).RED.settings.context?.default;
+    return Array.from(form?.querySelectorAll('select') ?? [])
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .flatMap((el) => {
+        const options = Array.from((el as HTMLSelectElement).options);
+        const texts = options.map((o) => o.text);
+        const repeated = texts.filter((t, i) => texts.indexOf(t) !== i);
+        const store = /store-select$/.test(el.id) && options.some((o) => o.value === '') && options.some((o) => o.value === defaultStore);
+        return [...repeated.map((t) => `${el.id}: "${t}" twice`), ...(store ? [`${el.id}: the default store "${defaultStore}" twice`] : [])];
+      });
+  });
+}
+
 /** Opens the edit dialog of a new node of `type` on the active tab, as a drop from the palette does. */
 async function editNewNode(page: Page, type: string): Promise<string> {
   return page.evaluate((t) => {
@@ -351,6 +412,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
   this.timeout(180_000);
 
   let demo: RunningDemo | undefined;
+  let demoDir: string | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   let editor: Page | undefined;
@@ -359,13 +421,21 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
   let dashboardOpenedAfterReadyMs = 0;
   let devices: SimDevice[] = [];
   const timings: Record<string, number> = {};
+  /** Errors in the browser console of every dashboard page (and uncaught page errors). */
+  const consoleErrors: string[] = [];
+  const watchConsole = (page: Page, what: string): void => {
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${what}: ${m.text()}`); });
+    page.on('pageerror', (err) => consoleErrors.push(`${what}: ${err.message}`));
+  };
 
   before(async function () {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     fs.mkdirSync(DOCS_IMAGES, { recursive: true });
     for (const f of fs.readdirSync(ARTIFACTS)) if (/^failed-.*\.png$/.test(f)) fs.rmSync(path.join(ARTIFACTS, f));
     assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    demo = await startDemo();
+    // A user directory of the test's own: the last test starts npm start again on it.
+    demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leapcraft-demo-'));
+    demo = await startDemo({ demoDir });
     fs.writeFileSync(path.join(ARTIFACTS, 'demo-output.txt'), demo.output());
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -376,9 +446,19 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'en-US' });
 
     // The dashboard right after the start, as a newcomer opens it: every 50 ms from the page's
-    // first script on, what each CO2 gauge shows (its label, and its number when one shows).
+    // first script on, what each CO2 gauge shows (its label, and its number when one shows), and
+    // when each row of the alert list first showed.
     dashboard = await context.newPage();
-    await dashboard.addInitScript((gaugeIds: string[]) => {
+    watchConsole(dashboard, 'dashboard');
+    await dashboard.addInitScript(({ gaugeIds, alertsTable }: { gaugeIds: string[]; alertsTable: string }) => {
+      const rowsSeen: Record<string, number> = {};
+      (window as unknown as { alertRowsSeen: Record<string, number> }).alertRowsSeen = rowsSeen;
+      setInterval(() => {
+        for (const tr of Array.from(document.querySelectorAll(`#nrdb-ui-widget-${alertsTable} tbody tr`))) {
+          const cells = Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim());
+          if (cells.length >= 3) rowsSeen[cells.join(' | ')] ??= Date.now();
+        }
+      }, 250);
       (window as unknown as { Cypress?: unknown }).Cypress ??= {};
       const samples: GaugeSample[] = [];
       (window as unknown as { gaugeSamples: GaugeSample[] }).gaugeSamples = samples;
@@ -395,7 +475,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
         });
         if (gauges.some((g) => g !== null)) samples.push({ at: Date.now(), gauges });
       }, 50);
-    }, WIDGET.gauges);
+    }, { gaugeIds: WIDGET.gauges, alertsTable: WIDGET.alertsTable });
     await dashboard.goto(demo.dashboardUrl);
     dashboardOpenedAfterReadyMs = Date.now() - demo.readyAt;
     devices = await simulatorDevices(demo);
@@ -424,6 +504,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
         assert.equal(await isListening(demo.port), false, 'Node-RED still listening after stop');
         assert.equal(await isListening(demo.simulatorPort), false, 'simulator still listening after stop');
       }
+      if (demoDir) fs.rmSync(demoDir, { recursive: true, force: true });
     }
   });
 
@@ -449,6 +530,18 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     }, LEAPCRAFT_TYPES);
     assert.equal(onTab.tab, 'Leapcraft nodes');
     for (const type of LEAPCRAFT_TYPES) assert.ok(onTab.counts[type] >= 1, `a ${type} node on the tab`);
+
+    // Every node of the demo is valid as the editor sees it (no red triangle, no "not properly
+    // configured" question at the first deploy).
+    const invalid = await editor.evaluate(() => {
+      const RED = (window as any).RED;
+      const out: string[] = [];
+      // (No named functions in here: tsx would wrap them in a helper the page does not have.)
+      RED.nodes.eachNode((n: { valid?: boolean; type: string; id: string; name?: string }) => { if (n.valid === false) out.push(`${n.type} ${n.name || n.id}`); });
+      RED.nodes.eachConfig((n: { valid?: boolean; type: string; id: string; name?: string }) => { if (n.valid === false) out.push(`${n.type} ${n.name || n.id}`); });
+      return out;
+    });
+    assert.deepEqual(invalid, [], 'nodes of the demo the editor marks invalid');
 
     // The flow runs: the "all devices" inject (its button in the workspace) brings the
     // simulator's device list to the debug sidebar.
@@ -525,10 +618,11 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
 
     // Every room a colour of its own, told apart by normal and colour-blind eyes alike (CIEDE2000
     // of 9 or more between any two, as deuteranopes and protanopes see them too), each dark
-    // enough to show as a line on white, and the same colour for a room on every chart. The
-    // legend is one row (paging when the rooms do not fit) clear of the plot and its top label.
+    // enough to show as a line on white, and the same colour for a room on every chart. The key
+    // above each chart names every room whole with that colour (the charts have no legend of their
+    // own to crowd the plot); each y axis is fixed, with round ticks and the data clear of its ends.
     const colorOf = new Map<string, string>();
-    for (const [id, chart] of charts) {
+    for (const [i, [id, chart]] of charts.entries()) {
       const colors = chart.series.map((s) => s.color);
       assert.equal(new Set(colors).size, colors.length, `${id}: two series share a colour: ${JSON.stringify(chart.series.map((s) => [s.name, s.color]))}`);
       const worst = closestPair(colors);
@@ -538,11 +632,22 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
         if (!colorOf.has(s.name)) colorOf.set(s.name, s.color);
         assert.equal(s.color, colorOf.get(s.name), `${id}: ${s.name} has another colour than on the CO2 chart`);
       }
-      assert.equal(chart.legend.type, 'scroll', `${id}: the legend is one row that pages, whatever the width`);
-      assert.ok(chart.legend.height > 0 && chart.legend.height < 40, `${id}: one legend row (${chart.legend.height}px)`);
-      // The top y-axis label is centred on the plot's top edge: about 7 px above it.
-      assert.ok(chart.legend.y + chart.legend.height <= chart.grid.y - 8,
-        `${id}: the legend (to y ${chart.legend.y + chart.legend.height}) reaches the plot or its top label (plot from y ${chart.grid.y})`);
+      const key = await waitUntil(`the key above ${id} with every room`, 20_000, async () => {
+        const entries = await roomKey(page, WIDGET.keys[i]);
+        return entries.length === rooms.length ? entries : null;
+      }, async () => JSON.stringify(await roomKey(page, WIDGET.keys[i])));
+      assert.deepEqual(key.map((e) => e.name).sort(byName), rooms, `${id}: the key names every room once`);
+      for (const e of key) {
+        assert.equal(e.color, colorOf.get(e.name), `${id}: the key's colour of ${e.name}`);
+        assert.equal(e.cut, false, `${id}: the key cuts ${e.name}`);
+      }
+      const axis = (await yAxis(page, id))!;
+      assert.deepEqual([axis.min, axis.max], AXES[i], `${id}: the fixed y axis`);
+      const step = axis.ticks[1] - axis.ticks[0];
+      assert.ok([1, 2, 5].some((m) => Number.isInteger(Math.log10(step / m)) && Math.abs(step / m - 10 ** Math.round(Math.log10(step / m))) < 1e-9),
+        `${id}: a tick every ${step}`);
+      for (const t of axis.ticks) assert.ok(Math.abs(t / step - Math.round(t / step)) < 1e-9, `${id}: tick ${t} is not a multiple of ${step} (${axis.ticks.join(', ')})`);
+      assert.ok(axis.dataMin > axis.min && axis.dataMax < axis.max, `${id}: data ${axis.dataMin}..${axis.dataMax} touches the axis ${axis.min}..${axis.max}`);
     }
     timings.chartColorsClosestDeltaE2000 = Math.round(closestPair([...colorOf.values()]).deltaE * 10) / 10;
 
@@ -671,7 +776,84 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     await page.locator(strip).screenshot({ path: path.join(ARTIFACTS, 'dashboard-air-quality.png') });
   });
 
-  it('(c) the editor\'s dialogs: the only account preselected, the account dialog, the device and gateway pickers, labels and help', async function () {
+  it('(c) the dashboard at 360, 768, 1024 and 1440 px: gauges readable, no empty columns, keys whole, no console error', async function () {
+    this.timeout(240_000);
+    const rooms = devices.map((d) => d.name).sort(byName);
+    for (const width of WIDTHS) {
+      // A device of that width opening the dashboard.
+      const page = await context!.newPage();
+      watchConsole(page, `dashboard at ${width} px`);
+      await page.addInitScript(() => { (window as unknown as { Cypress?: unknown }).Cypress ??= {}; });
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(demo!.dashboardUrl);
+      await page.waitForURL(/\/dashboard\/climate/, { timeout: 30_000 });
+      const gauges = await waitUntil(`four gauges with a reading at ${width} px`, 30_000, async () => {
+        const g = await gaugeGeometry(page, WIDGET.gauges);
+        return g.every((x) => x.value && /^\d+$/.test(x.value.text) && x.unit) ? g : null;
+      }, async () => JSON.stringify(await gaugeGeometry(page, WIDGET.gauges)));
+      await waitUntil(`every key whole at ${width} px`, 30_000, async () => {
+        const keys = await Promise.all(WIDGET.keys.map((k) => roomKey(page, k)));
+        return keys.every((k) => k.length === rooms.length);
+      });
+      await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${width}.png`), fullPage: true });
+
+      // Each gauge: its room, its value and unit, and the scale's ends (where drawn) apart.
+      for (const [i, g] of gauges.entries()) {
+        assert.equal(g.title?.text, rooms[i], `${width} px: gauge ${i + 1}'s room`);
+        for (const limit of g.limits) {
+          for (const [what, part] of [['value', g.value!], ['unit', g.unit!]] as const) {
+            assert.ok(!overlaps(limit.box, part.box),
+              `${width} px: gauge ${i + 1} draws its scale label ${limit.text} over its ${what} "${part.text}" (${JSON.stringify(limit.box)} / ${JSON.stringify(part.box)})`);
+          }
+        }
+        assert.ok(!overlaps(g.value!.box, g.title!.box), `${width} px: gauge ${i + 1}'s value under its title`);
+      }
+      timings[`gaugeScaleLabelsShownAt${width}px`] = gauges.reduce((n, g) => n + g.limits.length, 0);
+
+      // Every row of groups spans the page's width: no empty columns beside a group.
+      const layout = await groupRows(page);
+      for (const row of layout.rows) {
+        const left = Math.min(...row.map((g) => g.left));
+        const right = Math.max(...row.map((g) => g.right));
+        assert.ok(left <= layout.left + 1 && right >= layout.right - 1,
+          `${width} px: a row of groups (${row.map((g) => g.id).join(', ')}) spans ${Math.round(left)}..${Math.round(right)} of ${Math.round(layout.left)}..${Math.round(layout.right)}`);
+      }
+
+      // Every room whole in every key.
+      for (const [k, id] of WIDGET.keys.entries()) {
+        const cut = (await roomKey(page, id)).filter((e) => e.cut).map((e) => e.name);
+        assert.deepEqual(cut, [], `${width} px: key ${k + 1} cuts names`);
+      }
+      await page.close();
+    }
+    assert.deepEqual(consoleErrors, [], 'errors in the browser console');
+  });
+
+  it('(d) a co2_high alert, raised from the simulator\'s own readings, shows on the dashboard within 2 minutes of npm start', async function () {
+    this.timeout(180_000);
+    const page = dashboard!;
+    const startedMinute = new Date(demo!.readyAt - 60_000).toISOString().slice(0, 16).replace('T', ' ');
+    const fresh = await waitUntil('a new co2_high alert in the dashboard\'s list', Math.max(1000, demo!.readyAt + 120_000 - Date.now()), async () => {
+      const seen = await page.evaluate(() => (window as unknown as { alertRowsSeen: Record<string, number> }).alertRowsSeen);
+      const rows = Object.entries(seen).filter(([row]) => / \| co2 high \| /.test(row) && row.slice(0, 16) >= startedMinute);
+      return rows.length > 0 ? rows.sort((a, b) => a[1] - b[1])[0] : null;
+    }, async () => JSON.stringify(await page.evaluate(() => (window as unknown as { alertRowsSeen: Record<string, number> }).alertRowsSeen)));
+    const [row, shownAt] = fresh;
+    timings.firstCo2HighOnDashboardAfterReadyMs = shownAt - demo!.readyAt;
+    assert.ok(shownAt - demo!.readyAt <= 120_000, `the first co2_high showed ${Math.round((shownAt - demo!.readyAt) / 1000)} s after npm start was ready: ${row}`);
+    assert.match(row, /CO2 above 1000 ppm in /);
+    // The simulator has it too: raised from a reading above its threshold.
+    const token = ((await (await fetch(`${demo!.simulatorUrl}/auth/client/token`, {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `api_key=${demo!.apiKey}`,
+    })).json()) as { token: string }).token;
+    const alerts = (await (await fetch(`${demo!.simulatorUrl}/notifications?limit=50`, { headers: { Authorization: `Bearer ${token}` } })).json()) as
+      Array<{ type: string; value: number; threshold: number; created_at: string }>;
+    const raised = alerts.filter((a) => a.type === 'co2_high' && Date.parse(a.created_at) >= demo!.readyAt - 60_000);
+    assert.ok(raised.length > 0 && raised.every((a) => a.value > a.threshold), JSON.stringify(alerts.slice(0, 5)));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-alerts.png'), fullPage: true });
+  });
+
+  it('(e) the editor\'s dialogs: the only account preselected, the account dialog, the device and gateway pickers, labels, tips and help', async function () {
     // These editor features live in the package's editor files: check they are there first,
     // so a missing feature fails here with a clear message rather than as a timeout.
     const configHtml = fs.readFileSync(path.join(ROOT, 'nodes', 'leapcraft-config.html'), 'utf8');
@@ -707,13 +889,15 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     // The dialog names the account by its palette label, not its type.
     assert.match(await trayTitle(), /Edit Leapcraft account node/);
     assert.doesNotMatch(await trayTitle(), /leapcraft-config/);
-    // The key field holds the stored key's placeholder: the runtime uses the deployed key.
-    assert.equal(await page.locator('#node-config-input-baseUrl').inputValue(), demo!.simulatorUrl);
-    // The simulator tip follows the base URL (the demo's simulator runs on a port of its own).
-    const tip = page.locator('#leapcraft-config-tip-simulator-here');
-    assert.equal(await tip.isVisible(), true, 'the tip for a local base URL');
+    // The account every example brings: its base URL and key from Node-RED's environment, which
+    // npm start sets; the tip says so. Test connection uses the deployed account's, resolved.
+    const baseUrl = page.locator('#node-config-input-baseUrl');
+    assert.equal(await baseUrl.inputValue(), '${LEAPCRAFT_BASE_URL}');
+    const tip = page.locator('#leapcraft-config-tip-env');
+    assert.equal(await tip.isVisible(), true, 'the tip for a base URL from the environment');
+    assert.match(await tip.innerText(), /LEAPCRAFT_BASE_URL/);
     assert.equal(await page.locator('#leapcraft-config-tip-simulator').isVisible(), false);
-    assert.doesNotMatch(await tip.innerText(), /8787/, 'the tip names no port the base URL does not');
+    assert.equal(await page.locator('#leapcraft-config-tip-simulator-here').isVisible(), false);
     assert.deepEqual(await wrappedLabels(page), [], 'labels on one line');
     await testButton.click();
     const result = page.locator('#leapcraft-config-test-result');
@@ -723,6 +907,32 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     assert.equal(await result.locator('.fa-check').count(), 1, 'shown as a success');
     await page.mouse.move(600, 700); // no tooltip in the picture
     await page.screenshot({ path: path.join(ARTIFACTS, 'editor-test-connection.png') });
+
+    // One result at a time: a failed Check API goes when Test connection runs, and the other way
+    // round; a changed base URL clears both. (A base URL nothing listens on fails both at once.)
+    const testRow = page.locator('#leapcraft-config-test-result-row');
+    const checkRow = page.locator('#leapcraft-config-check-api-row');
+    const checkStatus = page.locator('#leapcraft-config-check-api-status');
+    await baseUrl.fill('http://127.0.0.1:9/v1');
+    assert.equal(await testRow.isVisible(), false, 'the success went with the base URL it was about');
+    await page.locator('#leapcraft-config-tip-simulator-here').waitFor({ state: 'visible' });
+    await page.locator('#leapcraft-config-check-api').click();
+    await waitUntil('the failed Check API', 30_000, async () => (await checkStatus.locator('.fa-exclamation-triangle').count()) === 1,
+      () => checkStatus.innerText());
+    await page.screenshot({ path: path.join(ARTIFACTS, 'editor-account-check-failed.png') });
+    await testButton.click();
+    assert.equal(await checkRow.isVisible(), false, 'Test connection clears the Check API line');
+    await waitUntil('the failed Test connection', 20_000, async () => (await result.locator('.fa-exclamation-triangle').count()) === 1,
+      () => result.innerText());
+    await page.locator('#leapcraft-config-check-api').click();
+    assert.equal(await testRow.isVisible(), false, 'Check API clears the Test connection line');
+    await waitUntil('the failed Check API', 30_000, async () => (await checkStatus.locator('.fa-exclamation-triangle').count()) === 1);
+    await baseUrl.fill('${LEAPCRAFT_BASE_URL}');
+    assert.equal(await checkRow.isVisible(), false, 'a changed base URL clears the Check API line');
+    await testButton.click();
+    await waitUntil('the Test connection result', 20_000, async () => /Connected/.test(await result.innerText()), () => result.innerText());
+    await page.mouse.move(600, 700);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'editor-account-results.png') });
     await closeDialog(page, 'config');
 
     // Back in the devices dialog: the list opens on focus, before any typing, inside the dialog.
@@ -791,7 +1001,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     const added = await editNewNode(page, 'leapcraft-devices');
     await page.locator('select#node-input-account').waitFor({ state: 'visible', timeout: 15_000 });
     await page.waitForTimeout(200);
-    assert.equal(await page.locator('select#node-input-account').inputValue(), demoNodeId(DASHBOARD_ACCOUNT), 'the only account is selected');
+    assert.equal(await page.locator('select#node-input-account').inputValue(), ACCOUNT_ID, 'the only account is selected');
     await page.locator('#node-input-btn-account-add').click();
     await testButton.waitFor({ state: 'visible', timeout: 15_000 });
     assert.match(await trayTitle(), /Add new Leapcraft account config node/);
@@ -832,10 +1042,16 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
         }
         await p.waitForTimeout(300);
         assert.deepEqual(await wrappedLabels(p), [], `${lang} ${type}: labels on more than one line`);
+        assert.deepEqual(await longTips(p), [], `${lang} ${type}: tips of more than one line`);
+        assert.deepEqual(await cutFields(p), [], `${lang} ${type}: fields that cut their text`);
+        assert.deepEqual(await repeatedOptions(p), [], `${lang} ${type}: an entry listed twice`);
         if (lang === 'de' && type === 'leapcraft-config') await p.screenshot({ path: path.join(ARTIFACTS, 'editor-account-de.png') });
+        if (type === 'leapcraft-notifications' || type === 'leapcraft-telemetry') {
+          await p.screenshot({ path: path.join(ARTIFACTS, `editor-${type.replace('leapcraft-', '')}-${lang}.png`) });
+        }
         if (type === 'leapcraft-homeassistant') {
           // Its account is optional, and a new node still takes the only one.
-          assert.equal(await p.locator('select#node-input-account').inputValue(), demoNodeId(DASHBOARD_ACCOUNT), `${lang}: the only account is selected`);
+          assert.equal(await p.locator('select#node-input-account').inputValue(), ACCOUNT_ID, `${lang}: the only account is selected`);
           // The whole dialog in one picture: a viewport as tall as the tray's content.
           const height = await p.evaluate(() => document.querySelector('#dialog-form')?.scrollHeight ?? 0);
           await p.setViewportSize({ width: 1440, height: Math.max(900, height + 400) });
@@ -856,51 +1072,105 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     await german.close();
   });
 
-  it('(d) every example imports into the running demo without a "nodes already exist" conflict', async function () {
+  it('(f) the README\'s first flow, word for word: Import → Examples → list-devices into the demo, Deploy, the device list; an error names its device', async function () {
+    this.timeout(120_000);
+    const page = await context!.newPage();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(demo!.editorUrl);
+    await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+    // "Import → Examples → node-red-contrib-leapcraft → list-devices (to a new flow); Node-RED says
+    // some nodes exist already (the account every example and the demo share): choose Import copy."
+    const imported = await importExample(page, 'list-devices', 'Import copy');
+    assert.equal(imported.existing, true, 'Node-RED says the account exists');
+    assert.deepEqual((await accounts(page)).map((a) => a.id), [ACCOUNT_ID], 'one account, the one there was');
+    // "Deploy, then click all devices: the debug sidebar shows the device list."
+    await deploy(page);
+    const list = await injectAndRead(page, imported.tab, 'all devices', new RegExp(`array\\[${devices.length}\\]`));
+    assert.match(list, /msg\.payload : array/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'readme-first-flow.png') });
+    // "unknown device": the Catch node's debug shows what failed for which device, on its first line in full.
+    const error = await injectAndRead(page, imported.tab, 'unknown device', /no-such-device/);
+    const firstLine = error.split('\n').find((l) => l.includes('no-such-device'))!;
+    assert.match(firstLine, /^"GET \/devices\/no-such-device: HTTP 404: .+"$/, error);
+    assert.doesNotMatch(firstLine, /\.\.\."$|…"$/, 'the message is cut');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'readme-first-flow-error.png') });
+    await page.close();
+  });
+
+  it('(g) a second example works as imported (View nodes..., Import selected), and every example imports beside the demo sharing only the account', async function () {
+    this.timeout(120_000);
     const imported = examples();
     assert.ok(imported.length >= 8, `examples to import: ${imported.map((e) => e.file).join(', ')}`);
-
-    // Statically: no id of an example is one of the demo's, nor one of another example's.
-    const demoIds = new Set(demoFlow({}, 'http://127.0.0.1:1/v1').map((n) => n.id));
+    // Statically: every example brings the demo's account, and no other id of the demo or of another example.
+    const demoIds = new Set(demoFlow({}).map((n) => n.id));
+    assert.ok(demoIds.has(ACCOUNT_ID));
     const seen = new Map<string, string>();
     for (const e of imported) {
-      for (const n of e.nodes) {
+      assert.ok(e.nodes.some((n) => n.id === ACCOUNT_ID && n.type === 'leapcraft-config'), `${e.file}: the shared account`);
+      for (const n of e.nodes.filter((x) => x.id !== ACCOUNT_ID)) {
         assert.ok(!demoIds.has(n.id), `${e.file}: ${n.id} (${n.type}) is also a node of the demo`);
         assert.ok(!seen.has(n.id), `${e.file}: ${n.id} (${n.type}) is also in ${seen.get(n.id)}`);
         seen.set(n.id, e.file);
       }
     }
 
-    // In the editor, one after the other beside the demo, as Import does it (ids kept): no
-    // conflict, and the workspace grows by each example's nodes.
     const page = await context!.newPage();
+    await page.setViewportSize({ width: 1440, height: 900 });
     await page.goto(demo!.editorUrl);
     await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+    // The other answer to "some nodes exist": View nodes..., where the account is left unchecked.
+    const topology = await importExample(page, 'topology-overview', 'View nodes...');
+    assert.equal(topology.existing, true);
+    assert.deepEqual(topology.notImported, [ACCOUNT_ID], 'the dialog keeps the account there is');
+    assert.deepEqual((await accounts(page)).map((a) => a.id), [ACCOUNT_ID], 'still one account');
+    await deploy(page);
+    const gateways = new Set(devices.map((d) => d.topology_id)).size;
+    await injectAndRead(page, topology.tab, 'all gateways', new RegExp(`array\\[${gateways}\\]`));
+    // The README's example works still beside it.
+    const first = await page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const RED = (window as any).RED;
+      let tab = '';
+      RED.nodes.eachWorkspace((w: { id: string }) => { if (RED.nodes.filterNodes({ z: w.id, type: 'inject' }).some((n: { name: string }) => n.name === 'unknown device')) tab = w.id; });
+      return tab;
+    });
+    await injectAndRead(page, first, 'all devices', new RegExp(`array\\[${devices.length}\\]`));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'second-example.png') });
+
+    // Every example, one after the other, as Import does it (ids kept): the account is the one
+    // node Node-RED finds there already; leaving it out (as View nodes... proposes) imports the rest.
     const count = () => page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const RED = (window as any).RED;
       let n = 0;
       RED.nodes.eachNode(() => { n++; });
       RED.nodes.eachConfig(() => { n++; });
       return n;
     });
-    for (const e of imported) {
+    for (const e of imported.filter((x) => !['list-devices.json', 'topology-overview.json'].includes(x.file))) {
       const before = await count();
-      const outcome = await page.evaluate((nodes) => {
+      const outcome = await page.evaluate(([nodes, account]) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const RED = (window as any).RED;
         try {
-          (window as any).RED.view.importNodes(nodes, { generateIds: false, addFlow: false });
-          return 'imported';
+          RED.view.importNodes(nodes, { generateIds: false, addFlow: true });
+          return { conflicted: [] as string[] };
         } catch (err) {
-          return `${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`;
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          const conflicted = Object.keys((err as any).importConfig?.conflicted ?? {});
+          const importMap = Object.fromEntries((nodes as Array<{ id: string }>).map((n) => [n.id, n.id === account ? 'skip' : 'import']));
+          RED.view.importNodes((nodes as Array<{ id: string }>).filter((n) => n.id !== account), { generateIds: false, addFlow: true, importMap });
+          return { conflicted };
         }
-      }, e.nodes);
-      assert.equal(outcome, 'imported', `${e.file}: ${outcome}`);
-      assert.equal(await count(), before + e.nodes.length, `${e.file}: ${e.nodes.length} nodes added`);
-      assert.equal(await page.locator('.red-ui-notification', { hasText: /already exist/ }).count(), 0, `${e.file}: a conflict notification`);
-      await page.keyboard.press('Escape'); // drop the imported selection from the mouse
+      }, [e.nodes, ACCOUNT_ID] as const);
+      assert.deepEqual(outcome.conflicted, [ACCOUNT_ID], `${e.file}: what Node-RED finds there already`);
+      assert.equal(await count(), before + e.nodes.length - 1, `${e.file}: every node but the account added`);
     }
+    assert.deepEqual((await accounts(page)).map((a) => a.id), [ACCOUNT_ID], 'one account after every example');
     await page.close();
   });
-  it('(e) a device picker on an account of 10,000 sensors: the time to the list and to a filtered list', async function () {
+
+  it('(h) a device picker on an account of 10,000 sensors: the time to the list and to a filtered list', async function () {
     this.timeout(240_000);
     const big = new LeapcraftSimulator({ deviceCount: 10_000, gateways: 100 });
     await big.start();
@@ -922,6 +1192,72 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
       await page.close();
     } finally {
       await big.stop();
+    }
+  });
+
+  it('(i) last: a tab of the user\'s own, with a subflow and a config node with credentials, survives npm start twice', async function () {
+    this.timeout(300_000);
+    const tab = 'a0c0ffee00000001';
+    const broker = 'a0c0ffee00000006';
+    const mine = [
+      { id: tab, type: 'tab', label: 'My tab', disabled: false, info: 'made in the demo editor' },
+      {
+        id: 'a0c0ffee0000000a', type: 'subflow', name: 'My subflow', info: '', category: '', env: [], color: '#DDAA99',
+        in: [{ x: 40, y: 40, wires: [{ id: 'a0c0ffee0000000b' }] }], out: [{ x: 300, y: 40, wires: [{ id: 'a0c0ffee0000000b', port: 0 }] }],
+      },
+      { id: 'a0c0ffee0000000b', type: 'change', z: 'a0c0ffee0000000a', name: 'mark', rules: [{ t: 'set', p: 'mine', pt: 'msg', to: 'yes', tot: 'str' }], x: 160, y: 40, wires: [[]] },
+      { id: 'a0c0ffee00000002', type: 'inject', z: tab, name: 'my devices', props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', payload: '', payloadType: 'date', x: 120, y: 80, wires: [['a0c0ffee00000003']] },
+      { id: 'a0c0ffee00000003', type: 'subflow:a0c0ffee0000000a', z: tab, name: '', x: 290, y: 80, wires: [['a0c0ffee00000004']] },
+      { id: 'a0c0ffee00000004', type: 'leapcraft-devices', z: tab, name: 'my devices node', account: ACCOUNT_ID, physicalId: '', x: 480, y: 80, wires: [['a0c0ffee00000005']] },
+      { id: 'a0c0ffee00000005', type: 'debug', z: tab, name: 'my debug', active: true, tosidebar: true, console: false, tostatus: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', x: 680, y: 80, wires: [] },
+      { id: broker, type: 'mqtt-broker', name: 'my broker', broker: '127.0.0.1', port: '1', clientid: '', autoConnect: false, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true, credentials: { user: 'me', password: 'my-secret' } },
+      { id: 'a0c0ffee00000007', type: 'mqtt out', z: tab, name: 'my mqtt', topic: 'mine', qos: '', retain: '', broker, x: 480, y: 160, wires: [] },
+    ];
+    const open = async (): Promise<Page> => {
+      const page = await context!.newPage();
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.goto(demo!.editorUrl);
+      await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+      return page;
+    };
+    // Made in the demo's editor and deployed, as a user does.
+    let page = await open();
+    await page.evaluate((nodes) => (window as any).RED.view.importNodes(nodes, { generateIds: false, addFlow: false, touchImport: true }), mine);
+    await deploy(page);
+    await page.close();
+
+    for (const round of [1, 2]) {
+      await demo!.stop();
+      demo = await startDemo({ demoDir });
+      page = await open();
+      const held = await page.evaluate(([t, sub, b]) => {
+        const RED = (window as any).RED;
+        const labels: string[] = [];
+        RED.nodes.eachWorkspace((w: { label: string }) => { labels.push(w.label); });
+        const leapcraftAccounts: string[] = [];
+        RED.nodes.eachConfig((n: { type: string; id: string }) => { if (n.type === 'leapcraft-config') leapcraftAccounts.push(n.id); });
+        return {
+          labels,
+          onTab: RED.nodes.filterNodes({ z: t }).map((n: { name: string }) => n.name).sort(),
+          subflow: RED.nodes.subflow(sub)?.name ?? null,
+          broker: RED.nodes.node(b)?.name ?? null,
+          leapcraftAccounts,
+        };
+      }, [tab, 'a0c0ffee0000000a', broker]);
+      assert.deepEqual(held.labels.filter((l) => ['My tab', 'Leapcraft nodes', 'Leapcraft dashboard'].includes(l)).sort(),
+        ['Leapcraft dashboard', 'Leapcraft nodes', 'My tab'], `after npm start #${round + 1}: ${held.labels.join(', ')}`);
+      assert.deepEqual(held.onTab, ['', 'my debug', 'my devices', 'my devices node', 'my mqtt'], `after npm start #${round + 1}: the nodes of my tab`);
+      assert.equal(held.subflow, 'My subflow');
+      assert.equal(held.broker, 'my broker');
+      // The demo's account once; any other (test (h) added one beside the demo) is the user's, and stays.
+      assert.equal(held.leapcraftAccounts.filter((id) => id === ACCOUNT_ID).length, 1, `the demo's account, once: ${held.leapcraftAccounts.join(', ')}`);
+      // The broker's credentials, as Node-RED keeps them (the password is never sent back).
+      const creds = (await (await fetch(`${demo!.editorUrl}credentials/mqtt-broker/${broker}`)).json()) as { user?: string; has_password?: boolean };
+      assert.deepEqual(creds, { user: 'me', has_password: true }, `after npm start #${round + 1}: the broker's credentials`);
+      // The user's flow runs on the account the demo deploys afresh.
+      await injectAndRead(page, tab, 'my devices', new RegExp(`array\\[${devices.length}\\]`));
+      await page.screenshot({ path: path.join(ARTIFACTS, `user-tab-after-restart-${round}.png`) });
+      await page.close();
     }
   });
 });

@@ -61,6 +61,10 @@ const METRICS_BY_TYPE: Record<string, string[]> = {
   ambinode: ['co2', 'humidity', 'noise', 'pm2_5', 'temperature'],
 };
 const DAY = 86_400_000;
+/** The estate of the 429 run (the first devices of the same seed: the averages node's among them). */
+const LIMITED_DEVICES = 24;
+/** A request the server receives this soon after it answered a 429 left the client before it (see the 429 run). */
+const REQUEST_ON_THE_WIRE_MS = 100;
 
 // ---- building -----------------------------------------------------------------------------
 
@@ -91,6 +95,20 @@ const tellsLifetime = (dialect: Dialect): boolean => dialect.tokenBody !== 'samp
 const sorted = (xs: readonly string[]) => [...xs].sort();
 const dupes = (xs: readonly unknown[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
+
+/** How long within [from, to] the 429s' announced resets held every request (the union of [429, reset]). */
+function heldBetween(limited: readonly RequestLogEntry[], from: number, to: number): number {
+  const spans = limited.map((r) => [Math.max(from, r.at), Math.min(to, r.resetAt!)] as const).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  let held = 0;
+  let until = from;
+  for (const [a, b] of spans) {
+    if (b <= until) continue;
+    held += b - Math.max(a, until);
+    until = b;
+  }
+  return held;
+}
 
 /** What identifies an alert when the API sends no id: its content, without the time field. */
 function alertContent(a: Record<string, unknown>): string {
@@ -510,6 +528,96 @@ describe('every flow node against every dialect, in a real Node-RED (the accepta
     assert.deepEqual(stats.requests.filter((r) => r.status !== 200 && r.status !== 0).map((r) => `${r.status} ${r.rawUrl}`), [], 'every request answered 200: the token was good');
     assert.deepEqual(tail.since(t, 'catch'), []);
     assert.deepEqual(logProblems(red.log.slice(logMark)).errors, []);
+  });
+
+  // ---- 429s that carry only a reset time ------------------------------------------------------
+
+  it('429s with a reset time only, 1 request in 7: alerts within 2 × their interval + the reset wait, telemetry at ≥ 80 % of its rate, nothing sent before a reset', async function () {
+    this.timeout(240_000);
+    const logMark = red.log.length;
+    // Sensors every 10 s (as the field's), so the flow's keys plan their checks within a minute of the
+    // deploy. The server's resets allow at most 7 requests per reset wait (1–2 s): the estate is sized
+    // to fit in that, as an account's polls fit in a real quota. What is tested is the client's part:
+    // no ratchet, alert checks first, nothing early.
+    const s = await swapSimulator({ deviceCount: LIMITED_DEVICES, reportIntervalMs: 10_000, tokenLifetimeMs: 3_600_000 });
+    const ids = s.devices().map((d) => d.physical_id);
+    await red.deploy(flow(), 'full');
+    const live = Date.now();
+    // Warm-up: every device read twice in device mode, the alert checks going.
+    const twice = () => {
+      const counts = new Map<string, number>();
+      for (const m of tail.since(live, 'tel-device')) counts.set(m.id as string, (counts.get(m.id as string) ?? 0) + 1);
+      return ids.every((id) => (counts.get(id) ?? 0) >= 2);
+    };
+    await waitFor(twice, 30_000, 'every device read twice');
+    await waitFor(() => s.stats.requests.some((r) => r.endpoint === 'notifications' && r.at > live), 15_000, 'the alert checks');
+    // The sensors' period learnt (two readings 10 s apart): about one request per device per 10 s, not five.
+    const lastTenSeconds = () => s.stats.requests.filter((r) => r.endpoint === 'telemetry' && r.at > Date.now() - 10_000).length;
+    await waitFor(() => Date.now() - live > 20_000 && lastTenSeconds() <= 1.5 * ids.length, 60_000, 'the checks planned on the sensors\' period');
+
+    // One minute with every 7th request answered 429, X-RateLimit-Remaining: 0 and an epoch reset 1 s ahead (no Retry-After).
+    s.resetStats();
+    const from = Date.now();
+    s.injectFault({ kind: 'rate-limit', every: 7, resetAfter: 1, resetHeaders: 'x-ratelimit-epoch' });
+    const raised: Array<{ alert: Alert; at: number }> = [];
+    let n = 0;
+    while (Date.now() < from + 60_000) {
+      raised.push({ alert: s.raiseAlert({ id: `rl-${n}`, physical_id: ids[n % ids.length], type: ALERT_TYPES[n % ALERT_TYPES.length] }), at: Date.now() });
+      n++;
+      // 3.5 to 4.5 s apart, so the alerts meet the checks (every second) at every phase.
+      await sleep(3500 + ((n * 389) % 1000));
+    }
+    const to = Date.now();
+    s.clearFaults();
+    const emittedOf = (a: Alert) => tail.since(from, 'alert').filter((e) => (e.alert as Alert).id === a.id);
+    await waitFor(() => raised.every((r) => emittedOf(r.alert).length > 0), 30_000, 'every alert raised emitted');
+    const log = s.stats.requests;
+
+    // What the server said: the 429s it chose (1 in 7) and the resets they announced.
+    const limited = log.filter((r) => r.status === 429 && !r.beforeReset);
+    const shareLimited = limited.length / log.filter((r) => !r.beforeReset).length;
+    assert.ok(limited.length >= 20 && shareLimited > 0.12 && shareLimited < 0.16, `${limited.length} chosen 429s, ${(100 * shareLimited).toFixed(1)} % of the requests`);
+    assert.ok(limited.every((r) => r.resetAt !== undefined && r.resetAt >= r.at + 1000), 'each announced a reset 1 s ahead or more');
+
+    // No request sent before an announced reset. A request already on the wire when the 429 came
+    // (the account sends up to 8 at once) reaches the server just after it and meets the spent
+    // window: those are counted apart, and only within REQUEST_ON_THE_WIRE_MS of the 429.
+    const answered429 = log.filter((r) => r.status === 429 && r.resetAt !== undefined);
+    const early = log.filter((r) => answered429.some((l) => r.at > l.at && r.at < l.resetAt!));
+    const onTheWire = early.filter((r) => answered429.some((l) => r.at > l.at && r.at <= l.at + REQUEST_ON_THE_WIRE_MS && r.at < l.resetAt!));
+    const tooSoon = early.filter((r) => !onTheWire.includes(r));
+    assert.deepEqual(tooSoon.map((r) => `${r.at - from} ms ${r.status} ${r.rawUrl}`), [], 'no request sent between a 429 and the reset it announced');
+
+    // Alerts: each emitted once, within 2 × the alert interval + the time the server's resets held every request.
+    const held = (a: number, b: number) => heldBetween(answered429, a, b);
+    const delays = raised.map((r) => {
+      const emitted = emittedOf(r.alert);
+      assert.equal(emitted.length, 1, `alert ${r.alert.id} emitted once`);
+      const delay = emitted[0]!.at - r.at;
+      return { delay, held: held(r.at, emitted[0]!.at) };
+    });
+    for (const [i, d] of delays.entries()) {
+      assert.ok(d.delay - d.held <= 2 * ALERTS_INTERVAL_S * 1000, `alert ${i}: emitted after ${d.delay} ms, ${d.held} ms of it held by resets`);
+    }
+
+    // Telemetry: device-mode msgs over the minute, against one per device per interval.
+    const msgs = tail.since(from, 'tel-device').filter((m) => m.at < to).length;
+    const nominal = (ids.length * (to - from)) / (TELEMETRY_INTERVAL_S * 1000);
+    assert.ok(msgs >= 0.8 * nominal, `${msgs} device msgs in ${secs(to - from)}, ${Math.round(nominal)} at the set interval`);
+
+    // Nothing went wrong: the transport waited for every reset, so no request failed.
+    assert.deepEqual(tail.since(from, 'catch'), [], 'the Catch node caught nothing');
+    assert.deepEqual(tail.since(from, 'status').filter((st) => st.fill === 'red'), [], 'no node turned red');
+    assert.deepEqual(logProblems(red.log.slice(logMark)).errors, []);
+
+    const maxDelay = Math.max(...delays.map((d) => d.delay));
+    const maxBeyond = Math.max(...delays.map((d) => d.delay - d.held));
+    const line = `429 with a reset only, 1 in 7 (${limited.length} of ${log.length} requests over ${secs(to - from)}, ${LIMITED_DEVICES} devices): `
+      + `${raised.length} alerts each emitted once, within ${secs(maxDelay)} (at most ${secs(maxBeyond)} beyond the resets' hold; median ${secs(median(delays.map((d) => d.delay)))}); `
+      + `telemetry ${msgs} device msgs of ${Math.round(nominal)} (${Math.round((100 * msgs) / nominal)} %); `
+      + `${tooSoon.length} requests before a reset (${onTheWire.length} already on the wire at the 429)`;
+    console.log(`      ${line}`);
+    printed.push(line);
   });
 
   it('the whole run: no unhandled or uncaught error in the Node-RED log', () => {

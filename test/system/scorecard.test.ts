@@ -65,6 +65,11 @@ function packumentsFromLock(): Record<string, unknown> {
       optionalDependencies: entry.optionalDependencies ?? {}, engines: entry.engines ?? {} };
     if (newer(entry.version, doc['dist-tags'].latest)) doc['dist-tags'].latest = entry.version;
   }
+  // The registry's latest Node-RED is 5 (node-red@5.0.7, which test/system/node-versions.test.ts runs),
+  // no dependency of this repository: P07 checks the package's engines against its Node (>= 22.9).
+  const red = byName['node-red'];
+  red.versions['5.0.7'] = { name: 'node-red', version: '5.0.7', dependencies: {}, optionalDependencies: {}, engines: { node: '>=22.9' } };
+  red['dist-tags'].latest = '5.0.7';
   return byName;
 }
 

@@ -410,13 +410,27 @@ describe('LeapcraftClient against the simulator', function () {
       assert.equal((await client.listThings()).length, 10);
     });
 
-    it('names the endpoint, the status and the API text in a 404, never a secret', async () => {
+    it('names the request with its id, the status and the API text in a 404, never a secret, within the 80 characters of a debug line', async () => {
       const client = fx.client();
       const err = await rejectionOf(client.getDevice('no-such-device'));
       assert.equal(err.code, 'LEAPCRAFT_NOT_FOUND');
       assert.equal(err.status, 404);
-      assert.match(err.message, /^GET \/devices\/\{physical_id\} failed with HTTP 404: .+/);
+      assert.equal((err as { endpoint?: string }).endpoint, 'GET /devices/{physical_id}', 'the endpoint without its parameters, for code');
+      assert.match(err.message, /^GET \/devices\/no-such-device: HTTP 404: .+/);
+      // What a Catch node gets as msg.error.message (String(err)): the message alone.
+      assert.equal(String(err), err.message);
       assertNoSecrets(err.message + JSON.stringify(err), [fx.sim.apiKey, ...fx.sim.stats.tokensIssued]);
+      // A MAC-style id, decoded for reading (it went out encoded), still within 80 characters.
+      const telemetry = await rejectionOf(client.getTelemetry('D2:C1:AA:FF:3E:99'));
+      assert.match(telemetry.message, /^GET \/telemetry\/D2:C1:AA:FF:3E:99: HTTP 404: /);
+      assert.ok(telemetry.message.length <= 80, `${telemetry.message.length} characters: ${telemetry.message}`);
+    });
+
+    it('names the request with its id when it times out', async () => {
+      fx.sim.injectFault({ kind: 'hang', endpoint: 'device', times: 1 });
+      const err = await rejectionOf(fx.client({ timeoutMs: 200, maxRetries: 0 }).getDevice('testsim00004'));
+      assert.equal(err.code, 'LEAPCRAFT_TIMEOUT');
+      assert.match(err.message, /^GET \/devices\/testsim00004 timed out after 200 ms$/);
     });
   });
 });

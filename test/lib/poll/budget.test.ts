@@ -7,7 +7,7 @@ import sinon from 'sinon';
 import { parseRateLimitHeaders } from '../../../lib/api/rate-limit';
 import { LeapcraftRateLimitError, LeapcraftUnavailableError } from '../../../lib/api/errors';
 import {
-  BudgetState, HOUR_MS, loweredBudget, MIN_BUDGET_PER_HOUR, RequestBudget, RequestWindow, stretchFactors,
+  BudgetState, HOUR_MS, MIN_BUDGET_PER_HOUR, PACE_HOLD_MS, PACE_STEP_MS, paceFloor, RequestBudget, RequestWindow, stretchFactors,
 } from '../../../lib/poll/budget';
 import { Listener, PollScheduler, SchedulerOptions } from '../../../lib/poll/scheduler';
 
@@ -16,6 +16,7 @@ const MIN = 60 * S;
 const T0 = Date.UTC(2026, 2, 30, 3, 0, 0);
 
 const quiet: Listener<unknown> = { next: () => undefined, error: () => undefined };
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
 
 /** The most requests any rolling hour (t - 1 h, t] holds. */
 function maxPerRollingHour(starts: number[]): number {
@@ -44,12 +45,70 @@ describe('request budget', () => {
       assert.deepEqual(stretchFactors({ alerts: 2000, others: 0 }, 1000), { alerts: 2000 / 900, others: 1 });
     });
 
-    it('loweredBudget: 80 % of the observed rate or half the configured budget, the lower; lower again if lowered; a floor', () => {
-      assert.equal(loweredBudget(600, 1000, undefined), 480);
-      assert.equal(loweredBudget(900, 1000, undefined), 500);
-      assert.equal(loweredBudget(900, undefined, undefined), 720, 'no configured budget: one from the observed rate');
-      assert.equal(loweredBudget(900, undefined, 720), 576);
-      assert.equal(loweredBudget(10, 1000, undefined), MIN_BUDGET_PER_HOUR);
+    it('the pace (AIMD): a 429 cuts it by a quarter, 429s within the hold are the same overload, it rises step by step back to the rate before', () => {
+      const b = new RequestBudget();
+      // Planned 1,080 an hour: the working budget 1,200 (the plan fills 90 %).
+      assert.equal(b.rateLimited(T0, 1080), true);
+      assert.equal(b.planningPerHour(T0), 900, 'cut to 3/4');
+      assert.deepEqual(b.state(T0), { effectivePerHour: 900, reason: 'rate-limited', rateLimitedAt: T0 });
+      assert.equal(b.rateLimited(T0 + 1000, 900), false, 'an echo within the hold');
+      // +100 an hour every 5 s (1,200 back from nothing in a minute).
+      assert.equal(b.planningPerHour(T0 + PACE_STEP_MS - 1), 900);
+      assert.equal(b.planningPerHour(T0 + PACE_STEP_MS), 1000);
+      assert.equal(b.state(T0 + PACE_STEP_MS).reason, 'rate-recovering', 'rising again');
+      assert.equal(b.nextChangeAt(T0 + PACE_STEP_MS), T0 + 2 * PACE_STEP_MS);
+      assert.equal(b.planningPerHour(T0 + 2 * PACE_STEP_MS), 1100);
+      assert.equal(b.planningPerHour(T0 + 3 * PACE_STEP_MS), undefined, 'back at 1,200: no pace');
+      assert.equal(b.expire(T0 + 3 * PACE_STEP_MS), true);
+      assert.equal(b.nextChangeAt(T0 + 3 * PACE_STEP_MS), undefined);
+
+      assert.equal(b.rateLimited(T0 + PACE_HOLD_MS - 1, 1080), false, 'risen back, but still within the hold: an echo');
+      // After the hold a 429 cuts again.
+      assert.equal(b.rateLimited(T0 + PACE_HOLD_MS, 1080), true);
+      assert.equal(b.planningPerHour(T0 + PACE_HOLD_MS), 900);
+      assert.equal(b.state(T0 + PACE_HOLD_MS + PACE_STEP_MS - 1).reason, 'rate-limited');
+
+      // A hold as long as the reset the 429 waited for: a further 429 before it is the same overload.
+      const gated = new RequestBudget();
+      gated.noteApiLimit({ remaining: 0, resetMs: 45 * S }, T0);
+      assert.equal(gated.planningPerHour(T0), undefined, 'a pause of seconds is waited out at the gate, no pace');
+      gated.rateLimited(T0, 1080);
+      assert.equal(gated.rateLimited(T0 + 44 * S, 1080), false);
+      assert.equal(gated.state(T0 + 25 * S).reason, undefined, 'risen back meanwhile');
+    });
+
+    it('the pace is cut towards the floor at which alert checks keep their interval, never below it', () => {
+      // Alert checks every second: 3,600 an hour; they keep their interval while the plan leaves them 90 % of 90 %.
+      const floor = 3600 / 0.81;
+      assert.equal(paceFloor(3600), floor);
+      assert.equal(paceFloor(0), 0);
+      const b = new RequestBudget();
+      b.setPaceFloor(floor);
+      b.rateLimited(T0, 9000);
+      // The part above the floor (10,000 - 4,444) cut by a quarter: what the alert checks have is left alone.
+      assert.equal(b.planningPerHour(T0), floor + 0.75 * (10_000 - floor));
+      const f = stretchFactors({ alerts: 3600, others: 5400 }, b.planningPerHour(T0));
+      assert.equal(f.alerts, 1, 'alert checks keep their interval');
+      assert.equal(f.others, 5400 / (0.9 * b.planningPerHour(T0)! - 3600));
+      // At the floor already: nothing left to cut; just above it, a quarter of what is above.
+      const atFloor = new RequestBudget();
+      atFloor.setPaceFloor(floor);
+      assert.equal(atFloor.rateLimited(T0, 0.9 * floor), false);
+      assert.equal(atFloor.rateLimited(T0, 0.9 * (floor + 100)), true);
+      assert.equal(atFloor.planningPerHour(T0), floor + 75);
+      assert.equal(MIN_BUDGET_PER_HOUR, 60);
+      const none = new RequestBudget();
+      none.rateLimited(T0, 45);
+      assert.equal(none.planningPerHour(T0), MIN_BUDGET_PER_HOUR, 'the plan never under one request a minute');
+      // Alert checks alone at the floor: nothing to cut.
+      const alone = new RequestBudget();
+      alone.setPaceFloor(paceFloor(3600));
+      assert.equal(alone.rateLimited(T0, 3600), false);
+      // A configured budget binds the plan: the pace is cut from it.
+      const configured = new RequestBudget(1000);
+      configured.rateLimited(T0, 900);
+      assert.equal(configured.planningPerHour(T0), 750);
+      assert.deepEqual(configured.state(T0), { perHour: 1000, effectivePerHour: 750, reason: 'rate-limited', rateLimitedAt: T0 });
     });
 
     it('RequestWindow counts the rolling hour conservatively and says when a request may start', () => {
@@ -64,7 +123,7 @@ describe('request budget', () => {
       assert.equal(w.count(T0 + HOUR_MS + S), 9);
     });
 
-    it('RequestBudget: the configured budget is the hard limit, a 429 and the API limits only plan, the API gate holds until its reset', () => {
+    it('RequestBudget: the configured budget is the hard limit, the pace and the API limits only plan, the API gate holds until its reset', () => {
       const b = new RequestBudget(3);
       for (let i = 0; i < 3; i++) {
         assert.equal(b.mayStart(T0 + i), true);
@@ -82,7 +141,7 @@ describe('request budget', () => {
       assert.equal(api.mayStart(T0 + 30 * S), true);
       assert.equal(api.state(T0).reason, 'api-limit');
       assert.equal(api.planningPerHour(T0 + 31 * S), 100, 'after the reset, the policy (100 an hour) plans');
-      assert.equal(api.nextChangeAt(), T0 + 30 * S);
+      assert.equal(api.nextChangeAt(T0), T0 + 30 * S);
       assert.equal(api.expire(T0 + 30 * S), true);
     });
   });
@@ -241,7 +300,7 @@ describe('request budget', () => {
       assert.ok(perKey.get('k0')!.length - before >= 29, `${perKey.get('k0')!.length - before} fetches in 30 min`);
     });
 
-    it('a 429 lowers the working budget for an hour, says so, then restores it', async () => {
+    it('a 429 cuts the pace by a quarter and says so; without another the pace rises step by step back to the plan', async () => {
       const states: BudgetState[] = [];
       const s = scheduler({ budgetPerHour: 1000 });
       s.onBudgetChange((state) => states.push(state));
@@ -257,31 +316,33 @@ describe('request budget', () => {
           return i;
         }, quiet);
       }
-      await clock.tickAsync(31 * MIN);
+      await clock.tickAsync(30 * MIN);
       assert.ok(limitAt !== undefined);
-      const lowered = s.budgetState();
-      assert.equal(lowered.reason, 'rate-limited');
-      assert.equal(lowered.perHour, 1000);
-      // 301 requests in the first 30 minutes: 602 an hour observed; 80 % of it is under half of 1,000.
-      assert.equal(lowered.effectivePerHour, Math.floor(0.8 * 602));
-      assert.equal(lowered.loweredUntil, limitAt + HOUR_MS);
-      assert.equal(s.effectiveIntervalMs(MIN), Math.round(MIN * 600 / (0.9 * lowered.effectivePerHour!)));
+      const cut = s.budgetState();
+      assert.equal(cut.reason, 'rate-limited');
+      assert.equal(cut.perHour, 1000);
+      // The keys need 600 an hour, planned as they are: the working budget 667, cut to 3/4 of it.
+      assert.equal(cut.effectivePerHour, Math.round(0.75 * 600 / 0.9));
+      assert.equal(cut.rateLimitedAt, limitAt);
+      assert.equal(s.effectiveIntervalMs(MIN), Math.round(MIN / 0.75));
+      await Promise.resolve();
       assert.equal(states.at(-1)!.reason, 'rate-limited', 'the nodes were told');
-      const duringFrom = starts.length;
-      await clock.tickAsync(HOUR_MS - 2 * MIN);
-      const during = starts.length - duringFrom;
-      assert.ok(during <= 0.9 * 480 + 10, `${during} requests in the lowered hour`);
-      await clock.tickAsync(3 * MIN);
+      assert.equal(states.at(-1)!.stretch, 600 / (0.9 * 0.75 * 600 / 0.9));
+      await clock.tickAsync(PACE_STEP_MS);
+      assert.ok(s.budgetState().effectivePerHour! > cut.effectivePerHour!, 'risen a step');
+      assert.ok(states.at(-1)!.stretch < states.at(-2)!.stretch, 'the nodes were told');
+      // Back at the plan within a quarter of PACE_RECOVERY_MS: a quarter of the way from nothing.
+      await clock.tickAsync(15 * S);
       const restored = s.budgetState();
       assert.equal(restored.reason, 'budget');
       assert.equal(restored.effectivePerHour, 1000);
-      assert.equal(restored.loweredUntil, undefined);
+      assert.equal(restored.rateLimitedAt, undefined);
       assert.equal(s.effectiveIntervalMs(MIN), MIN);
       assert.equal(states.at(-1)!.reason, 'budget');
       assert.equal(states.at(-1)!.stretch, 1);
     });
 
-    it('with no budget configured, a 429 sets one from the observed rate for an hour', async () => {
+    it('with no budget configured, a 429 sets a pace from the plan, and it ends once risen back', async () => {
       const s = scheduler();
       let limited = false;
       keys(s, 10, MIN);
@@ -293,30 +354,83 @@ describe('request budget', () => {
         return 1;
       }, quiet);
       assert.deepEqual(s.budgetState(), { neededPerHour: 660, plannedPerHour: 660, stretch: 1, alertsStretch: 1 });
-      await clock.tickAsync(21 * MIN);
+      // The 429 at 20 min 10 s (the 11th key of the round at 20 min).
+      await clock.tickAsync(20 * MIN + 10 * S);
       const state = s.budgetState();
       assert.equal(state.perHour, undefined);
       assert.equal(state.reason, 'rate-limited');
-      // 231 requests until the 429 at 20 min 10 s (the rounds at 0, 1, ... 20 min): 687 an hour.
-      assert.equal(state.effectivePerHour, Math.floor(0.8 * (231 * HOUR_MS) / (20 * MIN + 10 * S)), '80 % of the rate observed');
+      assert.equal(state.effectivePerHour, Math.round(0.75 * 660 / 0.9), 'three quarters of the working budget the plan filled');
       assert.ok(state.stretch > 1);
-      await clock.tickAsync(HOUR_MS);
+      await clock.tickAsync(MIN);
       assert.deepEqual(s.budgetState(), { neededPerHour: 660, plannedPerHour: 660, stretch: 1, alertsStretch: 1 });
     });
 
-    it('a 429 the transport retried by itself (noteRateLimited) lowers the budget too, once per burst', async () => {
+    it('a 429 the transport retried by itself (noteRateLimited) cuts the pace too, once per hold; one after the hold cuts again', async () => {
       const s = scheduler({ budgetPerHour: 1000 });
       keys(s, 10, MIN);
       await clock.tickAsync(30 * MIN);
       s.noteRateLimited();
-      const lowered = s.budgetState();
-      assert.equal(lowered.reason, 'rate-limited');
-      assert.equal(lowered.effectivePerHour, Math.floor(0.8 * 602));
-      s.noteRateLimited(); // the same overload's echo, within a minute
-      assert.equal(s.budgetState().effectivePerHour, lowered.effectivePerHour);
-      await clock.tickAsync(2 * MIN);
-      s.noteRateLimited(); // still too fast two minutes later: lower again
-      assert.ok(s.budgetState().effectivePerHour! < lowered.effectivePerHour!);
+      const cut = s.budgetState();
+      assert.equal(cut.reason, 'rate-limited');
+      assert.equal(cut.effectivePerHour, 500);
+      s.noteRateLimited(); // the same overload's echo, within the hold
+      assert.equal(s.budgetState().effectivePerHour, cut.effectivePerHour);
+      await clock.tickAsync(PACE_HOLD_MS);
+      assert.equal(s.budgetState().reason, 'budget', 'risen back meanwhile');
+      s.noteRateLimited(); // still too fast after the hold: cut again
+      assert.equal(s.budgetState().effectivePerHour, cut.effectivePerHour);
+    });
+
+    it('429s that never stop (one request in seven, for two hours) do not ratchet the pace down: it saws between 3/4 and the plan', async () => {
+      const s = scheduler();
+      let n = 0;
+      const alerts = keys(s, 1, S, { priority: 'alerts', prefix: 'alerts' });
+      const others: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        s.subscribe(`k${i}`, 10 * S, async () => {
+          others.push(Date.now());
+          if (++n % 7 === 0) s.noteRateLimited();
+          return i;
+        }, quiet);
+      }
+      const stretches: number[] = [];
+      for (let t = 0; t < 2 * HOUR_MS; t += 10 * S) {
+        await clock.tickAsync(10 * S);
+        stretches.push(s.budgetState().stretch);
+      }
+      const late = stretches.slice(stretches.length / 2);
+      const mean = late.reduce((a, b) => a + b, 0) / late.length;
+      console.log(`      measured: stretch ${Math.min(...late).toFixed(2)}-${Math.max(...late).toFixed(2)}, mean ${mean.toFixed(2)} in the second hour; others ${others.filter((t) => t >= T0 + HOUR_MS).length} requests in it (10 a second unpaced)`);
+      assert.ok(Math.max(...late) <= 1 / 0.75, `at most one cut's stretch (the others' share cut by a quarter): ${Math.max(...late)}`);
+      assert.ok(mean <= 1.25, `mean stretch ${mean}`);
+      const second = alerts.starts.filter((t) => t >= T0 + HOUR_MS);
+      // (A timer re-armed at its due instant, as the pace moves, fires a millisecond later, as Node's setTimeout(0) does.)
+      assert.ok(gaps(second).every((g) => g === S || g === S + 1), `the alert check every second throughout: ${[...new Set(gaps(second))]}`);
+    });
+
+    it('alert checks never starve: a 429 every second for ten minutes, on a budget the alert checks nearly fill', async () => {
+      // Alert checks every second (3,600 an hour) and 20 keys at 10 s (7,200): 12,000 an hour is 90 % of it.
+      const s = scheduler({ budgetPerHour: 12_000 });
+      const alerts = keys(s, 1, S, { priority: 'alerts', prefix: 'alerts' });
+      const others = keys(s, 20, 10 * S);
+      await clock.tickAsync(MIN);
+      const limiting = setInterval(() => s.noteRateLimited(), S);
+      const floors: number[] = [];
+      for (let i = 0; i < 60; i++) {
+        await clock.tickAsync(10 * S);
+        floors.push(s.budgetState().effectivePerHour!);
+        assert.equal(s.budgetState().alertsStretch, 1);
+      }
+      clearInterval(limiting);
+      const cut = paceFloor(3600) + 0.75 * (12_000 - paceFloor(3600));
+      assert.ok(Math.min(...floors) >= Math.floor(cut), `never under one cut: ${Math.min(...floors)}`);
+      const during = alerts.starts.filter((t) => t >= T0 + 2 * MIN && t < T0 + 11 * MIN);
+      assert.deepEqual(new Set(gaps(during)), new Set([S]), 'the alert check every second throughout');
+      const perKey = others.starts.filter((t) => t >= T0 + 2 * MIN && t < T0 + 11 * MIN).length / 20;
+      // Alert checks come off the top: at the cut the others have 0.9 × the cut pace − 3,600 of the 7,200 they need.
+      assert.ok(perKey >= ((0.9 * cut - 3600) / 7200) * 54 - 1, `the others slowed, not starved: ${perKey} requests per key in 9 min (54 unpaced)`);
+      await clock.tickAsync(MIN);
+      assert.equal(s.budgetState().stretch, 1, 'back to the plan within a minute');
     });
 
     it('rate-limit headers: no request while none remain until the reset; a policy caps the plan', async () => {
@@ -397,7 +511,8 @@ describe('request budget', () => {
       await clock.tickAsync(HOUR_MS);
       assert.ok(fetched - before <= 1.1 * ratePerHour, `${fetched - before} requests in the hour after 20 redeploys, ${ratePerHour} before`);
       assert.ok(clock.countTimers() <= 4, `${clock.countTimers()} timers`);
-      // A budget wait, a lowered budget's timer and off-round timers under way at close.
+      // A budget wait, a pace's timer and off-round timers under way at close.
+      s.noteRateLimited();
       s.noteApiLimit({ remaining: 0, resetMs: 10 * MIN });
       await clock.tickAsync(2 * MIN);
       s.close();

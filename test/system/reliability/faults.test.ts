@@ -19,7 +19,7 @@ import {
   between, distinct, lastStatus, matchAlerts, matchReadings, recoveryMs, requestRate, seconds, type CaughtLine, type StatusLine,
 } from './support/measure';
 import { FULL, ReliabilityRig } from './support/rig';
-import { codeText, recordFigures, TELEMETRY_FAILING } from './support/report';
+import { codeText, KEY_REFUSED_TEXT, recordFigures, TELEMETRY_FAILING } from './support/report';
 import { sleep, waitFor } from '../../support/wait';
 
 const CONCURRENCY = 4;
@@ -241,11 +241,12 @@ describe('reliability: faults through a real Node-RED', function () {
         assert.deepEqual(red.map((x) => x.text), [], `${id} never red during an absorbed fault`);
         continue;
       }
-      const texts = s.codes.map(codeText);
+      // A refused key shows as the account's "API key refused" on every node, or as the node's own LEAPCRAFT_AUTH.
+      const texts = s.codes.flatMap((code) => (code === 'LEAPCRAFT_AUTH' ? [codeText(code), KEY_REFUSED_TEXT] : [codeText(code)]));
       if (texts.length > 0) {
         assert.ok(red.some((x) => texts.includes(String(x.text))), `${id} showed ${texts.join(' / ')} (red: ${distinct(red.map((x) => x.text)).join(', ')})`);
       }
-      const allowed = [...texts, ...(s.mayCodes ?? []).map(codeText)];
+      const allowed = [...texts, ...(s.mayCodes ?? []).flatMap((code) => (code === 'LEAPCRAFT_AUTH' ? [codeText(code), KEY_REFUSED_TEXT] : [codeText(code)]))];
       for (const x of red) {
         assert.ok(allowed.includes(String(x.text)) || (id === IDS.telemetry && TELEMETRY_FAILING.test(String(x.text))), `${id} red status tells the fault: ${x.text}`);
       }

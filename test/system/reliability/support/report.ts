@@ -9,7 +9,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, 'locales', 'en-US', 'leapcraft-config.json'), 'utf8')) as {
-  common: { error: Record<string, string> };
+  common: { error: Record<string, string>; status: Record<string, string> };
 };
 
 /** The status text Node-RED shows (en-US) for an error code, e.g. "API unavailable". */
@@ -18,6 +18,12 @@ export function codeText(code: string): string {
   if (text === undefined) throw new Error(`no status text for ${code}`);
   return text;
 }
+
+/**
+ * What a node shows while its account's key is refused (the account pushes it to every node,
+ * nodes/common/status.ts), in place of the node's own status.
+ */
+export const KEY_REFUSED_TEXT = catalog.common.status.keyRefused!;
 
 /** The telemetry node's "3 of 12 failing" status. */
 export const TELEMETRY_FAILING = /^\d+ of \d+ failing$/;
