@@ -9,13 +9,13 @@ import type { AccountView } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
 import { NodeClock } from '../support/node-clock';
 import { catchNode, helper, TestNode } from '../support/nodered';
+import { waitFor } from '../support/wait';
 import configNode = require('../../nodes/leapcraft-config');
 import devicesNode = require('../../nodes/leapcraft-devices');
 import notificationsNode = require('../../nodes/leapcraft-notifications');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
 import thingsNode = require('../../nodes/leapcraft-things');
 import topologyNode = require('../../nodes/leapcraft-topology');
-import { waitFor } from '../support/wait';
 
 const COMMON = 'node-red-contrib-leapcraft/leapcraft-config:common.status';
 type Status = { fill?: string; shape?: string; text?: string };

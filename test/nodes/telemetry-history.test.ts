@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { dayOf, DAY_MS, HistoryPoint } from '../../lib';
 import { LeapcraftSimulator, SimulatorOptions } from '../../simulator';
 import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
+import { waitFor } from '../support/wait';
 import configNode = require('../../nodes/leapcraft-config');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
 import { NodeClock, NodeWork } from '../support/node-clock';
-import { waitFor } from '../support/wait';
 
 const NODES = [configNode, telemetryNode, catchNode];
 type Msg = Record<string, unknown>;
