@@ -118,7 +118,7 @@ export interface EditorRules {
 
 /**
  * The QoS levels, each once: the type HaQos checks that this object names every level and no
- * other (test/editor-resources.test.ts checks that parseHaSettings takes exactly these).
+ * other (test/nodes/editor-resources.test.ts checks that parseHaSettings takes exactly these).
  */
 const HA_QOS_LEVELS = { 0: true, 1: true, 2: true } satisfies Record<HaQos, true>;
 

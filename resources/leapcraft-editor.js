@@ -10,7 +10,7 @@
  * ranges) come from window.LeapcraftRules, which resources/leapcraft-rules.js defines: the
  * build generates it from lib/editor-rules.ts, and every .html loads it just before this
  * file. The validators give the runtime's answers (lib/api/validation.ts is the reference;
- * test/editor-resources.test.ts compares them on a table of inputs).
+ * test/nodes/editor-resources.test.ts compares them on a table of inputs).
  */
 window.LeapcraftEditor = window.LeapcraftEditor || (function (build) {
     "use strict";

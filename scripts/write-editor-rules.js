@@ -8,7 +8,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const compiled = path.join(root, 'dist', 'lib', 'editor-rules.js');
+// `--source` (npm run test:unit, which builds nothing): lib/editor-rules.ts itself, for a node
+// started with tsx's require hook (node -r tsx/cjs).
+const compiled = process.argv.includes('--source')
+  ? path.join(root, 'lib', 'editor-rules.ts')
+  : path.join(root, 'dist', 'lib', 'editor-rules.js');
 if (!fs.existsSync(compiled)) {
   console.error(`write-editor-rules: ${path.relative(root, compiled)} is missing: run tsc first (npm run build)`);
   process.exit(1);

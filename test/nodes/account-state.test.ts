@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import type { AccountView } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
+import { NodeClock } from '../support/node-clock';
 import { catchNode, helper, TestNode } from '../support/nodered';
-import { waitFor } from '../support/real-nodered';
+import { waitFor } from '../support/wait';
 import configNode = require('../../nodes/leapcraft-config');
 import devicesNode = require('../../nodes/leapcraft-devices');
 import notificationsNode = require('../../nodes/leapcraft-notifications');
@@ -24,7 +25,10 @@ type Spy = { getCalls(): Array<{ thisValue: unknown; args: Status[] }> };
 describe('account state pushed to every node', function () {
   this.timeout(30_000);
   let sim: LeapcraftSimulator;
+  let time: NodeClock | undefined;
   afterEach(async () => {
+    time?.stop();
+    time = undefined;
     await helper.unload();
     await sim?.stop();
   });
@@ -33,7 +37,8 @@ describe('account state pushed to every node', function () {
   const WATCHED = ['tel', 'notes', 'things', 'topo'];
 
   async function deploy(telemetryInterval: number, cadence = true): Promise<void> {
-    sim = new LeapcraftSimulator({ deviceCount: 12 });
+    // Its clock is this process's: simulated while a NodeClock runs.
+    sim = new LeapcraftSimulator({ deviceCount: 12, now: () => Date.now() });
     await sim.start();
     const base = { z: 'tab', x: 100, account: 'acct', wires: [[]] };
     await helper.load(NODES, [
@@ -75,38 +80,44 @@ describe('account state pushed to every node', function () {
   });
 
   it('a budget that stretches the polling shows on the polling node without an answer; a pause the API asks for shows on every node', async () => {
+    // Simulated time: the first round paces its 12 requests over 11 s.
+    time = new NodeClock();
     await deploy(3600);
-    await waitFor(() => sim.stats.requests.filter((r) => r.endpoint === 'telemetry').length === 12 && status('tel').fill === 'green', 20_000, 'the first round');
+    const clock = time;
+    await clock.until(() => sim.stats.requests.filter((r) => r.endpoint === 'telemetry').length === 12 && status('tel').fill === 'green', 20_000, 'the first round');
     const polled = requests();
     const shown = statusCalls('tel');
     // 12 devices every hour, a budget of 6 an hour: the intervals stretch.
     (node('acct').getScheduler as () => { setBudget(n: number): void })().setBudget(6);
-    await waitFor(() => String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the pace on the telemetry node');
+    await clock.until(() => String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the pace on the telemetry node');
     assert.equal(requests(), polled, 'no request was needed for it');
     assert.ok(statusCalls('tel') > shown);
     for (const id of ['things', 'topo']) assert.doesNotMatch(String(status(id).text), /paced/, `${id} does not poll`);
 
     sim.injectFault({ kind: 'rate-limit', retryAfter: 120, times: 4, endpoint: 'things' });
     node('things').receive({});
-    await waitFor(() => WATCHED.filter((id) => id !== 'things').every((id) => String(status(id).text).includes(`${COMMON}.apiPause`)), 5000, 'the pause on the other nodes');
+    await clock.until(() => WATCHED.filter((id) => id !== 'things').every((id) => String(status(id).text).includes(`${COMMON}.apiPause`)), 5000, 'the pause on the other nodes');
   });
 
   it('a 429 with only a reset: every node hears the pause, the polling node the pace (cut, then speeding up), then its own interval again', async () => {
     // Polled at a fixed interval: what the keys need stays put (no period being learnt) while the pace moves.
+    // Simulated time: rounds every 2 s, a pace that takes many seconds to speed up again.
+    time = new NodeClock();
     await deploy(2, false);
-    await waitFor(() => sim.stats.requests.filter((r) => r.endpoint === 'telemetry').length >= 24, 20_000, 'two rounds');
+    const clock = time;
+    await clock.until(() => sim.stats.requests.filter((r) => r.endpoint === 'telemetry').length >= 24, 20_000, 'two rounds');
     const views: AccountView[] = [];
     (node('acct').register as (user: unknown, listener: (v: AccountView) => void) => void)('test', (v) => views.push({ ...v }));
     sim.injectFault({ kind: 'rate-limit', times: 1, endpoint: 'telemetry', resetAfter: 2, resetHeaders: 'ratelimit-reset' });
-    await waitFor(() => views.some((v) => v.paceReason === 'rate-limited'), 10_000, 'the pace cut: API rate limit');
+    await clock.until(() => views.some((v) => v.paceReason === 'rate-limited'), 10_000, 'the pace cut: API rate limit');
     const cut = views.find((v) => v.paceReason === 'rate-limited')!;
     assert.ok(cut.stretch > 1 && cut.alertsStretch === 1, `stretch ${cut.stretch}, alert checks ${cut.alertsStretch}`);
     assert.ok(cut.rateLimitedUntil !== undefined, 'the pause until the reset');
-    await waitFor(() => String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the pace on the telemetry node');
+    await clock.until(() => String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the pace on the telemetry node');
     for (const id of WATCHED) assert.match(String(status(id).text), /apiPause|paced/, `${id}: the pause (or the pace)`);
-    await waitFor(() => views.some((v) => v.paceReason === 'rate-recovering'), 15_000, 'speeding up again');
-    await waitFor(() => views.at(-1)!.stretch === 1 && views.at(-1)!.paceReason === undefined, 30_000, 'back at the set interval');
-    await waitFor(() => !String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the telemetry node\'s own status again');
+    await clock.until(() => views.some((v) => v.paceReason === 'rate-recovering'), 15_000, 'speeding up again');
+    await clock.until(() => views.at(-1)!.stretch === 1 && views.at(-1)!.paceReason === undefined, 30_000, 'back at the set interval');
+    await clock.until(() => !String(status('tel').text).includes(`${COMMON}.paced`), 5000, 'the telemetry node\'s own status again');
     // The server's word held: nothing between the 429 and the reset it named (but a request already on the wire, 100 ms at most behind it).
     const log = sim.stats.requests;
     const limited = log.find((r) => r.status === 429)!;

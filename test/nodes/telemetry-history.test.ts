@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { dayOf, DAY_MS, HistoryPoint } from '../../lib';
 import { LeapcraftSimulator, SimulatorOptions } from '../../simulator';
-import { catchNode, collect, helper, nextMessages, sleep, TestNode } from '../support/nodered';
-import { waitFor } from '../support/real-nodered';
+import { catchNode, collect, helper, nextMessages, TestNode } from '../support/nodered';
+import { waitFor } from '../support/wait';
 import configNode = require('../../nodes/leapcraft-config');
 import telemetryNode = require('../../nodes/leapcraft-telemetry');
+import { NodeClock, NodeWork } from '../support/node-clock';
 
 const NODES = [configNode, telemetryNode, catchNode];
 type Msg = Record<string, unknown>;
@@ -20,6 +21,9 @@ describe('leapcraft-telemetry, output for a database (history)', function () {
   /** The simulator's clock: now when it starts (a backfill's days are the real ones), then moved by the test. */
   let start = 0;
   let clock = 0;
+  /** Simulated time for the nodes, where a test waits for rounds or for nothing to happen. */
+  let time: NodeClock | undefined;
+  let work: NodeWork | undefined;
 
   async function startSim(options: SimulatorOptions = {}) {
     start = clock = Date.now();
@@ -27,6 +31,10 @@ describe('leapcraft-telemetry, output for a database (history)', function () {
     await sim.start();
   }
   afterEach(async () => {
+    time?.stop();
+    time = undefined;
+    work?.stop();
+    work = undefined;
     await helper.unload();
     await sim?.stop();
   });
@@ -58,20 +66,21 @@ describe('leapcraft-telemetry, output for a database (history)', function () {
   const served = () => [...new Set(sim.stats.requests.filter((r) => r.reading).map((r) => `${r.reading!.physical_id}@${new Date(r.reading!.timestamp).toISOString()}`))].sort();
 
   it('polls: each reading goes out once, at its own time, as points and rows, however often it is served', async () => {
+    const nodes = time = new NodeClock();
     await startSim();
     const devices = sim.devices();
     await helper.load(NODES, flow(), creds());
     const got = collect(out());
-    await waitFor(() => got.length >= 4, 10_000, 'the first reading of each device');
+    await nodes.until(() => got.length >= 4, 10_000, 'the first reading of each device');
     // The same readings, served again at every poll.
     const polls = telemetryRequests().length;
-    await waitFor(() => telemetryRequests().length >= polls + 8, 10_000, 'two more rounds');
+    await nodes.until(() => telemetryRequests().length >= polls + 8, 10_000, 'two more rounds');
     assert.equal(got.length, 4, 'a reading served again is not sent again');
     // The sensors report again: one new reading each.
     clock += REPORT_MS;
-    await waitFor(() => got.length >= 8, 10_000, 'the second reading of each device');
+    await nodes.until(() => got.length >= 8, 10_000, 'the second reading of each device');
     const after = telemetryRequests().length;
-    await waitFor(() => telemetryRequests().length >= after + 8, 10_000, 'two more rounds');
+    await nodes.until(() => telemetryRequests().length >= after + 8, 10_000, 'two more rounds');
     assert.equal(got.length, 8);
     assert.deepEqual(points(got).map(key).sort(), served());
 
@@ -97,9 +106,11 @@ describe('leapcraft-telemetry, output for a database (history)', function () {
     await waitFor(() => got.length >= 4, 10_000, 'one msg per device');
     assert.ok(got.every((m) => m.mine === 'kept' && m._msgid === 'm1'));
     const requests = telemetryRequests().length;
+    const nodes = work = new NodeWork();
     tel().receive({ physical_id: got[0]!.topic });
     await waitFor(() => telemetryRequests().length > requests, 5000, 'the read');
-    await sleep(200);
+    // Its answer handled, every msg it led to delivered.
+    await nodes.idle();
     assert.equal(got.length, 4, 'nothing new');
   });
 
@@ -143,9 +154,11 @@ describe('leapcraft-telemetry, output for a database (history)', function () {
       ['the same measurement twice', { measurement: 'x', dailyMeasurement: 'x' }],
     ] as const) {
       it(`${what} at deploy: red, and nothing is asked`, async () => {
+        const nodes = time = new NodeClock();
         await startSim();
         await helper.load(NODES, flow(props), creds());
-        await sleep(300);
+        // A minute: 60 rounds of a node that polled.
+        await nodes.run(60_000);
         assert.equal(statusCalls().at(-1)!.fill, 'red');
         assert.equal(telemetryRequests().length, 0);
       });

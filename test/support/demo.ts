@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { freePort } from './real-nodered';
+import { sleep } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const START_SCRIPT = path.join(ROOT, 'scripts', 'start.js');
@@ -132,7 +133,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       await stop();
       throw new Error(`npm start did not get ready in time:\n${output}\n--- Node-RED log ---\n${log}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   demo.readyAt = Date.now();
   demo.startupMs = demo.readyAt - spawnedAt;

@@ -1,5 +1,5 @@
 /**
- * The flow of the dialects acceptance test (test/dialects.test.ts): every Leapcraft flow node on
+ * The flow of the dialects acceptance test (test/system/dialects.test.ts): every Leapcraft flow node on
  * one account, each output reduced by a function node to one small JSON line, all lines into one
  * core `file` node. The test reads the file from outside the process, as it grows
  * (JsonLinesTail), so it sees what a user's flow would see.

@@ -14,7 +14,9 @@ import { HistoryPoint } from '../../lib';
 import { generateWorld } from '../../simulator/data';
 import { latestTelemetry } from '../../simulator/model';
 import { LeapcraftSimulator } from '../../simulator';
-import { readJsonLines, RealNodeRed, RealNodeRedOptions, waitFor } from './real-nodered';
+import { readJsonLines, RealNodeRed, RealNodeRedOptions } from './real-nodered';
+import { waitFor } from './wait';
+import { sleep } from './wait';
 
 export const DEVICES = 50;
 export const REPORT_MS = 10_000;
@@ -112,7 +114,7 @@ export async function runHistory(db: DatabaseSide): Promise<HistoryRun> {
   const watcher = (async () => {
     while (watching) {
       counts = await db.counts().catch(() => counts);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   })();
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './real-nodered';
+import { sleep } from './wait';
 
 export const INFLUXD_BIN = process.env.INFLUXD_BIN ?? '/usr/bin/influxd';
 
@@ -94,7 +95,7 @@ export async function startInfluxDb(): Promise<InfluxDb> {
       await stop();
       throw new Error(`influxd ${why}: ${output}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 
   return {

@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './real-nodered';
+import { sleep } from './wait';
 
 export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
@@ -70,7 +71,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
       cleanup();
       throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within 5 s: ${output}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 
   return {

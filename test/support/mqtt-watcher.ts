@@ -1,5 +1,6 @@
 /** An MQTT client in Home Assistant's place: everything it receives, the last payload per topic, waits. */
 import mqtt, { MqttClient } from 'mqtt';
+import { waitFor } from './wait';
 
 export interface Received {
   topic: string;
@@ -8,16 +9,23 @@ export interface Received {
   at: number;
 }
 
+/** Where a watcher's sync markers go (not in `got`). */
+const SYNC_TOPIC = 'leapcraft-test/sync';
+
 export class Watcher {
   readonly got: Received[] = [];
+  private readonly markers = new Set<string>();
   private constructor(readonly client: MqttClient) {
-    client.on('message', (topic, payload, packet) => this.got.push({ topic, payload: payload.toString('utf8'), retain: packet.retain, at: Date.now() }));
+    client.on('message', (topic, payload, packet) => {
+      if (topic === SYNC_TOPIC) this.markers.add(payload.toString('utf8'));
+      else this.got.push({ topic, payload: payload.toString('utf8'), retain: packet.retain, at: Date.now() });
+    });
   }
 
   static async connect(url: string, topics = ['homeassistant/#', 'leapcraft/#'], qos: 0 | 1 = 1): Promise<Watcher> {
     const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0 });
     const watcher = new Watcher(client);
-    await client.subscribeAsync(topics, { qos });
+    await client.subscribeAsync([...topics, SYNC_TOPIC], { qos });
     return watcher;
   }
 
@@ -28,21 +36,20 @@ export class Watcher {
     return out;
   }
 
-  async waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; got ${this.got.length} msgs`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    return waitFor(check, timeoutMs, `${what} (got ${this.got.length} msgs so far)`);
   }
 
-  /** Waits until no message has come for `quietMs`. */
-  async quiet(quietMs = 500): Promise<void> {
-    let seen = -1;
-    while (seen !== this.got.length) {
-      seen = this.got.length;
-      await new Promise((r) => setTimeout(r, quietMs));
-    }
+  /**
+   * Everything published before a marker on the same path has arrived: `publish` sends the
+   * marker (by default this client, after the retained messages of its subscriptions; pass a
+   * publisher's own connection for what it sent), and the broker hands a subscriber its
+   * messages in order.
+   */
+  async sync(publish: (topic: string, payload: string) => unknown = (topic, payload) => this.client.publishAsync(topic, payload, { qos: 1 })): Promise<void> {
+    const marker = `${process.pid}-${Date.now()}-${Math.random()}`;
+    await publish(SYNC_TOPIC, marker);
+    await waitFor(() => this.markers.has(marker), 15_000, 'the sync marker');
   }
 
   end(): Promise<void> {

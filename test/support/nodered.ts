@@ -4,11 +4,9 @@ import { forgetSharedTokens } from '../../lib';
 
 helper.init(require.resolve('node-red'));
 
-// A root hook for every test file that loads nodes: each test's simulator may get a port an
-// earlier one had, and an account's token is shared across redeploys by base URL and key
-// (lib/api/auth.ts). An earlier simulator's token would then cost one renewal and a replay,
-// which request counts would show.
-afterEach(() => forgetSharedTokens());
+// Shared tokens are forgotten after every test by the root hook plugin (./root-hooks.ts) that
+// mocha's configs load; a run without them (mocha --no-config <file>) gets the same hook here.
+if (!require.cache[require.resolve('./root-hooks')]) afterEach(() => forgetSharedTokens());
 
 export { helper };
 
@@ -44,17 +42,29 @@ export function collect(node: TestNode): Array<Record<string, unknown>> {
   return got;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Msgs sent between nodes and not yet delivered (Node-RED delivers on a later turn of the event
  * loop): with a fake clock, a test waits for none before moving time on. `stop` removes the hooks.
  */
 export function msgsInTransit(): { pending(): number; stop(): void } {
   const hooks = (helper as unknown as { _RED: { hooks: { add(name: string, fn: (e: unknown) => void): void; remove(name: string): void } } })._RED.hooks;
-  let sent = 0;
-  let delivered = 0;
-  hooks.add('onSend.inTransit', (events) => { sent += (events as unknown[]).length; });
-  hooks.add('postReceive.inTransit', () => { delivered++; });
-  return { pending: () => sent - delivered, stop: () => hooks.remove('*.inTransit') };
+  type Event = { msg?: { _msgid?: string } };
+  // By msg id: a msg a test hands a node itself (node.receive) is received without being sent.
+  const inTransit = new Map<string | undefined, number>();
+  let pending = 0;
+  hooks.add('onSend.inTransit', (events) => {
+    for (const e of events as Event[]) {
+      inTransit.set(e.msg?._msgid, (inTransit.get(e.msg?._msgid) ?? 0) + 1);
+      pending++;
+    }
+  });
+  hooks.add('postReceive.inTransit', (event) => {
+    const id = (event as Event).msg?._msgid;
+    const n = inTransit.get(id);
+    if (!n) return;
+    if (n === 1) inTransit.delete(id);
+    else inTransit.set(id, n - 1);
+    pending--;
+  });
+  return { pending: () => pending, stop: () => hooks.remove('*.inTransit') };
 }

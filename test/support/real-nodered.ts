@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { sleep } from './wait';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -95,7 +96,7 @@ export class RealNodeRed {
       } catch {
         // not listening yet
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     throw new Error(`Node-RED did not start: ${this.log}`);
   }
@@ -187,12 +188,4 @@ export function readJsonLines(file: string): unknown[] {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   lines.pop(); // '' after the final newline, or a line the file node has not finished
   return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
-}
-
-export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

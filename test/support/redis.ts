@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './real-nodered';
+import { sleep } from './wait';
 
 export const REDIS_BIN = process.env.REDIS_BIN ?? '/usr/bin/redis-server';
 
@@ -61,7 +62,7 @@ export class RedisServer {
       if (proc.exitCode !== null) throw new Error(`redis-server exited with code ${proc.exitCode}: ${this.output}`);
       if (await pong(this.port)) return;
       if (i > 100) throw new Error(`redis-server did not answer on 127.0.0.1:${this.port} within 5 s: ${this.output}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 

@@ -73,21 +73,27 @@ export class SimClock {
   /** Real time passes until no request is under way (at most `maxMs` without one settling). */
   async settle(maxMs = 5000): Promise<void> {
     const pending = () => this.inFlight + this.busy();
-    let last = pending();
+    let last = -1;
     let since = performance.now();
-    while (pending() > 0) {
+    // Done once nothing has been under way for three turns of the real event loop in a row: what
+    // a timer or an answer starts (a promise chain that gets to its request only after a few
+    // awaits, a handler on a later tick) counts as under way by then.
+    for (let quiet = 0; quiet < 3;) {
       await realImmediate();
-      if (pending() !== last) {
-        last = pending();
+      const n = pending();
+      if (n === 0) {
+        quiet++;
+        continue;
+      }
+      quiet = 0;
+      if (n !== last) {
+        last = n;
         since = performance.now();
       } else if (performance.now() - since > maxMs) {
         this.stuckWaits++;
         break;
       }
     }
-    // The answers' handlers (microtasks and the ticks after them) run before the clock moves on.
-    await realImmediate();
-    await realImmediate();
   }
 
   /** Fires timers one by one up to `end`, settling the requests each one starts. */

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readJsonLines, RealNodeRed, waitFor } from '../support/real-nodered';
+import { readJsonLines, RealNodeRed } from '../support/real-nodered';
+import { waitFor } from '../support/wait';
 
 type Annotation = { category: string; since: string; timestamp: string };
 type Change = { annotation: Annotation; previous: { category: string } | null; changed: string[] };

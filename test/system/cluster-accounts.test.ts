@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { LeapcraftSimulator } from '../../simulator';
-import { RealNodeRed, waitFor } from '../support/real-nodered';
+import { RealNodeRed } from '../support/real-nodered';
 import { RedisServer } from '../support/redis';
+import { waitFor } from '../support/wait';
 
 const ACCOUNTS = 10;
 const LEASE_TTL_MS = 10_000;

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitFor } from '../support/real-nodered';
+import { freePort } from '../support/real-nodered';
+import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startCluster } = require('../../scripts/cluster.js') as { startCluster(o: object): Promise<{ replicas: Array<{ output(): string; editorUrl: string }>; stop(): Promise<void> }> };

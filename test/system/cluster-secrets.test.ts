@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LeapcraftSimulator } from '../../simulator';
-import { RealNodeRed, waitFor } from '../support/real-nodered';
+import { RealNodeRed } from '../support/real-nodered';
 import { RedisServer } from '../support/redis';
+import { waitFor } from '../support/wait';
 
 const PASSWORD = `redis-SECRET-${Date.now().toString(36)}`;
 

@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LeapcraftSimulator } from '../../simulator';
-import { readJsonLines, RealNodeRed, waitFor } from '../support/real-nodered';
+import { readJsonLines, RealNodeRed } from '../support/real-nodered';
 import { RedisServer } from '../support/redis';
+import { sleep, waitFor } from '../support/wait';
 
 const INTERVAL_S = 2;
 const LEASE_TTL_MS = 10_000;
@@ -100,7 +101,8 @@ describe('cluster on Redis: three Node-RED replicas of one flow', function () {
     await waitFor(() => leader() === 'r1', 20_000, 'r1 leading');
     await waitFor(() => requests('telemetry', 0).length >= 24, 20_000, 'two rounds');
     const aloneFrom = Date.now();
-    await new Promise((r) => setTimeout(r, 10 * INTERVAL_S * 1000));
+    // A measurement window, not a wait for an event: the rate of one replica over 10 intervals.
+    await sleep(10 * INTERVAL_S * 1000);
     const alone = requests('telemetry', aloneFrom, Date.now()).length / 12 / 10;
 
     for (const r of ['r2', 'r3']) {
@@ -111,7 +113,8 @@ describe('cluster on Redis: three Node-RED replicas of one flow', function () {
     const from = Date.now();
     const exchangesBefore = requests('token', 0).length;
     const refusedBefore = sim.stats.requests.filter((r) => r.status === 401 || r.status === 403).length;
-    await new Promise((r) => setTimeout(r, 40_000));
+    // A measurement window: three replicas for 40 s, two token lifetimes.
+    await sleep(40_000);
     const to = Date.now();
     const shared = requests('telemetry', from, to).length / 12 / ((to - from) / (INTERVAL_S * 1000));
     const exchanges = requests('token', from, to).length;
@@ -150,7 +153,8 @@ describe('cluster on Redis: three Node-RED replicas of one flow', function () {
     }, 360);
     try {
       for (let round = 0; round < 6; round++) {
-        await new Promise((r) => setTimeout(r, 30_000 - (round === 0 ? 0 : 5000)));
+        // The scenario: a kill every 30 s while alerts keep coming.
+        await sleep(30_000 - (round === 0 ? 0 : 5000));
         const victim = leader();
         assert.ok(victim, 'a leader');
         const red = reds.get(victim)!;
@@ -158,18 +162,15 @@ describe('cluster on Redis: three Node-RED replicas of one flow', function () {
         if (round === 2) {
           // Paused past its lease: it must neither poll nor emit with it when it wakes.
           red.signal('SIGSTOP');
-          await new Promise((r) => setTimeout(r, LEASE_TTL_MS + 5000));
+          // The scenario: paused past its lease.
+          await sleep(LEASE_TTL_MS + 5000);
           red.signal('SIGCONT');
         } else {
           red.signal('SIGKILL');
           await red.exited();
         }
-        const first = await new Promise<number>((resolve) => {
-          const timer = setInterval(() => {
-            const next = requests('notifications', at)[0];
-            if (next) { clearInterval(timer); resolve(next.at); }
-          }, 50);
-        });
+        await waitFor(() => requests('notifications', at).length > 0, LEASE_TTL_MS + 60_000, 'the first poll after the leader went');
+        const first = requests('notifications', at)[0]!.at;
         if (round !== 2) {
           takeovers.push(first - at);
           await startReplica(victim);
@@ -177,7 +178,9 @@ describe('cluster on Redis: three Node-RED replicas of one flow', function () {
       }
       await waitFor(() => raised.length >= ALERTS, 120_000, 'all alerts raised');
       await waitFor(() => new Set(lines('alerts').map((l) => l.id)).size >= ALERTS, 60_000, 'all alerts emitted');
-      await new Promise((r) => setTimeout(r, 5000));
+      // Two more alert checks: none may emit an alert again.
+      const checks = requests('notifications', 0).length;
+      await waitFor(() => requests('notifications', 0).length >= checks + 2, 30_000, 'two more alert checks');
     } finally {
       clearInterval(raising);
     }
@@ -198,12 +201,14 @@ describe('cluster on Redis: three Node-RED replicas of one flow', function () {
     const from = Date.now();
     await redis.stop();
     const during = [sim.raiseAlert(), sim.raiseAlert(), sim.raiseAlert()].map((a) => String(a.id));
-    await new Promise((r) => setTimeout(r, 30_000));
+    // The scenario: Redis gone for 30 s.
+    await sleep(30_000);
     await redis.start();
     const back = Date.now();
-    await new Promise((r) => setTimeout(r, LEASE_TTL_MS));
+    // The claim's bound: one poller again within one lease time; then a measurement window of 10 intervals.
+    await sleep(LEASE_TTL_MS);
     const settled = Date.now();
-    await new Promise((r) => setTimeout(r, 10 * INTERVAL_S * 1000));
+    await sleep(10 * INTERVAL_S * 1000);
     const perInterval = requests('telemetry', settled, Date.now()).length / 12 / 10;
     // No replica's msgs stopped: the longest gap between two msgs of one device on one replica.
     let worst = 0;

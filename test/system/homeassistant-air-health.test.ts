@@ -3,7 +3,7 @@
  * Mosquitto on a free loopback port, test/support/mosquitto.ts), in both discovery forms: the flow
  * leapcraft-telemetry (with its device-health output) → leapcraft-air-quality → leapcraft-homeassistant
  * → core `mqtt out`, polling the simulator (sensors reporting every 2 s). An mqtt.js client in Home
- * Assistant's place checks every config against the discovery schema (test/homeassistant-schema.test.ts):
+ * Assistant's place checks every config against the discovery schema (test/support/ha-discovery-schema.ts):
  * each device has an enum `air_quality` sensor with the profile's categories as options and a `%`
  * `ventilation_demand` sensor, whose templates render to the state's values; one sensor stops (the
  * simulator's `silence`): its `problem` binary sensor turns on, and off when it reports again, while
@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { AQ_DEFAULTS, haDeviceKey } from '../../lib';
 import { LeapcraftSimulator } from '../../simulator';
-import { deviceComponents, deviceConfigProblems, renderTemplate, schemaProblems } from '../homeassistant-schema.test';
+import { deviceComponents, deviceConfigProblems, renderTemplate, schemaProblems } from '../support/ha-discovery-schema';
 import { useMosquitto } from '../support/mosquitto';
 import { Watcher } from '../support/mqtt-watcher';
 import { helper } from '../support/nodered';

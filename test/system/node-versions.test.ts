@@ -21,7 +21,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { LeapcraftSimulator } from '../../simulator';
 import { ROOT, packOnce } from '../support/pack';
-import { freePort, waitFor } from '../support/real-nodered';
+import { freePort } from '../support/real-nodered';
+import { waitFor } from '../support/wait';
 
 const run = promisify(execFile);
 const CACHE = path.join(ROOT, 'node_modules', '.cache');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { LeapcraftClient } from '../../../lib';
 import { DIALECTS, LeapcraftSimulator, type SimulatorOptions } from '../../../simulator';
-import { waitFor } from '../../support/real-nodered';
+import { waitFor } from '../../support/wait';
 
 const T0 = Date.UTC(2026, 2, 30, 9);
 const LIFETIME_MS = 60_000;

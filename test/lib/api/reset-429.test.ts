@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { RateLimitInfo } from '../../../lib/api/rate-limit';
 import { RESET_HEADERS, type RequestLogEntry } from '../../../simulator';
 import { rejectionOf, useSimulator } from '../../support/fixtures';
+import { waitFor } from '../../support/wait';
 
 /** Requests the simulator received after a 429 announced its reset and before that reset. */
 function beforeResets(log: readonly RequestLogEntry[]): RequestLogEntry[] {
@@ -51,7 +52,9 @@ describe('429 with a reset time only (transport)', function () {
     const ids = fx.sim.devices().map((d) => d.physical_id);
     // Six readings through one slot: the 429 comes while the others queue.
     const first = Promise.all(ids.map((id) => client.getTelemetry(id, { type: 'latest' })));
-    const later = new Promise((r) => setTimeout(r, 200)).then(() => Promise.all([client.listThings(), client.listTopologies()]));
+    // Two more started once the 429 is in, while the account waits for its reset.
+    const later = waitFor(() => fx.sim.stats.requests.some((r) => r.status === 429), 5000, 'the 429')
+      .then(() => Promise.all([client.listThings(), client.listTopologies()]));
     await Promise.all([first, later]);
     const log = fx.sim.stats.requests;
     assert.equal(log.filter((r) => r.status === 429).length, 1, 'one 429: nothing went out early to meet another');

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { AqSettingsInput, buildProfile, HaMessage, HomeAssistantBridge, parseAqSettings, parseHaInput } from '../../../lib';
-import { deviceComponents, deviceConfigProblems, renderTemplate, schemaProblems } from '../../homeassistant-schema.test';
+import { deviceComponents, deviceConfigProblems, renderTemplate, schemaProblems } from '../../support/ha-discovery-schema';
 
 const ORIGIN = { name: 'node-red-contrib-leapcraft', sw_version: '0.1.0' };
 type Mode = 'device' | 'entity';
