@@ -86,13 +86,15 @@ export class RealNodeRed {
       env: { ...process.env, ...this.options.env },
     });
     this.proc = red;
+    // The log spans every start of this userDir: only this start's "Started flows" counts.
+    const from = this.log.length;
     red.stdout!.on('data', (d) => { this.log += d; });
     red.stderr!.on('data', (d) => { this.log += d; });
     for (let i = 0; i < 600; i++) {
       if (red.exitCode !== null) throw new Error(`Node-RED exited: ${this.log}`);
       try {
         const res = await fetch(`${this.url}/settings`, { headers: { Accept: 'application/json' } });
-        if (res.ok && /Started flows/.test(this.log)) return;
+        if (res.ok && /Started flows/.test(this.log.slice(from))) return;
       } catch {
         // not listening yet
       }

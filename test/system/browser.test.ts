@@ -112,6 +112,18 @@ interface GaugeSample {
 const byName = (a: string, b: string): number => a.localeCompare(b);
 
 /** The simulator's own view of the estate, read through its API as any client would. */
+/**
+ * Opens the editor and waits until it shows the Leapcraft palette and has imported the deployed
+ * flows: the palette appears before the flows are read, and a look (or a deploy) in between sees
+ * an editor with no tabs at all.
+ */
+async function openEditor(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+  // The editor sets the flows' revision and imports them in one task: a revision seen means imported.
+  await page.waitForFunction(() => !!(window as any).RED.nodes.version(), undefined, { timeout: 30_000 });
+}
+
 async function simulatorDevices(demo: RunningDemo): Promise<SimDevice[]> {
   const tokenRes = await fetch(`${demo.simulatorUrl}/auth/client/token`, {
     method: 'POST',
@@ -510,9 +522,8 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
 
   it('(a) the editor palette shows the Leapcraft category with every node type, and every demo node its status', async function () {
     editor = await context!.newPage();
-    await editor.goto(demo!.editorUrl);
+    await openEditor(editor, demo!.editorUrl);
     const category = editor.locator('#red-ui-palette-container-Leapcraft');
-    await category.waitFor({ state: 'visible', timeout: 30_000 });
     assert.equal((await editor.locator('#red-ui-palette-header-Leapcraft').innerText()).trim(), 'Leapcraft');
     for (const type of LEAPCRAFT_TYPES) {
       assert.equal(await category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 1, `${type} in the Leapcraft category`);
@@ -867,8 +878,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
 
     const page = editor ?? (await context!.newPage());
     if (!editor) {
-      await page.goto(demo!.editorUrl);
-      await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+      await openEditor(page, demo!.editorUrl);
     }
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.evaluate(() => {
@@ -1022,8 +1032,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     // Every Leapcraft dialog keeps its labels on one line and every help fits the sidebar, in
     // English and in German (the Home Assistant node: its dialog's labels, and a picture of it).
     const german = await (await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'de-DE' })).newPage();
-    await german.goto(`${demo!.editorUrl}?lang=de`);
-    await german.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+    await openEditor(german, `${demo!.editorUrl}?lang=de`);
     for (const [lang, p] of [['en-US', page], ['de', german]] as const) {
       await p.evaluate(() => (window as any).RED.menu.setSelected('menu-item-sidebar', true));
       for (const type of LABEL_TYPES) {
@@ -1076,8 +1085,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     this.timeout(120_000);
     const page = await context!.newPage();
     await page.setViewportSize({ width: 1440, height: 900 });
-    await page.goto(demo!.editorUrl);
-    await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+    await openEditor(page, demo!.editorUrl);
     // "Import → Examples → node-red-contrib-leapcraft → list-devices (to a new flow); Node-RED says
     // some nodes exist already (the account every example and the demo share): choose Import copy."
     const imported = await importExample(page, 'list-devices', 'Import copy');
@@ -1116,8 +1124,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
 
     const page = await context!.newPage();
     await page.setViewportSize({ width: 1440, height: 900 });
-    await page.goto(demo!.editorUrl);
-    await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+    await openEditor(page, demo!.editorUrl);
     // The other answer to "some nodes exist": View nodes..., where the account is left unchecked.
     const topology = await importExample(page, 'topology-overview', 'View nodes...');
     assert.equal(topology.existing, true);
@@ -1216,8 +1223,7 @@ describe('demo in a browser (npm start, Chromium via playwright-core)', function
     const open = async (): Promise<Page> => {
       const page = await context!.newPage();
       await page.setViewportSize({ width: 1440, height: 900 });
-      await page.goto(demo!.editorUrl);
-      await page.locator('#red-ui-palette-container-Leapcraft').waitFor({ state: 'visible', timeout: 30_000 });
+      await openEditor(page, demo!.editorUrl);
       return page;
     };
     // Made in the demo's editor and deployed, as a user does.
