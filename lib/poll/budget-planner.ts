@@ -30,6 +30,7 @@ export class BudgetPlanner {
   private readonly listeners = new Set<(state: BudgetState) => void>();
   private view: string;
   private notifyPending = false;
+  private replanPending = false;
   private closed = false;
 
   constructor(private readonly options: BudgetPlannerOptions) {
@@ -125,6 +126,23 @@ export class BudgetPlanner {
     if (moved) this.options.onStretch();
     this.armTimer();
     this.notify();
+  }
+
+  /**
+   * `replan` once, a microtask later, for a burst of keys coming or going: a deploy or a close
+   * subscribes or drops ten thousand keys one by one, and each replan weighs every key's need.
+   */
+  replanSoon(): void {
+    if (this.replanPending || this.closed) return;
+    this.replanPending = true;
+    queueMicrotask(() => {
+      this.replanPending = false;
+      try {
+        this.replan();
+      } catch (err) {
+        this.options.onListenerError?.(err);
+      }
+    });
   }
 
   close(): void {

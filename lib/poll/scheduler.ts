@@ -128,7 +128,7 @@ export class PollScheduler {
     entry.group.offRound.note(entry as Entry);
     entry.audience.replay({ round: true, news: false }, listener);
     const subscribed = entry;
-    this.planner.replan();
+    this.planner.replanSoon();
     subscribed.group.offRound.arm();
     return () => this.unsubscribe(subscribed, listener);
   }
@@ -301,7 +301,7 @@ export class PollScheduler {
     this.requests.stop(entry as Entry);
     this.leaveGroup(entry as Entry);
     this.plans.forget(entry as Entry);
-    this.planner.replan();
+    this.planner.replanSoon();
   }
 
   private leaveGroup(entry: Entry): void {
