@@ -338,9 +338,9 @@ export class LeapcraftClient {
    * on with it.
    */
   private async call(req: Omit<WireRequest, 'headers' | 'label'>): Promise<WireResponse> {
-    const label = this.redact(requestLabel(req));
+    const label = () => this.redact(requestLabel(req));
     if (!this.apiKey) {
-      throw new LeapcraftAuthError(`${label}: no API key is set for this Leapcraft account`, { endpoint: req.endpoint });
+      throw new LeapcraftAuthError(`${label()}: no API key is set for this Leapcraft account`, { endpoint: req.endpoint });
     }
     for (let replay = 0; ; replay++) {
       // The token is taken when the request gets its slot, not when it is queued (see RequestAuth).
@@ -361,7 +361,7 @@ export class LeapcraftClient {
       });
       if (refusesToken(res.status) && replay === 0) continue;
       if (res.status >= 200 && res.status < 300) return res;
-      throw this.statusError(req.endpoint, res, label);
+      throw this.statusError(req.endpoint, res, label());
     }
   }
 

@@ -55,8 +55,11 @@ export interface WireRequest {
   first?: boolean;
   /** `GET /devices/{physical_id}`: the endpoint without its parameters (an error's `endpoint`). */
   endpoint: string;
-  /** `GET /devices/D2:C1:AA:FF:3E:09`: the request with its ids, what error messages name; the endpoint without one. */
-  label?: string;
+  /**
+   * `GET /devices/D2:C1:AA:FF:3E:09`: the request with its ids, what error messages name (the
+   * endpoint without it). A function: it is worked out only for an error, not for every request.
+   */
+  label?: () => string;
   signal?: AbortSignal;
 }
 
@@ -94,6 +97,9 @@ const RETRYABLE_NETWORK_CODES = new Set([
 
 class TimeoutMarker extends Error {}
 class ClosedMarker extends Error {}
+
+/** What an error message calls the request. */
+const nameOf = (req: WireRequest): string => req.label?.() ?? req.endpoint;
 
 /**
  * One send() under way, cancelled when its caller's signal aborts or the transport closes.
@@ -305,7 +311,7 @@ export class Transport {
     for (let blockedMs = this.rateLimitRemainingMs(); blockedMs > 0; blockedMs = this.rateLimitRemainingMs()) {
       if (blockedMs > this.options.maxRetryAfterMs) {
         throw new LeapcraftRateLimitError(
-          `${req.label ?? req.endpoint}: the API asked to pause for ${Math.ceil(blockedMs / 1000)} s (HTTP 429); not sent`,
+          `${nameOf(req)}: the API asked to pause for ${Math.ceil(blockedMs / 1000)} s (HTTP 429); not sent`,
           { endpoint: req.endpoint, status: 429, retryAfterMs: blockedMs },
         );
       }
@@ -368,14 +374,14 @@ export class Transport {
     } catch (err) {
       if (call.aborted) throw call.reason;
       if (timedOut) {
-        return { error: new LeapcraftTimeoutError(`${req.label ?? req.endpoint} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
+        return { error: new LeapcraftTimeoutError(`${nameOf(req)} timed out after ${this.options.timeoutMs} ms`, { endpoint: req.endpoint }) };
       }
       const code = (err as { code?: string }).code;
       const proxyStatus = /^Bad response: (\d{3})$/.exec((err as Error).message ?? '')?.[1];
       if (this.viaProxy && proxyStatus) {
         // The proxy agent's answer to a refused CONNECT. The proxy URL is not quoted: it may hold a password.
         const refused = new LeapcraftUnavailableError(
-          `${req.label ?? req.endpoint}: the proxy refused the tunnel to the API with HTTP ${proxyStatus}; check HTTPS_PROXY (and its credentials) and NO_PROXY`,
+          `${nameOf(req)}: the proxy refused the tunnel to the API with HTTP ${proxyStatus}; check HTTPS_PROXY (and its credentials) and NO_PROXY`,
           { endpoint: req.endpoint },
         );
         if (Number(proxyStatus) < 500) throw refused;
@@ -383,10 +389,10 @@ export class Transport {
       }
       if (code && !RETRYABLE_NETWORK_CODES.has(code)) {
         // Not a transient network fault (a bad URL, a TLS error): retrying will not help.
-        throw new LeapcraftUnavailableError(`${req.label ?? req.endpoint} could not be sent (${code})`, { endpoint: req.endpoint });
+        throw new LeapcraftUnavailableError(`${nameOf(req)} could not be sent (${code})`, { endpoint: req.endpoint });
       }
       return {
-        error: new LeapcraftUnavailableError(`${req.label ?? req.endpoint} failed: ${code ?? 'connection error'}`, { endpoint: req.endpoint }),
+        error: new LeapcraftUnavailableError(`${nameOf(req)} failed: ${code ?? 'connection error'}`, { endpoint: req.endpoint }),
       };
     } finally {
       clearTimeout(timer);
@@ -409,7 +415,7 @@ export class Transport {
     if (err instanceof LeapcraftError) return err;
     if (cancelled) {
       const why = err instanceof ClosedMarker ? 'the Leapcraft account was closed' : 'the request was cancelled';
-      return new LeapcraftAbortedError(`${req.label ?? req.endpoint}: ${why}`, { endpoint: req.endpoint });
+      return new LeapcraftAbortedError(`${nameOf(req)}: ${why}`, { endpoint: req.endpoint });
     }
     return err;
   }

@@ -44,5 +44,5 @@ export function subscribeDeviceList(scheduler: PollScheduler, source: () => Devi
 export function telemetryKey(id: string, spec: TelemetrySpec): string {
   return spec.type === 'averages'
     ? ['telemetry', id, 'averages', spec.resolution, spec.from, spec.to].join('\u0000')
-    : ['telemetry', id, 'latest'].join('\u0000');
+    : `telemetry\u0000${id}\u0000latest`;
 }
