@@ -9,8 +9,17 @@
  * scripts, and is what node-red-contrib-cluster-leader and most Node-RED Redis nodes use.
  */
 import { EventEmitter } from 'node:events';
-import { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { RedisTarget } from './redis-url';
+
+/**
+ * ioredis, loaded when the first link is made: it adds some 2 MB to the live heap, which every
+ * major garbage collection marks again, and only an account shared through Redis needs it.
+ */
+function ioredis(): typeof import('ioredis') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('ioredis') as typeof import('ioredis');
+}
 
 export type RedisClient = Redis | Cluster;
 
@@ -33,6 +42,7 @@ function clientOf(target: RedisTarget, o: Required<RedisLinkOptions>): RedisClie
     password: target.password,
     tls: target.tls ? {} : undefined,
   };
+  const { Cluster, Redis } = ioredis();
   if (target.kind === 'cluster') {
     return new Cluster(target.endpoints, {
       redisOptions: common,
