@@ -1,80 +1,22 @@
-/**
- * Contender (a), the limit: the least work a client can do for one poll cycle. The same
- * HTTP client as the package (axios, text body parsed with JSON.parse), the same
- * keep-alive agent settings and the same concurrency, one token exchanged up front, then
- * the device list in one request (limit=-1) and one request per device from a plain
- * worker pool. No validation, no retries, no Node-RED: nothing a real node could skip.
- */
-import http from 'node:http';
-import { performance } from 'node:perf_hooks';
-import axios, { AxiosInstance } from 'axios';
+/** Contender (a), the limit (limit.ts), in a process of its own. */
 import { serve } from './ipc';
+import { Limit, LimitInit, startLimit } from './limit';
 import { profileHandlers } from './profile';
 
-export interface LimitInit {
-  baseUrl: string;
-  apiKey: string;
-  concurrency: number;
-}
+export type { LimitInit };
 
-export interface CycleResult {
-  ms: number;
-  cpuMs: number;
-  msgs: number;
-  errors: number;
-}
+let limit: Limit | undefined;
 
-let ax: AxiosInstance | undefined;
-let agent: http.Agent | undefined;
-let concurrency = 8;
+const cycle = (p: { ids?: string[] } | null) => limit!.cycle(p?.ids);
 
 serve({
   async init(p: LimitInit) {
-    concurrency = p.concurrency;
-    agent = new http.Agent({ keepAlive: true, maxSockets: p.concurrency, maxFreeSockets: p.concurrency });
-    const client = axios.create({
-      baseURL: p.baseUrl,
-      httpAgent: agent,
-      proxy: false,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      headers: { Accept: 'application/json' },
-    });
-    const res = await client.post('/auth/client/token', new URLSearchParams({ api_key: p.apiKey }).toString(), {
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    });
-    const token = (JSON.parse(res.data as string) as { token: string }).token;
-    client.defaults.headers.common.Authorization = `Bearer ${token}`;
-    ax = client;
+    limit = await startLimit(p);
   },
   /** One cycle: the device list then every device; with `ids`, just those devices. */
   cycle,
   ...profileHandlers(cycle),
   stop() {
-    agent?.destroy();
+    limit?.close();
   },
 });
-
-async function cycle(p: { ids?: string[] } | null): Promise<CycleResult> {
-  const client = ax!;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const list = p?.ids
-    ? p.ids.map((physical_id) => ({ physical_id }))
-    : JSON.parse((await client.get('/devices', { params: { limit: -1 } })).data as string) as Array<{ physical_id: string }>;
-  const readings: unknown[] = [];
-  let next = 0;
-  let errors = 0;
-  const worker = async () => {
-    while (next < list.length) {
-      const id = list[next++]!.physical_id;
-      const res = await client.get(`/telemetry/${encodeURIComponent(id)}`, { params: { type: 'latest' } });
-      if (res.status === 200) readings.push(JSON.parse(res.data as string));
-      else errors++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const ms = performance.now() - start;
-  const used = process.cpuUsage(cpu);
-  return { ms, cpuMs: (used.user + used.system) / 1000, msgs: readings.length, errors };
-}

@@ -160,6 +160,19 @@ describe('benchmark, small form (npm run bench -- --quick)', function () {
     }
   });
 
+  it('npm run bench:package compares the package with the limit and another checkout in one process', () => {
+    // This checkout as its own "before": the tool runs both packages side by side in one process.
+    const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', 'bench/package-compare.ts', '--before', ROOT, '--rounds', '2', '--latency', '0', '--devices', '20'],
+      { cwd: ROOT, encoding: 'utf8' });
+    assert.match(out, /round 2\/2: /);
+    for (const key of ['a', 'p', 'before']) assert.match(out, new RegExp(`^  ${key} +\\d+ ms \\(middle half \\d+–\\d+\\), over \\(a\\) \\d+\\.\\d\\d$`, 'm'));
+    assert.match(out, /\(p\) over before: \d+\.\d{3}/);
+    assert.throws(
+      () => execFileSync(process.execPath, ['-r', 'tsx/cjs', 'bench/package-compare.ts', '--rounds', 'many'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }),
+      (err: { status: number; stderr: string }) => err.status === 1 && /--rounds: many is not a whole number/.test(err.stderr),
+    );
+  });
+
   it('every count, handle and simulated-time target is met', () => {
     const exact = results.checks.filter((c) => c.kind === 'count' || c.kind === 'handles' || c.kind === 'simulated');
     assert.ok(exact.length >= 15);
