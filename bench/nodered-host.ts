@@ -47,8 +47,11 @@ export async function startNodeRed(): Promise<NodeRedHost> {
     httpNodeRoot: false,
     // Errors only: the runtime's start-up warnings (projects, unencrypted credentials) say nothing here.
     logging: { console: { level: 'error', metrics: false, audit: false } },
-    // Nodes of the package and the core only: no example or palette look-ups.
-    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    // Nodes of the package and the core only: no example or palette look-ups, and none of the
+    // other Node-RED modules in the repository's node_modules (the dashboard, the history
+    // tests' database nodes), which Node-RED would load from there too and whose heap every
+    // garbage collection of the measured process would mark.
+    externalModules: { autoInstall: false, palette: { allowInstall: false, allowList: ['node-red-contrib-leapcraft'] } },
   });
   // RED.start() resolves before the (empty) flow file is loaded and started: a deploy made
   // in between would have its credentials replaced by the file's.
