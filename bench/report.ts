@@ -522,6 +522,16 @@ fake-clock comparison of eight scenarios: jitter, lag, stopped sensors, failures
   allocation profile (the inspector's sampling heap profiler) showed the package allocating no more per request than
   (a) (176 against 179 MB for two cycles, most of both in axios's config merging): what is left is where objects live
   and for how long, and Node's own per-request work for the AbortSignal the transport hands axios.
+- **CPU per request, third round** (2026-12-07). Two full runs that day measured (b)/(a) = 1.33 and 1.42 (the package alone
+  1.16 and 1.40). Measured side by side in one process (\`npm run bench:package -- --before <a checkout of 1333991>\`, 30
+  interleaved rounds of 1000 devices), the package's CPU per cycle was that of 1333991: 509 against 500 ms (1.02; the limit
+  467 ms). The code had not grown dearer per request; its processes had, by live heap that every major garbage collection
+  marks again. ioredis was loaded with the package since the cluster came: 2.2 MB, (p)'s live heap after a major collection
+  17.4 MB against 15.4 MB and its marking 29–31 ms against 20 ms; it is now loaded when the first Redis link is made. And
+  (b)'s Node-RED also loaded the Node-RED modules among the repository's dev dependencies (the dashboard and, since the
+  history tests, the InfluxDB and PostgreSQL nodes: 3.8 MB), which Node-RED finds in the node_modules above its own; the
+  bench's Node-RED now loads the package's and the core nodes only (\`externalModules.palette.allowList\`). A request's label
+  (its path with the ids decoded, secrets redacted) is now worked out only for an error message.
 - Not a cost: \`setKeepAlive\` in the profile is Node's http.Agent re-arming keep-alive on every socket it takes back into its
   pool (\`keepSocketAlive\`), not a socket made per request (the simulator counts 8 connections while deployed); (a) pays it
   alike. JSON is parsed once per answer in the package (the simulator parses its own answers again for its request log: its
