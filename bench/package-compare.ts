@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { CycleResult } from './nodered-process';
 import { withScope } from './processes';
 import { startLimit } from './limit';
-import { loadPackage, startPackage } from './package-cycle';
+import { loadLib, startPackage } from './package-cycle';
 import { spread } from './stats';
 
 interface Options {
@@ -61,7 +61,7 @@ async function main(o: Options): Promise<void> {
     const packages: Array<[string, string]> = [['p', path.resolve(__dirname, '..')]];
     if (o.before) packages.push(['before', o.before]);
     for (const [key, root] of packages) {
-      const p = await startPackage(loadPackage(root), account);
+      const p = await startPackage(loadLib(root), account);
       list.push({ key, cycle: () => p.cycle(), close: () => p.close(), cpu: [] });
     }
     try {

@@ -6,14 +6,11 @@
  * loads it. Run in a process of its own (package-process.ts) or beside the limit and another
  * checkout's package in one process (package-compare.ts).
  */
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CycleResult } from './nodered-process';
+import { account, Lib, nodeRedClone } from './poller';
 
-type Lib = typeof import('../lib');
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { cloneMessage } = (require('@node-red/util') as { util: { cloneMessage<T>(msg: T): T } }).util;
+export { loadLib } from './poller';
 
 export interface PackageInit {
   baseUrl: string;
@@ -26,22 +23,9 @@ export interface PackageAccount {
   close(): void;
 }
 
-/** The package of the checkout at `root` (its dist/ built). */
-export function loadPackage(root: string): Lib {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(path.resolve(root), 'dist', 'lib')) as Lib;
-}
-
 export async function startPackage(lib: Lib, p: PackageInit): Promise<PackageAccount> {
-  const scheduler = new lib.PollScheduler();
-  const client = new lib.LeapcraftClient({
-    baseUrl: p.baseUrl,
-    apiKey: p.apiKey,
-    concurrency: p.concurrency,
-    timeoutMs: 30_000,
-    onRateLimited: () => scheduler.noteRateLimited(),
-    onRateLimit: (info) => scheduler.noteApiLimit(info),
-  });
+  const { client, scheduler } = account(lib, p);
+  const cloneMessage = nodeRedClone();
   await client.authenticate();
   const directory = new lib.DeviceDirectory();
   return {

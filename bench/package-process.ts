@@ -3,9 +3,8 @@
  * (a) and (b), it splits what (b) costs beyond the limit into the package's share and
  * Node-RED's (sending the msgs through the flow to the sink).
  */
-import path from 'node:path';
 import { serve } from './ipc';
-import { loadPackage, PackageAccount, PackageInit, startPackage } from './package-cycle';
+import { loadLib, PackageAccount, PackageInit, startPackage } from './package-cycle';
 import { profileHandlers } from './profile';
 
 export type { PackageInit };
@@ -14,7 +13,7 @@ export type { PackageInit };
  * The package measured: this working tree, or another checkout with a dist/ of its own
  * (LEAPCRAFT_BENCH_PACKAGE), to measure a before and an after under the same conditions.
  */
-const lib = loadPackage(process.env.LEAPCRAFT_BENCH_PACKAGE ?? path.resolve(__dirname, '..'));
+const lib = loadLib();
 
 let account: PackageAccount | undefined;
 

@@ -18,10 +18,10 @@ type Scheduler = InstanceType<Lib['PollScheduler']>;
  */
 const ROOT = process.env.LEAPCRAFT_BENCH_PACKAGE ? path.resolve(process.env.LEAPCRAFT_BENCH_PACKAGE) : path.resolve(__dirname, '..');
 
-/** The package as Node-RED loads it (dist/). */
-export function loadLib(): Lib {
+/** The package as Node-RED loads it (dist/): of the checkout measured, or of the one at `root`. */
+export function loadLib(root: string = ROOT): Lib {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(ROOT, 'dist', 'lib')) as Lib;
+  return require(path.join(path.resolve(root), 'dist', 'lib')) as Lib;
 }
 
 /** Node-RED's own msg copy (what the node hands lib/telemetry as `clone`). */
