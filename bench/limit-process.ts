@@ -3,8 +3,6 @@ import { serve } from './ipc';
 import { Limit, LimitInit, startLimit } from './limit';
 import { profileHandlers } from './profile';
 
-export type { LimitInit };
-
 let limit: Limit | undefined;
 
 const cycle = (p: { ids?: string[] } | null) => limit!.cycle(p?.ids);

@@ -7,8 +7,6 @@ import { serve } from './ipc';
 import { loadLib, PackageAccount, PackageInit, startPackage } from './package-cycle';
 import { profileHandlers } from './profile';
 
-export type { PackageInit };
-
 /**
  * The package measured: this working tree, or another checkout with a dist/ of its own
  * (LEAPCRAFT_BENCH_PACKAGE), to measure a before and an after under the same conditions.
